@@ -1,0 +1,476 @@
+"""The input model: raw attention in, validated `AttentionData` out.
+
+Every view calls `as_attention` once at its door and then trusts the result.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import AttentionInputError
+from .tokens import join_word, prettify_tokens, word_groups
+
+# Rows of a softmax sum to 1. bf16/fp16 keep ~3 significant digits, so their rows may be
+# off by a few 1e-3 after rounding; float32 rows are off by ~1e-6.
+ROW_SUM_TOLERANCE = {16: 2e-2, 32: 1e-3, 64: 1e-3}
+SDPA_HINT = (
+    "The model returned no attention weights. transformers' default attention "
+    "(`sdpa` or flash attention) cannot output them and returns an empty tuple. "
+    "Load the model with `attn_implementation=\"eager\"` "
+    "(AutoModel.from_pretrained(path, attn_implementation=\"eager\")), call "
+    "`model.set_attn_implementation(\"eager\")`, or use `attnfig.from_model`, which does it for you."
+)
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionData:
+    """Validated attention of one input: ``weights[layer, head, query, key]``.
+
+    >>> import numpy as np, attnfig
+    >>> data = attnfig.as_attention(np.full((2, 3, 4, 4), 0.25), tokens=list("abcd"))
+    >>> data.weights.shape, data.query_tokens[:2], data.layer_indices
+    ((2, 3, 4, 4), ('a', 'b'), (0, 1))
+    """
+
+    weights: np.ndarray
+    query_tokens: tuple[str, ...]
+    key_tokens: tuple[str, ...]
+    sentence_b_start: int | None = None
+    is_causal: bool = False
+    layer_indices: tuple[int, ...] = field(default=())
+    head_indices: tuple[int, ...] = field(default=())
+    normalized: bool = True
+
+    def __post_init__(self):
+        layers, heads = self.weights.shape[:2]
+        if not self.layer_indices:
+            object.__setattr__(self, "layer_indices", tuple(range(layers)))
+        if not self.head_indices:
+            object.__setattr__(self, "head_indices", tuple(range(heads)))
+
+    @property
+    def n_layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_heads(self) -> int:
+        return self.weights.shape[1]
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The query tokens (the tokens, for self-attention)."""
+        return self.query_tokens
+
+    @property
+    def is_self_attention(self) -> bool:
+        return self.query_tokens == self.key_tokens and self.weights.shape[2] == self.weights.shape[3]
+
+    def layer_position(self, layer: int) -> int:
+        """Position in `weights` of the original layer index `layer` (negative counts back)."""
+        return _position_of(layer, self.layer_indices, "layer")
+
+    def head_position(self, head: int) -> int:
+        """Position in `weights` of the original head index `head` (negative counts back)."""
+        return _position_of(head, self.head_indices, "head")
+
+    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> "AttentionData":
+        """Keep the given original layer and head indices, remembering them.
+
+        >>> import numpy as np, attnfig
+        >>> data = attnfig.as_attention(np.full((4, 6, 3, 3), 1 / 3))
+        >>> data.select(layers=[1, 3], heads=[5]).head_indices
+        (5,)
+        """
+        layer_positions = [self.layer_position(i) for i in _as_index_list(layers, "include_layers")] if layers is not None else list(range(self.n_layers))
+        head_positions = [self.head_position(i) for i in _as_index_list(heads, "heads")] if heads is not None else list(range(self.n_heads))
+        weights = self.weights[np.ix_(layer_positions, head_positions)]
+        return dataclasses.replace(
+            self,
+            weights=weights,
+            layer_indices=tuple(self.layer_indices[p] for p in layer_positions),
+            head_indices=tuple(self.head_indices[p] for p in head_positions),
+        )
+
+    def prettified(self) -> "AttentionData":
+        """The same data with token labels passed through `prettify_tokens`."""
+        return dataclasses.replace(
+            self,
+            query_tokens=tuple(prettify_tokens(self.query_tokens)),
+            key_tokens=tuple(prettify_tokens(self.key_tokens)),
+        )
+
+
+def _position_of(index: int, indices: Sequence[int], what: str) -> int:
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+        raise AttentionInputError(f"`{what}` must be an integer index, but {index!r} was passed.")
+    index = int(index)
+    if index in indices:
+        return indices.index(index)
+    total = len(indices)
+    if index < 0 and -total <= index:
+        return total + index
+    raise AttentionInputError(
+        f"`{what}` {index} is not in the attention: the available {what} indices are {list(indices)}."
+    )
+
+
+def _as_index_list(values, argument: str) -> list[int]:
+    if isinstance(values, (int, np.integer)):
+        return [int(values)]
+    try:
+        return [v for v in values]
+    except TypeError:
+        raise AttentionInputError(
+            f"`{argument}` must be an integer or a list of integers, but {values!r} was passed."
+        ) from None
+
+
+def as_attention(
+    attention: Any,
+    tokens: Sequence[str] | None = None,
+    *,
+    batch: int = 0,
+    attention_mask: Any = None,
+    normalized: bool = True,
+    key_tokens: Sequence[str] | None = None,
+    sentence_b_start: int | None = None,
+    merge_subwords: bool = False,
+) -> AttentionData:
+    """Return validated `AttentionData` from whatever attention a user holds.
+
+    `attention` may be transformers' ``output_attentions`` tuple (one ``[batch, heads, q, k]``
+    tensor per layer), a list of those, a ``[layers, batch, heads, q, k]``,
+    ``[layers, heads, q, k]``, ``[heads, q, k]`` or ``[q, k]`` array or tensor (any device,
+    any float dtype, with or without grad), a model output with ``.attentions``, or an
+    `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
+    positions are dropped from both axes and from the tokens.
+
+    >>> import numpy as np, attnfig
+    >>> raw = tuple(np.full((2, 12, 5, 5), 0.2) for _ in range(6))  # HF-style, batch of 2
+    >>> data = attnfig.as_attention(raw, ["[CLS]", "a", "b", "c", "[SEP]"], batch=1)
+    >>> data.weights.shape
+    (6, 12, 5, 5)
+    """
+    if isinstance(attention, AttentionData):
+        if tokens is None and key_tokens is None and sentence_b_start is None and not merge_subwords:
+            return attention
+        return _retokened(attention, tokens, key_tokens, sentence_b_start, merge_subwords)
+
+    weights, bits = _to_layer_array(attention, batch)
+    weights = _check_values(weights, normalized)
+    query_tokens = _pick_batch_tokens(tokens, batch, "tokens")
+    key_tokens = _pick_batch_tokens(key_tokens, batch, "key_tokens")
+    if key_tokens is None and weights.shape[2] == weights.shape[3]:
+        key_tokens = query_tokens
+    if attention_mask is not None:
+        weights, query_tokens, key_tokens, sentence_b_start = _drop_padding(
+            weights, attention_mask, batch, query_tokens, key_tokens, sentence_b_start
+        )
+    if normalized:
+        _check_rows(weights, bits)
+    query_tokens = _check_tokens(query_tokens, weights.shape[2], "tokens", "query")
+    key_tokens = _check_tokens(key_tokens, weights.shape[3], "key_tokens", "key")
+    _check_sentence_b_start(sentence_b_start, weights.shape[2])
+    data = AttentionData(
+        weights=weights,
+        query_tokens=query_tokens,
+        key_tokens=key_tokens,
+        sentence_b_start=None if sentence_b_start is None else int(sentence_b_start),
+        is_causal=detect_causal(weights),
+        normalized=normalized,
+    )
+    return merge_subword_tokens(data) if merge_subwords else data
+
+
+def detect_causal(weights: np.ndarray) -> bool:
+    """True when no query attends to a later key (square attention, more than one token)."""
+    q, k = weights.shape[-2:]
+    if q != k or q < 2:
+        return False
+    upper = np.triu_indices(q, 1)
+    return bool(np.all(weights[..., upper[0], upper[1]] == 0))
+
+
+def merge_subword_tokens(data: AttentionData) -> AttentionData:
+    """Merge sub-word tokens into words: keys summed, queries averaged, rows still sum to 1.
+
+    >>> import numpy as np, attnfig
+    >>> data = attnfig.as_attention(np.full((1, 1, 4, 4), 0.25), ["[CLS]", "hop", "##ped", "[SEP]"])
+    >>> merged = attnfig.merge_subword_tokens(data)
+    >>> merged.tokens, merged.weights[0, 0].sum(axis=1).round(3).tolist()
+    (('[CLS]', 'hopped', '[SEP]'), [1.0, 1.0, 1.0])
+    """
+    if not data.is_self_attention:
+        raise AttentionInputError(
+            "`merge_subwords=True` needs self-attention with one token list; "
+            "merge the encoder and decoder attention separately."
+        )
+    groups = word_groups(data.tokens, data.sentence_b_start)
+    grouping = np.zeros((len(groups), len(data.tokens)), dtype=np.float32)
+    for word, positions in enumerate(groups):
+        grouping[word, positions] = 1.0
+    mean_rows = grouping / grouping.sum(axis=1, keepdims=True)
+    weights = np.einsum("wq,lhqk,vk->lhwv", mean_rows, data.weights, grouping, optimize=True)
+    pieces = prettify_tokens(data.tokens)
+    words = tuple(join_word([pieces[p] for p in positions]) for positions in groups)
+    b_start = None
+    if data.sentence_b_start is not None:
+        b_start = next(w for w, positions in enumerate(groups) if positions[0] >= data.sentence_b_start)
+    return dataclasses.replace(
+        data,
+        weights=weights.astype(np.float32),
+        query_tokens=words,
+        key_tokens=words,
+        sentence_b_start=b_start,
+        is_causal=detect_causal(weights),
+    )
+
+
+# --- conversion -------------------------------------------------------------------------
+
+
+def _is_tensor(value) -> bool:
+    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach")
+
+
+def _tensor_to_numpy(tensor) -> tuple[np.ndarray, int]:
+    if tensor.is_complex():
+        raise AttentionInputError(
+            f"attention must hold real numbers, but a complex tensor ({tensor.dtype}) was passed."
+        )
+    bits = tensor.element_size() * 8 if tensor.is_floating_point() else 32
+    # bf16 has no numpy dtype: go through float32 on the CPU; detach drops grad.
+    return tensor.detach().to(device="cpu").float().numpy(), bits
+
+
+def _array_to_numpy(value, argument: str = "attention") -> tuple[np.ndarray, int]:
+    if _is_tensor(value):
+        return _tensor_to_numpy(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:
+        raise AttentionInputError(
+            f"{argument} must be a numeric array or tensor; converting it failed ({err}). "
+            "Are the layers or rows of different lengths?"
+        ) from None
+    if array.dtype.kind in "biuf":
+        bits = array.dtype.itemsize * 8 if array.dtype.kind == "f" else 32
+        return array.astype(np.float32, copy=False) if array.dtype.kind != "f" else array, bits
+    if array.dtype.kind == "O":
+        try:
+            return array.astype(np.float64), 64
+        except (ValueError, TypeError):
+            pass
+    raise AttentionInputError(
+        f"{argument} must hold real numbers, but it has dtype {array.dtype} "
+        f"(a {type(value).__name__}). Pass the attention weights as a float array or tensor."
+    )
+
+
+def _unwrap_model_output(attention):
+    if hasattr(attention, "attentions") and not isinstance(attention, (tuple, list, np.ndarray)):
+        return attention.attentions
+    if hasattr(attention, "encoder_attentions") and not _is_tensor(attention):
+        raise AttentionInputError(
+            "attention is an encoder-decoder model output: pass one of its "
+            "`encoder_attentions`, `decoder_attentions` or `cross_attentions`."
+        )
+    return attention
+
+
+def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
+    """Convert to float32 ``[layers, heads, q, k]``; also return the source float width."""
+    attention = _unwrap_model_output(attention)
+    if attention is None:
+        raise AttentionInputError("attention is None. " + SDPA_HINT)
+    if isinstance(attention, (tuple, list)) and len(attention) == 0:
+        raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + SDPA_HINT)
+    if isinstance(attention, (tuple, list)) and all(_is_tensor(a) or isinstance(a, np.ndarray) for a in attention):
+        converted = [_array_to_numpy(layer, f"attention[{i}]") for i, layer in enumerate(attention)]
+        shapes = {layer.shape for layer, _ in converted}
+        if len(shapes) > 1:
+            listing = ", ".join(f"layer {i}: {list(a.shape)}" for i, (a, _) in enumerate(converted))
+            raise AttentionInputError(f"All layers of attention must have the same shape, but got {listing}.")
+        ndim = converted[0][0].ndim
+        if ndim not in (2, 3, 4):
+            raise AttentionInputError(
+                f"Each layer of attention must be [batch, heads, q, k] (as transformers returns), "
+                f"[heads, q, k] or [q, k], but layer 0 has shape {list(converted[0][0].shape)} ({ndim}-D)."
+            )
+        stacked = np.stack([layer for layer, _ in converted])
+        bits = min(b for _, b in converted)
+        ndim += 1
+    else:
+        stacked, bits = _array_to_numpy(attention)
+        ndim = stacked.ndim
+    if ndim == 5:
+        stacked = stacked[:, _check_batch(batch, stacked.shape[1])]
+    elif batch not in (0, -1):
+        raise AttentionInputError(
+            f"`batch` is {batch!r} but the attention has no batch axis (shape {list(stacked.shape)}); "
+            "batch selection needs transformers' tuple of [batch, heads, q, k] or a "
+            "[layers, batch, heads, q, k] array."
+        )
+    if ndim == 3:
+        stacked = stacked[None]
+    elif ndim == 2:
+        stacked = stacked[None, None]
+    elif ndim not in (4, 5):
+        raise AttentionInputError(
+            "attention must be [layers, batch, heads, q, k], [layers, heads, q, k], [heads, q, k] "
+            f"or [q, k] (or transformers' tuple of [batch, heads, q, k]), but it has shape "
+            f"{list(stacked.shape)} ({ndim}-D)."
+        )
+    if 0 in stacked.shape:
+        raise AttentionInputError(
+            f"attention is empty: its shape [layers, heads, q, k] is {list(stacked.shape)}."
+        )
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, reported next
+        return np.ascontiguousarray(stacked, dtype=np.float32), bits
+
+
+def _check_batch(batch, size: int) -> int:
+    if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or not -size <= batch < size:
+        raise AttentionInputError(
+            f"`batch` must be an integer in [0, {size}) for attention with a batch of {size}, "
+            f"but {batch!r} was passed."
+        )
+    return int(batch)
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _locate(mask: np.ndarray) -> str:
+    layer, head, q, k = (int(i) for i in np.argwhere(mask)[0])
+    return f"first at layer {layer}, head {head}, query {q}, key {k}"
+
+
+def _check_values(weights: np.ndarray, normalized: bool) -> np.ndarray:
+    nan = np.isnan(weights)
+    if nan.any():
+        raise AttentionInputError(
+            f"attention holds {int(nan.sum())} NaN value(s), {_locate(nan)}. "
+            "NaN usually comes from a fully masked row or an fp16 overflow; run the model in float32."
+        )
+    bad_inf = np.isposinf(weights) if not normalized else np.isinf(weights)
+    if bad_inf.any():
+        raise AttentionInputError(
+            f"attention holds {int(bad_inf.sum())} infinite value(s), {_locate(bad_inf)}. "
+            "Attention weights must be finite (raw scores with `normalized=False` may use -inf for masked keys)."
+        )
+    if normalized:
+        negative = weights < 0
+        if negative.any():
+            raise AttentionInputError(
+                f"attention holds {int(negative.sum())} negative weight(s), {_locate(negative)} "
+                f"(value {float(weights[negative][0]):.4g}). Softmax weights are >= 0; "
+                "pass `normalized=False` for raw scores or differences."
+            )
+    return weights
+
+
+def _check_rows(weights: np.ndarray, bits: int) -> None:
+    tolerance = ROW_SUM_TOLERANCE.get(bits, 1e-3)
+    sums = weights.sum(axis=-1, dtype=np.float64)
+    off = np.abs(sums - 1.0) > tolerance
+    if off.any():
+        layer, head, q = (int(i) for i in np.argwhere(off)[0])
+        raise AttentionInputError(
+            f"attention rows must sum to 1 (softmax weights, tolerance {tolerance:g}), but "
+            f"{int(off.sum())} row(s) do not: layer {layer}, head {head}, query {q} sums to "
+            f"{sums[layer, head, q]:.4g}. Pass `normalized=False` for raw scores; with padding, "
+            "pass the tokenizer's `attention_mask` too."
+        )
+
+
+def _pick_batch_tokens(tokens, batch: int, argument: str):
+    if tokens is None:
+        return None
+    if isinstance(tokens, str):
+        raise AttentionInputError(
+            f"`{argument}` must be a list of token strings, but a single string {tokens[:30]!r} "
+            "was passed. Use tokenizer.convert_ids_to_tokens(input_ids[0])."
+        )
+    tokens = list(tokens)
+    if tokens and all(isinstance(t, (list, tuple)) for t in tokens):
+        tokens = list(tokens[_check_batch(batch, len(tokens))])
+    return tokens
+
+
+def _check_tokens(tokens, length: int, argument: str, axis: str) -> tuple[str, ...]:
+    if tokens is None:
+        return tuple(str(i) for i in range(length))
+    if len(tokens) != length:
+        raise AttentionInputError(
+            f"`{argument}` has {len(tokens)} entries but the attention has {length} {axis} "
+            f"positions. Pass one token per position (with padding, pass the tokenizer's "
+            f"`attention_mask` so padded positions are dropped)."
+        )
+    return tuple(str(t) for t in tokens)
+
+
+def _check_sentence_b_start(sentence_b_start, length: int) -> None:
+    if sentence_b_start is None:
+        return
+    if (
+        not isinstance(sentence_b_start, (int, np.integer))
+        or isinstance(sentence_b_start, bool)
+        or not 0 < sentence_b_start < length
+    ):
+        raise AttentionInputError(
+            f"`sentence_b_start` must be an integer in [1, {length - 1}] (the index of the first "
+            f"token of sentence B among {length} tokens), but {sentence_b_start!r} was passed."
+        )
+
+
+def _drop_padding(weights, attention_mask, batch, query_tokens, key_tokens, sentence_b_start):
+    mask, _ = _array_to_numpy(attention_mask, "attention_mask")
+    if mask.ndim == 2:
+        mask = mask[_check_batch(batch, mask.shape[0])]
+    if mask.ndim != 1:
+        raise AttentionInputError(
+            f"`attention_mask` must be [seq] or [batch, seq] (the tokenizer's), but it has shape {list(mask.shape)}."
+        )
+    keep = mask > 0
+    n_queries, n_keys = weights.shape[2:]
+    if len(keep) != n_keys:
+        raise AttentionInputError(
+            f"`attention_mask` has length {len(keep)} but the attention has {n_keys} key positions; "
+            "pass the mask the tokenizer returned with these inputs."
+        )
+    if not keep.any():
+        raise AttentionInputError("`attention_mask` marks no real token (it is all zeros).")
+    weights = weights[..., keep]
+    if n_queries == n_keys:
+        weights = weights[..., keep, :]
+        query_tokens = _drop_masked_tokens(query_tokens, keep, "tokens")
+        if sentence_b_start is not None and 0 <= sentence_b_start <= len(keep):
+            sentence_b_start = int(keep[:sentence_b_start].sum())
+    key_tokens = _drop_masked_tokens(key_tokens, keep, "key_tokens")
+    return np.ascontiguousarray(weights), query_tokens, key_tokens, sentence_b_start
+
+
+def _drop_masked_tokens(tokens, keep: np.ndarray, argument: str):
+    if tokens is None or len(tokens) != len(keep):
+        return tokens  # already unpadded, or a mismatch _check_tokens reports
+    return [t for t, k in zip(tokens, keep) if k]
+
+
+def _retokened(data: AttentionData, tokens, key_tokens, sentence_b_start, merge_subwords):
+    query_tokens = _check_tokens(tokens, data.weights.shape[2], "tokens", "query") if tokens is not None else data.query_tokens
+    if key_tokens is None and tokens is not None and data.is_self_attention:
+        key_tokens = query_tokens
+    key_tokens = _check_tokens(key_tokens, data.weights.shape[3], "key_tokens", "key") if key_tokens is not None else data.key_tokens
+    if sentence_b_start is not None:
+        _check_sentence_b_start(sentence_b_start, data.weights.shape[2])
+    data = dataclasses.replace(
+        data,
+        query_tokens=query_tokens,
+        key_tokens=key_tokens,
+        sentence_b_start=data.sentence_b_start if sentence_b_start is None else int(sentence_b_start),
+    )
+    return merge_subword_tokens(data) if merge_subwords else data

@@ -1,0 +1,27 @@
+"""The exceptions attnfig raises: each names what was wrong and how to fix it."""
+from __future__ import annotations
+
+
+class AttentionInputError(ValueError):
+    """Attention, tokens or masks that cannot be turned into `AttentionData`.
+
+    >>> import attnfig, numpy as np
+    >>> try:
+    ...     attnfig.as_attention(np.ones((2, 3)))
+    ... except attnfig.AttentionInputError as err:
+    ...     print("rejected")
+    rejected
+    """
+
+
+class StyleNotFoundError(ValueError):
+    """A style name that is neither an attnfig style nor a matplotlib one."""
+
+
+class SaveError(OSError):
+    """A figure that could not be written; the earlier file, if any, is untouched."""
+
+
+def one_of_message(argument: str, accepted, given) -> str:
+    """The house wording for a value outside a fixed set (seaborn's `_check_argument`)."""
+    return f"The value for `{argument}` must be one of {list(accepted)}, but {given!r} was passed."

@@ -1,0 +1,75 @@
+"""Shared fixtures: a headless backend, closed figures, tiny random models built offline."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+SEED_TEXT = "the rabbit quickly hopped"
+SEED_PAIR = "The turtle slowly crawled"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(autouse=True)
+def _default_rc():
+    with matplotlib.rc_context():
+        matplotlib.style.use("default")
+        yield
+
+
+def random_attention(layers=2, heads=3, tokens=5, seed=0, causal=False):
+    """Softmax rows of random scores, shaped [layers, heads, q, k]."""
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal((layers, heads, tokens, tokens)) * 3
+    if causal:
+        scores = np.where(np.triu(np.ones((tokens, tokens), bool), 1), -np.inf, scores)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    return (weights / weights.sum(-1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folders(tmp_path_factory):
+    """Saved tiny random BERT, GPT-2 and BART models: {kind: folder}."""
+    from attnfig.testing import KINDS, save_tiny_model
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {kind: save_tiny_model(kind, root / kind) for kind in KINDS}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_model_folders):
+    """Loaded tiny models: {kind: (model, tokenizer)}."""
+    from attnfig import load_model
+
+    return {kind: load_model(folder) for kind, folder in tiny_model_folders.items()}
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real pretrained all-MiniLM-L6-v2 model and tokenizer."""
+    from attnfig import load_model
+
+    return load_model("minilm")
+
+
+@pytest.fixture(scope="session")
+def seed_attention(minilm):
+    """The seed sentence pair through the real MiniLM model."""
+    from attnfig import from_model
+
+    model, tokenizer = minilm
+    return from_model(model, tokenizer, SEED_TEXT, SEED_PAIR)
