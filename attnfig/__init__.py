@@ -6,6 +6,7 @@
 (6, 12)
 """
 from .data import AttentionData, as_attention, merge_subword_tokens
+from .lines import lines
 from .errors import AttentionInputError, SaveError, StyleNotFoundError
 from .models import EncoderDecoderAttention, from_model, load_model
 from .tokens import prettify_tokens
@@ -20,6 +21,7 @@ __all__ = [
     "StyleNotFoundError",
     "as_attention",
     "from_model",
+    "lines",
     "load_model",
     "merge_subword_tokens",
     "prettify_tokens",

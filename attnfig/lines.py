@@ -1,0 +1,184 @@
+"""The bipartite line plot: query tokens on the left, key tokens on the right.
+
+Drawn with one `LineCollection` per head (never one artist per line).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.cbook import normalize_kwargs
+from matplotlib.collections import LineCollection
+from matplotlib.patches import Patch
+
+from .colors import font_points, palette_colors
+from .data import AttentionData, as_attention
+from .errors import AttentionInputError, one_of_message
+from .thinning import keep_mask, should_rasterize, thinned_positions
+
+DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
+
+
+@dataclass
+class _LinePlan:
+    """Everything `lines` decided before drawing: which lines, where, in which color."""
+
+    segments: list[np.ndarray]  # per head, (n, 2, 2)
+    colors: list[np.ndarray]  # per head, (n, 4) RGBA with alpha = weight * alpha_scale
+    weights: list[np.ndarray]  # per head, (n,)
+    head_indices: tuple[int, ...]
+    head_colors: np.ndarray
+    query_tokens: tuple[str, ...]
+    key_tokens: tuple[str, ...]
+    query_y: np.ndarray
+    key_y: np.ndarray
+    query_offset: int  # index of the first shown query in the full token list
+    focus: int | None
+
+
+def column_positions(n: int) -> np.ndarray:
+    """Token centres spread over [0, 1] top to bottom, so columns of any lengths align."""
+    return (np.arange(n) + 0.5) / n
+
+
+def direction_slices(direction: str, sentence_b_start: int | None, n_queries: int, n_keys: int):
+    """Query and key ranges kept by BertViz's sentence filter ("all", "a->b", ...)."""
+    if direction not in DIRECTIONS:
+        raise AttentionInputError(one_of_message("direction", DIRECTIONS, direction))
+    if direction == "all":
+        return slice(0, n_queries), slice(0, n_keys)
+    if sentence_b_start is None:
+        raise AttentionInputError(
+            f"`direction={direction!r}` needs a sentence pair: pass `sentence_b_start` "
+            "(the index of the first token of sentence B)."
+        )
+    a_or_b = {"a": (0, sentence_b_start), "b": (sentence_b_start, None)}
+    query_side, key_side = direction.split("->")
+    return slice(*a_or_b[query_side]), slice(*a_or_b[key_side])
+
+
+def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k, palette) -> _LinePlan:
+    layer_position = data.layer_position(layer)
+    view = data.select(heads=heads) if heads is not None else data
+    rows, cols = direction_slices(direction, data.sentence_b_start, *data.weights.shape[2:])
+    weights = view.weights[layer_position][:, rows, cols]
+    query_tokens, key_tokens = view.query_tokens[rows], view.key_tokens[cols]
+    query_offset = rows.start or 0
+    if focus is not None:
+        if not isinstance(focus, (int, np.integer)) or not query_offset <= focus < query_offset + len(query_tokens):
+            raise AttentionInputError(
+                f"`focus` must be the index of a shown query token, in "
+                f"[{query_offset}, {query_offset + len(query_tokens) - 1}], but {focus!r} was passed."
+            )
+    n_heads = weights.shape[0]
+    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    keep = keep_mask(weights, alpha_scale=alpha_scale, min_weight=min_weight, top_k=top_k)
+    if focus is not None:
+        only_focus = np.zeros_like(keep)
+        only_focus[:, focus - query_offset, :] = True
+        keep &= only_focus
+    query_y, key_y = column_positions(len(query_tokens)), column_positions(len(key_tokens))
+    head_colors = palette_colors(n_heads, palette)
+    segments, colors, kept_weights = [], [], []
+    for head in range(n_heads):
+        q_index, k_index = np.nonzero(keep[head])
+        w = weights[head, q_index, k_index]
+        seg = np.empty((len(w), 2, 2))
+        seg[:, 0, 0], seg[:, 0, 1] = 0.0, query_y[q_index]
+        seg[:, 1, 0], seg[:, 1, 1] = 1.0, key_y[k_index]
+        rgba = np.tile(head_colors[head], (len(w), 1))
+        rgba[:, 3] *= np.clip(w * alpha_scale, 0, 1)
+        segments.append(seg)
+        colors.append(rgba)
+        kept_weights.append(w)
+    return _LinePlan(segments, colors, kept_weights, view.head_indices, head_colors, query_tokens,
+                     key_tokens, query_y, key_y, query_offset, focus)
+
+
+def lines(
+    attention,
+    tokens=None,
+    *,
+    layer: int = 0,
+    heads=None,
+    ax=None,
+    sentence_b_start: int | None = None,
+    direction: str = "all",
+    focus: int | None = None,
+    min_weight: float | None = None,
+    top_k: int | None = None,
+    palette=None,
+    prettify_tokens: bool = True,
+    legend: bool | None = None,
+    **kwargs,
+):
+    """Draw a bipartite attention plot of one layer and return the Axes.
+
+    Query tokens stand in the left column, key tokens in the right; each query-key pair is a
+    line whose opacity is its weight divided by the number of heads shown (as in BertViz),
+    one color per head from the style's palette. `focus=i` keeps the lines of query i;
+    `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
+    too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
+    `top_k` thin further. `**kwargs` go to each head's `LineCollection`.
+
+    >>> import numpy as np, attnfig
+    >>> weights = np.full((1, 2, 3, 3), 1 / 3)
+    >>> ax = attnfig.lines(weights, ["[CLS]", "hi", "[SEP]"])
+    >>> len(ax.collections)
+    2
+    """
+    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
+    if prettify_tokens:
+        data = data.prettified()
+    plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette)
+    ax = plt.gca() if ax is None else ax
+    n_lines = sum(len(s) for s in plan.segments)
+    kwargs.setdefault("rasterized", should_rasterize(n_lines))
+    kwargs = normalize_kwargs(kwargs, LineCollection)
+    for head, segments in enumerate(plan.segments):
+        head_kwargs = {"colors": plan.colors[head], "label": f"head {plan.head_indices[head]}", **kwargs}
+        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+    _decorate(ax, plan)
+    if legend if legend is not None else len(plan.head_indices) > 1:
+        head_legend(ax, plan.head_indices, plan.head_colors)
+    return ax
+
+
+def _decorate(ax, plan: _LinePlan) -> None:
+    ax.set_xlim(-0.03, 1.03)  # a little air between the labels and the lines
+    ax.set_ylim(1, 0)
+    for side in ("top", "bottom", "left", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_xticks([])
+    ax.tick_params(axis="y", length=0)
+    fig = ax.figure
+    axis_points = ax.get_position().height * fig.get_figheight() * 72
+    fontsize = font_points("ytick.labelsize")
+    shown_q = thinned_positions(len(plan.query_tokens), axis_points, fontsize)
+    ax.set_yticks(plan.query_y[shown_q], [plan.query_tokens[i] for i in shown_q])
+    right = ax.secondary_yaxis("right")
+    shown_k = thinned_positions(len(plan.key_tokens), axis_points, fontsize)
+    right.set_yticks(plan.key_y[shown_k], [plan.key_tokens[i] for i in shown_k])
+    right.tick_params(length=0)
+    right.spines["right"].set_visible(False)
+    if plan.focus is not None:
+        for label, index in zip(ax.get_yticklabels(), shown_q):
+            if index + plan.query_offset == plan.focus:
+                label.set_fontweight("bold")
+
+
+def head_legend(ax, head_indices, head_colors) -> None:
+    """Color swatches naming each head, above the axes, as BertViz's head selector."""
+    handles = [Patch(facecolor=color, label=str(head)) for head, color in zip(head_indices, head_colors)]
+    ax.legend(
+        handles=handles,
+        title="head",
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=min(len(handles), 12),
+        frameon=False,
+        handlelength=1.0,
+        handletextpad=0.3,
+        columnspacing=0.6,
+    )

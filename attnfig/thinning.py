@@ -1,0 +1,61 @@
+"""The stated rules that keep long sequences readable and fast.
+
+- A line whose opacity is below `FAINT_ALPHA` (half of one 8-bit level) cannot change a
+  pixel, so it is not drawn.
+- `top_k` keeps the k strongest keys of each query.
+- A tick label needs `LABEL_SPACING` times its font size along the axis; when the axis is
+  too short for every label, every n-th label is shown, n as small as fits.
+- Artists holding more than `RASTERIZE_ABOVE` primitives are rasterized inside vector
+  output (at ``savefig.dpi``), while text and axes stay vector.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import AttentionInputError
+
+FAINT_ALPHA = 0.5 / 255
+LABEL_SPACING = 1.2
+RASTERIZE_ABOVE = 5000
+
+
+def keep_mask(weights: np.ndarray, *, alpha_scale: float, min_weight: float | None, top_k: int | None) -> np.ndarray:
+    """Boolean mask of the query-key pairs worth a line, for ``weights[..., q, k]``.
+
+    Without `min_weight` the rule is: drawn when ``weight * alpha_scale >= FAINT_ALPHA``.
+
+    >>> keep_mask(np.array([[0.9, 0.001]]), alpha_scale=1.0, min_weight=None, top_k=None).tolist()
+    [[True, False]]
+    """
+    threshold = FAINT_ALPHA / alpha_scale if min_weight is None else float(min_weight)
+    keep = weights >= threshold
+    keep &= weights > 0
+    if top_k is not None:
+        if not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise AttentionInputError(f"`top_k` must be a positive integer, but {top_k!r} was passed.")
+        if top_k < weights.shape[-1]:
+            kth = np.partition(weights, -top_k, axis=-1)[..., -top_k : -top_k + 1]
+            keep &= weights >= kth
+    return keep
+
+
+def label_step(n_labels: int, axis_points: float, fontsize_points: float) -> int:
+    """Show every `label_step`-th label so labels of this font size fit the axis.
+
+    >>> label_step(512, axis_points=400, fontsize_points=8)
+    13
+    """
+    if n_labels <= 1 or axis_points <= 0:
+        return 1
+    return max(1, math.ceil(n_labels * fontsize_points * LABEL_SPACING / axis_points))
+
+
+def thinned_positions(n_labels: int, axis_points: float, fontsize_points: float) -> np.ndarray:
+    """Indices of the labels kept by `label_step`."""
+    return np.arange(0, n_labels, label_step(n_labels, axis_points, fontsize_points))
+
+
+def should_rasterize(n_primitives: int) -> bool:
+    return n_primitives > RASTERIZE_ABOVE
