@@ -6,10 +6,18 @@
 (6, 12)
 """
 from .data import AttentionData, as_attention, merge_subword_tokens
+from .export import save
+from .grid import model_view
+from .head_view import head_view
+from .heatmap import heatmap
 from .lines import lines
 from .errors import AttentionInputError, SaveError, StyleNotFoundError
 from .models import EncoderDecoderAttention, from_model, load_model
+from .themes import available_styles, figsize, style
+from .themes import register as _register_styles
 from .tokens import prettify_tokens
+
+_register_styles()
 
 __version__ = "0.1.0"
 
@@ -20,9 +28,16 @@ __all__ = [
     "SaveError",
     "StyleNotFoundError",
     "as_attention",
+    "available_styles",
+    "figsize",
+    "head_view",
+    "heatmap",
+    "model_view",
+    "style",
     "from_model",
     "lines",
     "load_model",
     "merge_subword_tokens",
     "prettify_tokens",
+    "save",
 ]

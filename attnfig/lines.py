@@ -168,17 +168,24 @@ def _decorate(ax, plan: _LinePlan) -> None:
                 label.set_fontweight("bold")
 
 
+def head_legend_handles(head_indices, head_colors) -> list[Patch]:
+    """One color swatch per head, labelled with its original index."""
+    return [Patch(facecolor=color, label=str(head)) for head, color in zip(head_indices, head_colors)]
+
+
+def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> dict:
+    """A compact legend, as BertViz's head selector: as many columns as fit the width.
+
+    An entry takes about four font sizes (swatch, two digits, spacing).
+    """
+    entry_inches = 4 * font_points("legend.fontsize") / 72
+    ncols = max(1, min(n_entries, int(width_inches // entry_inches)))
+    return dict(title=title, ncols=ncols, frameon=False, handlelength=1.0,
+                handletextpad=0.3, columnspacing=0.6)
+
+
 def head_legend(ax, head_indices, head_colors) -> None:
-    """Color swatches naming each head, above the axes, as BertViz's head selector."""
-    handles = [Patch(facecolor=color, label=str(head)) for head, color in zip(head_indices, head_colors)]
-    ax.legend(
-        handles=handles,
-        title="head",
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-        ncols=min(len(handles), 12),
-        frameon=False,
-        handlelength=1.0,
-        handletextpad=0.3,
-        columnspacing=0.6,
-    )
+    """Head swatches below the axes (the title keeps the space above)."""
+    handles = head_legend_handles(head_indices, head_colors)
+    width = ax.get_position().width * ax.figure.get_figwidth()
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), **legend_options(len(handles), width))

@@ -1,0 +1,110 @@
+"""Saving figures: PDF, SVG and PNG, reproducible to the byte, written atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib as mpl
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+from .errors import SaveError
+
+FORMATS = ("pdf", "svg", "png")
+# Dates and tool versions change from run to run; without them the bytes do not.
+_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
+_REPRODUCIBLE_RC = {
+    "svg.hashsalt": "attnfig",  # SVG ids are hashes salted with this, not random
+    "pdf.fonttype": 42,  # TrueType, not Type 3: searchable and accepted by publishers
+    "ps.fonttype": 42,
+}
+
+
+def output_paths(path_or_paths, formats: Iterable[str] | None = None) -> list[Path]:
+    """The files `save` would write.
+
+    >>> [p.name for p in output_paths("figs/seed", formats=["pdf", "svg"])]
+    ['seed.pdf', 'seed.svg']
+    """
+    paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    result = []
+    for path in map(Path, paths):
+        if formats is None:
+            result.append(path)
+            continue
+        stem = path.with_suffix("") if path.suffix.lstrip(".").lower() in FORMATS else path
+        result += [stem.with_name(f"{stem.name}.{fmt.lower().lstrip('.')}") for fmt in formats]
+    for path in result:
+        extension = path.suffix.lstrip(".").lower()
+        if extension not in FORMATS:
+            hint = "add an extension or pass `formats=`" if not extension else f"{extension!r} is not supported"
+            raise SaveError(f"Cannot save {str(path)!r}: {hint}; supported formats are {list(FORMATS)}.")
+    return result
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} does not exist; create it first.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} is not writable.")
+
+
+def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float | None = None, **savefig_kwargs) -> list[Path]:
+    """Save `fig` to each path (the extension picks the format) and return the paths.
+
+    Output is reproducible (the same figure gives the same PDF and SVG bytes), fonts are
+    embedded as TrueType, and each file is written to a temporary file in the same folder
+    and then renamed, so a failed save leaves any earlier file intact. `dpi` (default
+    ``savefig.dpi``) sets PNG resolution and that of rasterized artists in PDF and SVG.
+    The first save fixes the figure's layout (see `freeze_layout`).
+
+    >>> import attnfig, numpy as np, tempfile, os
+    >>> fig = attnfig.model_view(np.full((2, 2, 3, 3), 1 / 3), kind="heatmap")
+    >>> folder = tempfile.mkdtemp()
+    >>> [p.name for p in attnfig.save(fig, os.path.join(folder, "grid"), formats=["pdf", "png"])]
+    ['grid.pdf', 'grid.png']
+    """
+    paths = output_paths(path_or_paths, formats)
+    for path in paths:
+        _check_folder(path)
+    freeze_layout(fig)
+    for path in paths:
+        _write_atomically(fig, path, dpi, savefig_kwargs)
+    return paths
+
+
+def freeze_layout(fig) -> None:
+    """Run the figure's layout engine once more and then keep its result.
+
+    Constrained layout moves axes by a little at every draw until it settles; frozen, the
+    figure gives the same bytes at every later save.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+
+
+def _write_atomically(fig, path: Path, dpi, savefig_kwargs) -> None:
+    fmt = path.suffix.lstrip(".").lower()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(handle)
+    try:
+        with mpl.rc_context(_REPRODUCIBLE_RC):
+            options = {**savefig_kwargs, "metadata": {**_METADATA[fmt], **savefig_kwargs.get("metadata", {})}}
+            fig.savefig(temporary, format=fmt, dpi=dpi or mpl.rcParams["savefig.dpi"], **options)
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise SaveError(f"Cannot save {str(path)!r}: {type(err).__name__}: {err}. Any earlier file is untouched.") from err
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

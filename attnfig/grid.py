@@ -1,0 +1,205 @@
+"""The layer x head grid (static `model_view`), drawn as one mosaic per panel.
+
+All thumbnails of a panel live in one Axes: for heatmaps one image holds every
+thumbnail (transparent gaps between them), for lines one `LineCollection` per layer.
+A 12 x 12 grid is then a handful of artists instead of 144 Axes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.cbook import normalize_kwargs
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from .colors import colormap, font_points, palette_colors
+from .data import AttentionData
+from .errors import AttentionInputError, one_of_message
+from .lines import column_positions
+from .panels import resolve_panels
+from .themes import display_mode_style
+from .thinning import keep_mask, should_rasterize
+
+KINDS = ("lines", "heatmap")
+GAP = 0.15  # space between thumbnails, as a fraction of a thumbnail
+THUMBNAIL_LINEWIDTH = 0.4  # thumbnail lines, as a fraction of rcParams["lines.linewidth"]
+
+
+@dataclass
+class Mosaic:
+    """Where each thumbnail sits: cell (row, col) spans [origin, origin + 1] on both axes."""
+
+    rows: int
+    cols: int
+    gap: float
+
+    def origins(self, n: int) -> np.ndarray:
+        return np.arange(n) * (1 + self.gap)
+
+    @property
+    def width(self) -> float:
+        return self.cols * (1 + self.gap) - self.gap
+
+    @property
+    def height(self) -> float:
+        return self.rows * (1 + self.gap) - self.gap
+
+
+def mosaic_image(blocks: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ma.MaskedArray, float]:
+    """Tile ``blocks[row, col, q, k]`` into one masked image; gaps and `mask` are masked.
+
+    Returns the image and the gap actually used (a whole number of pixels).
+    """
+    rows, cols, q, k = blocks.shape
+    gap_q, gap_k = max(1, round(GAP * q)), max(1, round(GAP * k))
+    padded = np.full((rows, cols, q + gap_q, k + gap_k), np.nan, dtype=np.float32)
+    padded[:, :, :q, :k] = blocks
+    if mask is not None:
+        padded[:, :, :q, :k][:, :, mask] = np.nan
+    image = padded.transpose(0, 2, 1, 3).reshape(rows * (q + gap_q), cols * (k + gap_k))
+    image = image[: -gap_q, : -gap_k]
+    return np.ma.masked_invalid(image), gap_k / k
+
+
+def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.AxesImage:
+    mask = np.triu(np.ones(data.weights.shape[2:], bool), 1) if data.is_causal else None
+    image, gap = mosaic_image(data.weights, mask)
+    layout = Mosaic(data.n_layers, data.n_heads, gap)
+    kwargs = {"interpolation": "antialiased", **kwargs}
+    artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
+    _label_mosaic(ax, data, layout)
+    return artist
+
+
+def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
+    layout = Mosaic(data.n_layers, data.n_heads, GAP)
+    query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
+    keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
+    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
+    kwargs = normalize_kwargs(kwargs, LineCollection)
+    kwargs.setdefault("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
+    kwargs.setdefault("rasterized", should_rasterize(int(keep.sum())))
+    x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
+    for row in range(data.n_layers):
+        head, q_index, k_index = np.nonzero(keep[row])
+        weights = data.weights[row, head, q_index, k_index]
+        segments = np.empty((len(weights), 2, 2))
+        segments[:, 0, 0] = x0[head]
+        segments[:, 1, 0] = x0[head] + 1
+        segments[:, 0, 1] = y0[row] + query_y[q_index]
+        segments[:, 1, 1] = y0[row] + key_y[k_index]
+        rgba = np.tile(layer_colors[data.layer_indices[row]], (len(weights), 1))
+        rgba[:, 3] *= np.clip(weights, 0, 1)
+        ax.add_collection(LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs),
+                          autolim=False)
+    ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
+    ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
+    ax.set_aspect("equal")
+    _label_mosaic(ax, data, layout)
+
+
+def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:
+    ax.set_xticks(layout.origins(data.n_heads) + 0.5, [str(h) for h in data.head_indices])
+    ax.set_yticks(layout.origins(data.n_layers) + 0.5, [str(layer) for layer in data.layer_indices])
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("Head")
+    ax.set_ylabel("Layer")
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+COLORBAR_INCHES = 0.8  # a colorbar with its tick labels and title
+
+
+def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple[float, float]:
+    """The style's figure width for all panels; the height keeps thumbnails square."""
+    width = mpl.rcParams["figure.figsize"][0]
+    label_inches = 4 * font_points("font.size") / 72
+    panel_width = (width - label_inches * n_panels - COLORBAR_INCHES * colorbar) / n_panels
+    return (width, label_inches + panel_width * rows / cols)
+
+
+def _shared_norm(panels, vmin, vmax, center):
+    weights = np.concatenate([data.weights.ravel() for _, data in panels])
+    low = 0.0 if vmin is None and all(d.normalized for _, d in panels) else (vmin if vmin is not None else float(weights.min()))
+    high = float(weights.max()) if vmax is None else vmax
+    if center is not None:
+        spread = max(abs(low - center), abs(high - center)) or 1.0
+        return TwoSlopeNorm(center, center - spread, center + spread)
+    return Normalize(low, high if high > low else low + 1)
+
+
+def model_view(
+    attention=None,
+    tokens=None,
+    sentence_b_start=None,
+    *,
+    include_layers=None,
+    include_heads=None,
+    kind: str = "lines",
+    encoder_attention=None,
+    decoder_attention=None,
+    cross_attention=None,
+    encoder_tokens=None,
+    decoder_tokens=None,
+    display_mode: str | None = None,
+    prettify_tokens: bool = True,
+    cmap=None,
+    vmin=None,
+    vmax=None,
+    center=None,
+    cbar: bool = True,
+    min_weight=None,
+    top_k=None,
+    palette=None,
+    figsize=None,
+    **kwargs,
+) -> Figure:
+    """Draw BertViz's model view, a layer x head grid of thumbnails, and return the Figure.
+
+    Rows are layers and columns heads, labelled with their original indices.
+    ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
+    BertViz does), opacity = weight; ``kind="heatmap"`` draws heatmaps on one shared color
+    scale with one colorbar (``center`` gives a diverging scale, for differences).
+    Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
+    (`imshow` or `LineCollection`).
+
+    >>> import numpy as np, attnfig
+    >>> fig = attnfig.model_view(np.full((2, 3, 4, 4), 0.25), kind="heatmap")
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['0', '1', '2']
+    """
+    if kind not in KINDS:
+        raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    with display_mode_style(display_mode):
+        panels = resolve_panels(
+            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
+            decoder_attention=decoder_attention, cross_attention=cross_attention,
+            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
+            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
+        )
+        rows = max(data.n_layers for _, data in panels)
+        cols = sum(data.n_heads for _, data in panels)
+        size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
+        figure = Figure(figsize=size, layout="constrained")
+        axes = figure.subplots(1, len(panels), squeeze=False)[0]
+        if kind == "heatmap":
+            norm = _shared_norm(panels, vmin, vmax, center)
+            cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
+            images = [_heatmap_panel(ax, data, norm, cmap, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
+            if cbar:
+                colorbar = figure.colorbar(images[0], ax=list(axes), shrink=0.6, label="attention weight" if center is None else "difference")
+                colorbar.solids.set_rasterized(True)
+                colorbar.outline.set_visible(False)
+        else:
+            for ax, (_, data) in zip(axes, panels):
+                _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))
+        for ax, (title, _) in zip(axes, panels):
+            if title:
+                ax.set_title(title, pad=2 * mpl.rcParams["font.size"])
+    return figure

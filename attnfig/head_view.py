@@ -1,0 +1,80 @@
+"""The static `head_view`: BertViz's call, a matplotlib Figure back."""
+from __future__ import annotations
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+from .colors import font_points
+from .colors import palette_colors
+from .lines import head_legend_handles, legend_options, lines
+from .panels import resolve_panels
+from .themes import display_mode_style
+from .thinning import LABEL_SPACING
+
+# A head view grows with its tokens until it is this many default figure heights tall;
+# past that, token labels are thinned (see attnfig.thinning).
+MAX_HEIGHT_FACTOR = 3.0
+
+
+def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
+    """Width and height (inches) that give every token label its line, within limits."""
+    width, height = mpl.rcParams["figure.figsize"]
+    label_inches = n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72
+    margins = 6 * font_points("font.size") / 72  # title and head legend above the columns
+    return (width * 0.6 * n_panels, min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height))
+
+
+def head_view(
+    attention=None,
+    tokens=None,
+    sentence_b_start=None,
+    *,
+    layer: int | None = None,
+    heads=None,
+    encoder_attention=None,
+    decoder_attention=None,
+    cross_attention=None,
+    encoder_tokens=None,
+    decoder_tokens=None,
+    include_layers=None,
+    prettify_tokens: bool = True,
+    display_mode: str | None = None,
+    figsize=None,
+    **kwargs,
+) -> Figure:
+    """Draw BertViz's head view of one layer as a static figure and return the Figure.
+
+    The same arguments as ``bertviz.head_view``: swap the import and get a Figure to save.
+    Heads are overlaid, one color each (the legend names them); `layer` (an original index,
+    the first included layer by default) is named in the title. Encoder-decoder attention
+    gives one panel each for encoder, decoder and cross attention (decoder queries on the
+    left, encoder keys on the right). `display_mode` "light" or "dark" applies that theme
+    to this figure only; None follows the active style. `**kwargs` go to `attnfig.lines`
+    (`focus`, `direction`, `min_weight`, `top_k`, `palette`, LineCollection options).
+
+    >>> import numpy as np, attnfig
+    >>> fig = attnfig.head_view(np.full((2, 4, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
+    >>> fig.legends[0].get_title().get_text()
+    'Layer 1, heads'
+    """
+    with display_mode_style(display_mode):
+        panels = resolve_panels(
+            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
+            decoder_attention=decoder_attention, cross_attention=cross_attention,
+            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
+            include_layers=include_layers, prettify_tokens=prettify_tokens,
+        )
+        first = panels[0][1]
+        layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
+        n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
+        figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
+        axes = figure.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (title, data) in zip(axes, panels):
+            lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
+            if title:
+                ax.set_title(title)
+        head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
+        handles = head_legend_handles(head_indices, palette_colors(len(head_indices), kwargs.get("palette")))
+        options = legend_options(len(handles), figure.get_figwidth(), title=f"Layer {layer}, heads")
+        figure.legend(handles=handles, loc="outside upper center", **options)
+    return figure

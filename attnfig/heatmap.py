@@ -1,0 +1,171 @@
+"""Single attention heatmaps: query tokens down the y axis, key tokens along x.
+
+Drawn as one image (`imshow`), never one patch per cell.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import Normalize, TwoSlopeNorm
+
+from .colors import colormap, font_points
+from .data import as_attention
+from .errors import AttentionInputError
+from .thinning import thinned_positions
+
+
+@dataclass
+class _HeatmapPlan:
+    """What `heatmap` decided before drawing: the masked matrix, its norm, the labels."""
+
+    matrix: np.ma.MaskedArray
+    norm: Normalize
+    cmap: mpl.colors.Colormap
+    row_labels: tuple[str, ...]
+    col_labels: tuple[str, ...]
+
+
+def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, mask) -> _HeatmapPlan:
+    matrix = np.asarray(matrix, dtype=float)
+    hidden = ~np.isfinite(matrix)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != matrix.shape:
+            raise AttentionInputError(
+                f"`mask` must have the heatmap's shape {list(matrix.shape)}, but it has {list(mask.shape)}."
+            )
+        hidden |= mask
+    masked = np.ma.masked_array(matrix, hidden)
+    shown = matrix[~hidden]
+    low = vmin if vmin is not None else (float(shown.min()) if shown.size else 0.0)
+    high = vmax if vmax is not None else (float(shown.max()) if shown.size else 1.0)
+    if center is not None:
+        spread = max(abs(low - center), abs(high - center)) or 1.0
+        norm = TwoSlopeNorm(center, center - spread if vmin is None else vmin, center + spread if vmax is None else vmax)
+    else:
+        norm = Normalize(low, high if high > low else low + 1)
+    colors = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))  # masked cells show the background
+    return _HeatmapPlan(masked, norm, colors, tuple(row_labels), tuple(col_labels))
+
+
+def matrix_heatmap(
+    matrix,
+    row_labels,
+    col_labels,
+    *,
+    ax=None,
+    cmap=None,
+    vmin=None,
+    vmax=None,
+    center=None,
+    cbar=True,
+    cbar_ax=None,
+    cbar_kws=None,
+    annot=False,
+    fmt=".2f",
+    mask=None,
+    xlabel=None,
+    ylabel=None,
+    **kwargs,
+):
+    """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap)."""
+    plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, mask=mask)
+    ax = plt.gca() if ax is None else ax
+    kwargs.setdefault("interpolation", "nearest")
+    kwargs.setdefault("aspect", "equal" if len(plan.row_labels) == len(plan.col_labels) else "auto")
+    image = ax.imshow(plan.matrix, cmap=plan.cmap, norm=plan.norm, **kwargs)
+    _label_axes(ax, plan)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if annot:
+        _annotate(ax, image, plan, fmt)
+    if cbar:
+        colorbar = ax.figure.colorbar(image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
+        colorbar.solids.set_rasterized(True)  # no white seams between colour steps in PDF viewers
+        colorbar.outline.set_visible(False)
+    return ax
+
+
+def _label_axes(ax, plan: _HeatmapPlan) -> None:
+    figure = ax.figure
+    box = ax.get_position()
+    height_points = box.height * figure.get_figheight() * 72
+    width_points = box.width * figure.get_figwidth() * 72
+    rows = thinned_positions(len(plan.row_labels), height_points, font_points("ytick.labelsize"))
+    cols = thinned_positions(len(plan.col_labels), width_points, font_points("xtick.labelsize"))
+    ax.set_yticks(rows, [plan.row_labels[i] for i in rows])
+    ax.set_xticks(cols, [plan.col_labels[i] for i in cols], rotation=90)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
+    rgba = image.to_rgba(plan.matrix)
+    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+    for (row, col), value in np.ndenumerate(plan.matrix.filled(np.nan)):
+        if np.isnan(value):
+            continue
+        color = "black" if luminance[row, col] > 0.5 else "white"
+        ax.text(col, row, format(value, fmt), ha="center", va="center", color=color,
+                fontsize=mpl.rcParams["xtick.labelsize"])
+
+
+def heatmap(
+    attention,
+    tokens=None,
+    *,
+    layer: int = 0,
+    head: int | str = 0,
+    ax=None,
+    cmap=None,
+    vmin=None,
+    vmax=None,
+    cbar: bool = True,
+    cbar_ax=None,
+    cbar_kws=None,
+    annot: bool = False,
+    fmt: str = ".2f",
+    mask=None,
+    prettify_tokens: bool = True,
+    **kwargs,
+):
+    """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
+
+    Query tokens run down the y axis, key tokens along x; seaborn's names for the colour
+    and annotation options. Above the diagonal of a causal model the cells are masked
+    (they show the background), not drawn as zeros. Colours default to the style's
+    ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight. `**kwargs` go to `imshow`.
+
+    >>> import numpy as np, attnfig
+    >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['a', 'b', 'c']
+    """
+    data = as_attention(attention, tokens)
+    if prettify_tokens:
+        data = data.prettified()
+    layer_weights = data.weights[data.layer_position(layer)]
+    if isinstance(head, str):
+        if head != "mean":
+            raise AttentionInputError(f"`head` must be a head index or \"mean\", but {head!r} was passed.")
+        matrix = layer_weights.mean(axis=0)
+    else:
+        matrix = layer_weights[data.head_position(head)]
+    if data.is_causal:
+        causal = np.triu(np.ones(matrix.shape, dtype=bool), 1)
+        mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
+    if vmin is None and data.normalized:
+        vmin = 0.0
+    ax = matrix_heatmap(
+        matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
+        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, **kwargs,
+    )
+    label = "mean of heads" if isinstance(head, str) else f"head {head}"
+    ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
+    return ax

