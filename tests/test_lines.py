@@ -1,0 +1,145 @@
+"""lines(): one LineCollection per head, alphas from weights, colors from the palette."""
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba_array
+
+import attnfig
+from attnfig import AttentionInputError
+from attnfig.thinning import FAINT_ALPHA
+
+from conftest import random_attention
+
+TOKENS = ["[CLS]", "the", "rabbit", "[SEP]", "a", "turtle", "[SEP]"]
+
+
+def line_collections(ax):
+    return [c for c in ax.collections if isinstance(c, LineCollection)]
+
+
+def test_one_collection_per_head_and_only_visible_lines():
+    weights = random_attention(layers=2, heads=3, tokens=7)
+    ax = attnfig.lines(weights, TOKENS, layer=1)
+    collections = line_collections(ax)
+    assert len(collections) == 3
+    for head, collection in enumerate(collections):
+        expected = int((weights[1, head] / 3 >= FAINT_ALPHA).sum())
+        assert len(collection.get_segments()) == expected
+        assert collection.get_label() == f"head {head}"
+
+
+def test_alphas_are_weight_over_heads_and_colors_follow_the_palette():
+    weights = random_attention(layers=1, heads=2, tokens=7)
+    ax = attnfig.lines(weights, TOKENS, min_weight=0)
+    cycle = to_rgba_array(mpl.rcParams["axes.prop_cycle"].by_key()["color"][:2])
+    for head, collection in enumerate(line_collections(ax)):
+        colors = collection.get_colors()
+        np.testing.assert_allclose(colors[:, :3], np.tile(cycle[head, :3], (len(colors), 1)))
+        segments = collection.get_segments()
+        y_query = np.array([s[0, 1] for s in segments])
+        y_key = np.array([s[1, 1] for s in segments])
+        q = np.round(y_query * 7 - 0.5).astype(int)
+        k = np.round(y_key * 7 - 0.5).astype(int)
+        np.testing.assert_allclose(colors[:, 3], weights[0, head, q, k] / 2, rtol=1e-6)
+
+
+def test_style_palette_changes_the_colors():
+    with mpl.rc_context({"axes.prop_cycle": mpl.cycler(color=["#123456", "#abcdef"])}):
+        ax = attnfig.lines(random_attention(1, 2, 7), TOKENS, min_weight=0)
+    assert np.allclose(line_collections(ax)[1].get_colors()[0, :3], to_rgba_array("#abcdef")[0, :3])
+
+
+def test_palette_argument_takes_a_list():
+    ax = attnfig.lines(random_attention(1, 2, 7), TOKENS, palette=["red", "blue"], min_weight=0)
+    assert np.allclose(line_collections(ax)[1].get_colors()[0, :3], [0, 0, 1])
+
+
+def test_tick_labels_are_the_prettified_tokens_on_both_sides():
+    tokens = ["[CLS]", "\u0120hop", "##ped", "[SEP]"]
+    ax = attnfig.lines(random_attention(1, 1, 4), tokens)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["[CLS]", "hop", "ped", "[SEP]"]
+    right = ax.child_axes[0]
+    assert [t.get_text() for t in right.get_yticklabels()] == ["[CLS]", "hop", "ped", "[SEP]"]
+
+
+def test_focus_keeps_only_the_lines_of_one_query():
+    weights = random_attention(1, 3, 7)
+    ax = attnfig.lines(weights, TOKENS, focus=2, min_weight=0)
+    query_y = (2 + 0.5) / 7
+    for head, collection in enumerate(line_collections(ax)):
+        segments = np.array(collection.get_segments())
+        assert len(segments) == 7
+        np.testing.assert_allclose(segments[:, 0, 1], query_y)
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["rabbit"]
+
+
+@pytest.mark.parametrize(
+    "direction, queries, keys",
+    [("a->a", 4, 4), ("a->b", 4, 3), ("b->a", 3, 4), ("b->b", 3, 3), ("all", 7, 7)],
+)
+def test_direction_keeps_exactly_one_block(direction, queries, keys):
+    weights = random_attention(1, 2, 7)
+    ax = attnfig.lines(weights, TOKENS, sentence_b_start=4, direction=direction, min_weight=0)
+    assert len(ax.get_yticklabels()) == queries
+    assert len(ax.child_axes[0].get_yticklabels()) == keys
+    for collection in line_collections(ax):
+        assert len(collection.get_segments()) == queries * keys
+    shown_queries = [t.get_text() for t in ax.get_yticklabels()]
+    expected = {"a": TOKENS[:4], "b": TOKENS[4:], "all": TOKENS}[direction.split("->")[0]]
+    assert shown_queries == expected
+
+
+def test_top_k_keeps_the_strongest_keys_per_query():
+    weights = random_attention(1, 1, 7)
+    ax = attnfig.lines(weights, TOKENS, top_k=2, min_weight=0)
+    (collection,) = line_collections(ax)
+    assert len(collection.get_segments()) == 14
+
+
+def test_draws_into_the_given_axes_without_touching_pyplot():
+    fig, (left, right) = plt.subplots(1, 2)
+    other = plt.figure()
+    returned = attnfig.lines(random_attention(1, 2, 7), TOKENS, ax=left)
+    assert returned is left
+    assert line_collections(left) and not line_collections(right)
+    assert plt.gcf() is other and not other.axes
+
+
+def test_kwargs_reach_the_line_collection():
+    ax = attnfig.lines(random_attention(1, 1, 7), TOKENS, linewidth=3.5, linestyle="--")
+    (collection,) = line_collections(ax)
+    assert collection.get_linewidth()[0] == 3.5
+
+
+def test_long_sequences_thin_labels_and_rasterize():
+    tokens = [f"t{i}" for i in range(512)]
+    fig, ax = plt.subplots(figsize=(4, 6))
+    attnfig.lines(random_attention(1, 12, 512), tokens, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert 10 < len(labels) < 100 and labels[0] == "t0"
+    step = int(labels[1][1:])
+    assert labels == [f"t{i}" for i in range(0, 512, step)]
+    assert all(c.get_rasterized() for c in line_collections(ax))
+    total = sum(len(c.get_segments()) for c in line_collections(ax))
+    assert total < 0.05 * 12 * 512 * 512
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"direction": "a->c", "sentence_b_start": 4}, r"`direction` must be one of \['all', 'a->a'"),
+        ({"direction": "a->b"}, r"needs a sentence pair: pass `sentence_b_start`"),
+        ({"focus": 9}, r"`focus` must be the index of a shown query token, in \[0, 6\]"),
+        ({"layer": 3}, r"`layer` 3 is not in the attention"),
+        ({"heads": [5]}, r"`head` 5 is not in the attention"),
+        ({"top_k": 0}, r"`top_k` must be a positive integer"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(AttentionInputError, match=message):
+        attnfig.lines(random_attention(1, 2, 7), TOKENS, **kwargs)
