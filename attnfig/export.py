@@ -76,15 +76,21 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
 
 
 def freeze_layout(fig) -> None:
-    """Run the figure's layout engine once more and then keep its result.
+    """Run the figure's layout engine once and then keep its result.
 
     Constrained layout moves axes by a little at every draw until it settles; frozen, the
-    figure gives the same bytes at every later save.
+    figure gives the same bytes at every later save. The engine only measures text, so
+    this costs no drawing of images or lines.
     """
     engine = fig.get_layout_engine()
-    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
-        fig.draw_without_rendering()
-        fig.set_layout_engine("none")
+    if engine is None:
+        return
+    if not isinstance(engine, PlaceHolderLayoutEngine):
+        engine.execute(fig)
+    # With any layout engine, even the "none" placeholder, savefig draws the figure once
+    # before printing it, and rasterized artists are really drawn in that pass: dense
+    # line grids would be drawn twice. With the layout fixed, no engine is needed.
+    fig._layout_engine = None
 
 
 def _write_atomically(fig, path: Path, dpi, savefig_kwargs) -> None:

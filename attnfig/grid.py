@@ -87,14 +87,12 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         head, q_index, k_index = np.nonzero(keep[row])
         weights = data.weights[row, head, q_index, k_index]
         segments = np.empty((len(weights), 2, 2))
-        segments[:, 0, 0] = x0[head]
-        segments[:, 1, 0] = x0[head] + 1
-        segments[:, 0, 1] = y0[row] + query_y[q_index]
-        segments[:, 1, 1] = y0[row] + key_y[k_index]
+        segments[:, 0, 0], segments[:, 0, 1] = x0[head], y0[row] + query_y[q_index]
+        segments[:, 1, 0], segments[:, 1, 1] = x0[head] + 1, y0[row] + key_y[k_index]
         rgba = np.tile(layer_colors[data.layer_indices[row]], (len(weights), 1))
         rgba[:, 3] *= np.clip(weights, 0, 1)
-        ax.add_collection(LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs),
-                          autolim=False)
+        collection = LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs)
+        ax.add_collection(collection, autolim=False)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
     ax.set_aspect("equal")

@@ -1,0 +1,74 @@
+"""Shared by the benchmarks: BERT-shaped random attention, timing, PDF size, peak memory."""
+from __future__ import annotations
+
+import io
+import time
+import tracemalloc
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+SEED = 0
+
+
+def bert_like_attention(tokens: int, layers: int = 12, heads: int = 12, seed: int = SEED) -> np.ndarray:
+    """Each row the softmax of standard-normal scores times 3: ``[layers, heads, q, k]``."""
+    rng = np.random.default_rng(seed)
+    scores = rng.standard_normal((layers, heads, tokens, tokens), dtype=np.float32) * 3
+    scores -= scores.max(-1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(-1, keepdims=True)
+    return scores
+
+
+def token_labels(n: int) -> list[str]:
+    return [f"tok{i}" for i in range(n)]
+
+
+@contextmanager
+def timer():
+    """Yields a dict whose "seconds" is filled on exit."""
+    result = {}
+    started = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result["seconds"] = time.perf_counter() - started
+
+
+def peak_memory_mb(work) -> float:
+    """Peak memory allocated while `work()` runs (tracemalloc, which numpy reports to).
+
+    Tracing slows Python code several times over: never time under it.
+    """
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def pdf_bytes(fig, **kwargs) -> int:
+    """Size of the figure saved as PDF (as `attnfig.save` writes it)."""
+    import attnfig
+
+    buffer = io.BytesIO()
+    attnfig.export.freeze_layout(fig)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig.savefig(buffer, format="pdf", **kwargs)
+    plt.close(fig)
+    return buffer.tell()
+
+
+def render_png(fig, dpi=150) -> np.ndarray:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    buffer.seek(0)
+    return plt.imread(buffer)
