@@ -95,7 +95,10 @@ def freeze_layout(fig) -> None:
 
 def _write_atomically(fig, path: Path, dpi, savefig_kwargs) -> None:
     fmt = path.suffix.lstrip(".").lower()
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as err:
+        raise SaveError(f"Cannot save {str(path)!r}: the folder cannot be written ({err.strerror}).") from err
     os.close(handle)
     try:
         with mpl.rc_context(_REPRODUCIBLE_RC):
