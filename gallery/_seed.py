@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = Path(os.environ.get("ATTNFIG_GALLERY_OUTPUT", HERE / "output"))
 IMAGES = HERE / "images"  # small PNGs committed for gallery/README.md
 PREVIEW_DPI = 80
+PUBLISHED: list[str] = []  # names written by publish(), in order, for gallery/README.md
 
 
 @functools.lru_cache(maxsize=None)
@@ -51,6 +52,7 @@ def publish(fig, name: str) -> list[Path]:
     written = attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
     if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
         written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=PREVIEW_DPI)
+    PUBLISHED.append(name)
     for path in written:
         print(f"wrote {path}")
     return written
