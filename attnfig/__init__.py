@@ -6,6 +6,8 @@
 (6, 12)
 """
 from .data import AttentionData, as_attention, merge_subword_tokens
+from .difference import attention_difference, difference_grid, plot_difference
+from .entropy import head_entropy, plot_head_entropy, uniform_entropy
 from .export import save
 from .grid import model_view
 from .head_view import head_view
@@ -13,6 +15,10 @@ from .heatmap import heatmap
 from .lines import lines
 from .errors import AttentionInputError, SaveError, StyleNotFoundError
 from .models import EncoderDecoderAttention, from_model, load_model
+from .neuron import NeuronView, neuron_view, plot_neuron_view
+from .patterns import classify_head, head_patterns, plot_head_patterns
+from .rollout import attention_rollout, plot_rollout
+from .special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .tokens import prettify_tokens
@@ -22,6 +28,22 @@ _register_styles()
 __version__ = "0.1.0"
 
 __all__ = [
+    "NeuronView",
+    "attention_difference",
+    "attention_rollout",
+    "classify_head",
+    "difference_grid",
+    "head_entropy",
+    "head_patterns",
+    "neuron_view",
+    "plot_difference",
+    "plot_head_entropy",
+    "plot_head_patterns",
+    "plot_neuron_view",
+    "plot_rollout",
+    "plot_special_token_attention",
+    "special_token_attention",
+    "uniform_entropy",
     "AttentionData",
     "AttentionInputError",
     "EncoderDecoderAttention",

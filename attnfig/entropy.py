@@ -1,0 +1,73 @@
+"""Head entropy maps (Clark et al. 2019, Fig. 4): how spread out each head's attention is."""
+from __future__ import annotations
+
+import numpy as np
+
+from .corpus import as_corpus
+from .heatmap import matrix_heatmap
+
+
+def row_entropy(weights: np.ndarray) -> np.ndarray:
+    """Entropy in nats of each attention row, ``-sum p ln p`` over the last axis (0 ln 0 = 0).
+
+    >>> row_entropy(np.array([[1.0, 0.0], [0.5, 0.5]])).round(4).tolist()
+    [0.0, 0.6931]
+    """
+    p = np.asarray(weights, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p), 0.0)
+    return -terms.sum(axis=-1)
+
+
+def uniform_row_entropy(data) -> np.ndarray:
+    """Entropy of uniform attention over the keys each query can see: ``ln(keys)``, per query.
+
+    For a causal model query i sees i + 1 keys.
+    """
+    q, k = data.weights.shape[2:]
+    visible = np.arange(1, q + 1) if data.is_causal else np.full(q, k)
+    return np.log(visible)
+
+
+def head_entropy(attention, tokens=None) -> np.ndarray:
+    """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
+
+    >>> import numpy as np
+    >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
+    [[1.3863, 1.3863]]
+    """
+    corpus = as_corpus(attention, tokens)
+    return np.mean([row_entropy(data.weights).mean(axis=-1) for data in corpus], axis=0)
+
+
+def uniform_entropy(attention, tokens=None) -> float:
+    """The mean entropy uniform attention would have over the same rows (the reference)."""
+    return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens)]))
+
+
+def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False, fmt=".1f", **kwargs):
+    """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
+
+    The colorbar runs from 0 (every row on one key) to the uniform entropy of the same rows
+    (dashed line), so a head's distance from uniform reads off directly.
+
+    >>> import numpy as np
+    >>> ax = plot_head_entropy(np.full((2, 3, 4, 4), 0.25))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Head', 'Layer')
+    """
+    corpus = as_corpus(attention, tokens)
+    entropy = head_entropy(corpus)
+    uniform = uniform_entropy(corpus)
+    first = corpus[0]
+    ax = matrix_heatmap(
+        entropy, [str(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
+        vmin=0.0, vmax=max(uniform, float(entropy.max())), annot=annot, fmt=fmt,
+        cbar_kws={"label": "mean entropy (nats)"}, xlabel="Head", ylabel="Layer", **kwargs,
+    )
+    ax.tick_params(axis="x", labelrotation=0)
+    colorbar = ax.images[0].colorbar
+    colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
+    colorbar.ax.text(1.0, uniform, f" uniform\n ({uniform:.2f})", transform=colorbar.ax.get_yaxis_transform(),
+                     va="center", ha="left", fontsize="small")
+    return ax

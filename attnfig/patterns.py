@@ -1,0 +1,117 @@
+"""Head pattern types (Kovaleva et al. 2019, "Revealing the Dark Secrets of BERT").
+
+A simple rule-based classifier. For one head's ``[q, k]`` matrix it measures, each as an
+excess over what uniform attention would give (0 = uniform, 1 = all of it):
+
+- ``diagonal``: mass on the key just before, at or just after each query (``|k - q| <= 1``);
+- ``vertical``: mass on the two keys that draw most attention overall (e.g. [CLS], [SEP]);
+- ``block``: mass on keys in the query's own sentence (needs ``sentence_b_start``).
+
+Then, in this order: vertical plus diagonal when both diagonal and vertical reach
+`MIXED`; diagonal or vertical when it reaches `STRONG`; block when block reaches
+`STRONG`; otherwise heterogeneous.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import as_corpus
+from .data import AttentionData
+from .grid import GAP, Mosaic, model_view
+
+PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
+ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}
+STRONG = 0.5
+MIXED = 0.25
+
+
+@dataclass(frozen=True)
+class PatternScores:
+    diagonal: float
+    vertical: float
+    block: float
+
+
+def _excess(observed: float, uniform: float) -> float:
+    return 0.0 if uniform >= 1 else max(0.0, (observed - uniform) / (1 - uniform))
+
+
+def pattern_scores(matrix: np.ndarray, sentence_b_start: int | None = None) -> PatternScores:
+    """The three scores of one head's ``[q, k]`` attention (see the module docstring)."""
+    q, k = matrix.shape
+    uniform = np.full((q, k), 1.0 / k)
+    band = np.abs(np.arange(q)[:, None] - np.arange(k)[None, :]) <= 1
+
+    def diagonal_mass(m):
+        return float((m * band).sum(axis=1).mean())
+
+    def vertical_mass(m):
+        return float(np.sort(m.mean(axis=0))[-2:].sum())
+
+    block = 0.0
+    if sentence_b_start is not None and q == k:
+        side = np.arange(q) >= sentence_b_start
+        same = side[:, None] == side[None, :]
+        block = _excess(float((matrix * same).sum(axis=1).mean()), float((uniform * same).sum(axis=1).mean()))
+    return PatternScores(
+        diagonal=_excess(diagonal_mass(matrix), diagonal_mass(uniform)),
+        vertical=_excess(vertical_mass(matrix), vertical_mass(uniform)),
+        block=block,
+    )
+
+
+def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> str:
+    """The pattern type of one head's ``[q, k]`` attention.
+
+    >>> classify_head(np.eye(8))
+    'diagonal'
+    """
+    s = pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start)
+    if s.diagonal >= MIXED and s.vertical >= MIXED:
+        return "vertical+diagonal"
+    if s.diagonal >= STRONG:
+        return "diagonal"
+    if s.vertical >= STRONG:
+        return "vertical"
+    if s.block >= STRONG:
+        return "block"
+    return "heterogeneous"
+
+
+def head_patterns(attention, tokens=None) -> np.ndarray:
+    """Pattern type of every head, ``array[layers, heads]`` of str.
+
+    For a corpus, each head gets the type it has most often (ties: the order of `PATTERNS`).
+    """
+    corpus = as_corpus(attention, tokens)
+    votes = np.zeros(corpus[0].weights.shape[:2] + (len(PATTERNS),), dtype=int)
+    for data in corpus:
+        for layer in range(data.n_layers):
+            for head in range(data.n_heads):
+                label = classify_head(data.weights[layer, head], data.sentence_b_start)
+                votes[layer, head, PATTERNS.index(label)] += 1
+    return np.array(PATTERNS, dtype=object)[votes.argmax(axis=-1)].astype(str)
+
+
+def plot_head_patterns(attention, tokens=None, **kwargs):
+    """The layer x head heatmap grid with each thumbnail labelled by its type; returns the Figure.
+
+    Labels are abbreviated (V, D, V+D, B, H); the legend spells them out. `**kwargs` go
+    to `model_view`.
+    """
+    corpus = as_corpus(attention, tokens)
+    data: AttentionData = corpus[0]
+    labels = head_patterns(corpus)
+    figure = model_view(data, kind="heatmap", **kwargs)
+    ax = figure.axes[0]
+    q, k = data.weights.shape[2:]
+    layout = Mosaic(data.n_layers, data.n_heads, max(1, round(GAP * k)) / k)
+    for row, y in enumerate(layout.origins(data.n_layers)):
+        for col, x in enumerate(layout.origins(data.n_heads)):
+            ax.text(x + 0.05, y + 0.05, ABBREVIATIONS[labels[row, col]], ha="left", va="top", fontsize="x-small",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": ax.get_facecolor(), "alpha": 0.8, "linewidth": 0})
+    used = [p for p in PATTERNS if p in set(labels.ravel())]
+    ax.set_title("  ".join(f"{ABBREVIATIONS[p]} = {p}" for p in used), fontsize="small")
+    return figure

@@ -1,0 +1,69 @@
+"""Attention rollout (Abnar and Zuidema 2020, "Quantifying Attention Flow in Transformers").
+
+Per layer the heads are averaged, the residual connection is added as ``0.5 A + 0.5 I``,
+rows are renormalised, and the layers are multiplied from the first up.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .data import AttentionData, as_attention
+from .errors import AttentionInputError, one_of_message
+from .heatmap import matrix_heatmap
+from .lines import lines
+
+KINDS = ("heatmap", "lines")
+
+
+def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
+    """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
+
+    `start_layer` is the original index of the first layer taken; `residual` the weight of
+    the identity (0.5 in the paper).
+
+    >>> import numpy as np
+    >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    """
+    data = as_attention(attention, tokens)
+    if not data.is_self_attention:
+        raise AttentionInputError("Attention rollout needs self-attention (square [q, k] with the same tokens).")
+    if not 0 <= residual <= 1:
+        raise AttentionInputError(f"`residual` must be in [0, 1], but {residual!r} was passed.")
+    first = data.layer_position(start_layer)
+    identity = np.eye(data.weights.shape[-1])
+    rollout = identity
+    for layer in range(first, data.n_layers):
+        mixed = (1 - residual) * data.weights[layer].mean(axis=0, dtype=np.float64) + residual * identity
+        mixed /= mixed.sum(axis=-1, keepdims=True)
+        rollout = mixed @ rollout
+    return rollout
+
+
+def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
+                 ax=None, prettify_tokens: bool = True, **kwargs):
+    """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
+
+    >>> import numpy as np
+    >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines")
+    >>> len(ax.collections)
+    1
+    """
+    if kind not in KINDS:
+        raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    data = as_attention(attention, tokens)
+    if prettify_tokens:
+        data = data.prettified()
+    rollout = attention_rollout(data, start_layer=start_layer, residual=residual)
+    title = f"Attention rollout, layers {start_layer}\u2013{data.layer_indices[-1]}"
+    if kind == "lines":
+        rolled = dataclasses.replace(data, weights=rollout[None, None].astype(np.float32), layer_indices=(0,),
+                                     head_indices=(0,), is_causal=False)
+        ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
+    else:
+        kwargs.setdefault("vmin", 0.0)
+        ax = matrix_heatmap(rollout, data.query_tokens, data.key_tokens, ax=ax, **kwargs)
+    ax.set_title(title)
+    return ax

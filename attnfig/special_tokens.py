@@ -1,0 +1,116 @@
+"""Attention to special tokens by layer (Clark et al. 2019, "What Does BERT Look At?", Fig. 2).
+
+For each head: the mean, over queries, of the attention mass a query puts on the selected
+keys: [CLS], [SEP], punctuation, itself, the next and the previous token.
+"""
+from __future__ import annotations
+
+import string
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .colors import palette_colors
+from .corpus import as_corpus
+from .data import AttentionData
+from .errors import one_of_message
+from .tokens import prettify_tokens
+
+CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
+SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
+TARGETS = ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous")
+SPREADS = ("heads", "corpus", None)
+BAND_ALPHA = 0.2  # opacity of the interquartile band
+
+
+def is_punctuation(token: str) -> bool:
+    """True for tokens made only of punctuation, such as ``.``, ``,`` or ``Ġ,``."""
+    pretty = prettify_tokens([token])[0].strip()
+    return bool(pretty) and all(character in string.punctuation for character in pretty)
+
+
+def _target_masks(data: AttentionData) -> dict[str, np.ndarray]:
+    """For each target, a [q, k] mask of the keys it selects (rows without one are NaN rows)."""
+    q, k = data.weights.shape[2:]
+    keys = data.key_tokens
+    by_key = {
+        "[CLS]": np.array([t in CLS_TOKENS for t in keys]),
+        "[SEP]": np.array([t in SEP_TOKENS for t in keys]),
+        "punctuation": np.array([is_punctuation(t) for t in keys]),
+    }
+    masks = {name: np.broadcast_to(selected, (q, k)) for name, selected in by_key.items()}
+    masks["self"] = np.eye(q, k, 0, dtype=bool)
+    masks["next"] = np.eye(q, k, 1, dtype=bool)
+    masks["previous"] = np.eye(q, k, -1, dtype=bool)
+    return masks
+
+
+def special_token_attention(attention, tokens=None) -> dict[str, np.ndarray]:
+    """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
+
+    "next" and "previous" average over the queries that have such a token. For a corpus
+    the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
+
+    >>> import numpy as np, attnfig
+    >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
+    >>> stats = special_token_attention(weights, ["[CLS]", "a", "[SEP]"])
+    >>> float(stats["[CLS]"][0, 0]), float(stats["[SEP]"][0, 0])
+    (1.0, 0.0)
+    """
+    per_input = special_token_attention_per_input(attention, tokens)
+    return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
+
+
+def special_token_attention_per_input(attention, tokens=None) -> dict[str, np.ndarray]:
+    """Like `special_token_attention`, ``{target: array[inputs, layers, heads]}``."""
+    result = {name: [] for name in TARGETS}
+    for data in as_corpus(attention, tokens):
+        for name, mask in _target_masks(data).items():
+            mass = (data.weights * mask).sum(axis=-1)  # [layers, heads, q]
+            rows = mask.any(axis=-1)
+            value = mass[..., rows].mean(axis=-1) if rows.any() else np.full(data.weights.shape[:2], np.nan)
+            result[name].append(value)
+    return {name: np.stack(values) for name, values in result.items()}
+
+
+def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spread="heads", ax=None,
+                                 palette=None, **kwargs):
+    """Lines over layers of the mean attention to each target, with a band; returns the Axes.
+
+    The line is the mean over heads (and inputs). The band is the spread between the 25th
+    and 75th percentile over heads (``spread="heads"``) or over the inputs of a corpus
+    (``spread="corpus"``, of the head-averaged value), or absent (None). `**kwargs` go
+    to `Axes.plot`.
+
+    >>> import numpy as np, attnfig
+    >>> weights = np.full((3, 2, 4, 4), 0.25)
+    >>> ax = plot_special_token_attention(weights, ["[CLS]", "a", ".", "[SEP]"])
+    >>> len(ax.get_lines())
+    6
+    """
+    if spread not in SPREADS:
+        raise ValueError(one_of_message("spread", SPREADS, spread))
+    for target in targets:
+        if target not in TARGETS:
+            raise ValueError(one_of_message("targets", TARGETS, target))
+    per_input = special_token_attention_per_input(attention, tokens)
+    corpus = as_corpus(attention, tokens)
+    layers = np.array(corpus[0].layer_indices)
+    ax = plt.gca() if ax is None else ax
+    kwargs.setdefault("marker", "o")
+    for color, target in zip(palette_colors(len(targets), palette), targets):
+        values = per_input[target]  # [inputs, layers, heads]
+        if np.isnan(values).all():
+            continue
+        mean = np.nanmean(values, axis=(0, 2))
+        ax.plot(layers, mean, color=color, label=target, **kwargs)
+        if spread is not None:
+            sample = np.nanmean(values, axis=0) if spread == "heads" else np.nanmean(values, axis=2).T
+            low, high = np.nanpercentile(sample, [25, 75], axis=1)
+            ax.fill_between(layers, low, high, color=color, alpha=BAND_ALPHA, linewidth=0)
+    ax.set_xlabel("Layer")
+    ax.set_ylabel("Mean attention")
+    ax.set_xticks(layers)
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    return ax

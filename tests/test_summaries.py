@@ -1,0 +1,235 @@
+"""Summary numbers checked against direct computations on small hand-made inputs."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+import attnfig
+from attnfig import AttentionInputError
+from attnfig.patterns import classify_head
+
+from conftest import random_attention
+
+TOKENS = ["[CLS]", "the", "cat", ",", "sat", "[SEP]"]
+
+
+# --- attention to special tokens ------------------------------------------------------------
+
+
+def one_hot(target_key, layers=1, heads=1, n=6):
+    weights = np.zeros((layers, heads, n, n))
+    weights[..., target_key] = 1.0
+    return weights
+
+
+def test_all_attention_on_sep_is_one_to_sep_and_zero_elsewhere():
+    stats = attnfig.special_token_attention(one_hot(5), TOKENS)
+    assert stats["[SEP]"][0, 0] == 1.0
+    assert stats["[CLS]"][0, 0] == 0.0 and stats["punctuation"][0, 0] == 0.0
+
+
+def test_punctuation_self_next_previous():
+    assert attnfig.special_token_attention(one_hot(3), TOKENS)["punctuation"][0, 0] == 1.0
+    identity = np.eye(6)[None, None]
+    stats = attnfig.special_token_attention(identity, TOKENS)
+    assert stats["self"][0, 0] == 1.0 and stats["next"][0, 0] == 0.0
+    shifted = np.zeros((1, 1, 6, 6))
+    shifted[0, 0, np.arange(5), np.arange(1, 6)] = 1.0
+    shifted[0, 0, 5, 5] = 1.0
+    stats = attnfig.special_token_attention(shifted, TOKENS)
+    assert stats["next"][0, 0] == 1.0  # averaged over the 5 queries that have a next token
+    assert stats["previous"][0, 0] == 0.0
+
+
+def test_special_token_attention_is_the_mean_over_queries_of_the_mass():
+    weights = random_attention(2, 3, 6)
+    stats = attnfig.special_token_attention(weights, TOKENS)
+    np.testing.assert_allclose(stats["[CLS]"], weights[..., 0].mean(-1), rtol=1e-6)
+    np.testing.assert_allclose(stats["[SEP]"], weights[..., 5].mean(-1), rtol=1e-6)
+
+
+def test_corpus_average_and_plot_lines():
+    first = attnfig.as_attention(one_hot(0, layers=3, heads=2), TOKENS)
+    second = attnfig.as_attention(one_hot(5, layers=3, heads=2), TOKENS)
+    stats = attnfig.special_token_attention([first, second])
+    np.testing.assert_allclose(stats["[CLS]"], 0.5)
+    ax = attnfig.plot_special_token_attention([first, second], spread="corpus")
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["[SEP]"].get_ydata(), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(lines["[SEP]"].get_xdata(), [0, 1, 2])
+    assert len(ax.collections) == 6  # one band per target
+    assert ax.get_xlabel() == "Layer"
+
+
+def test_plot_band_spans_the_interquartile_range_over_heads():
+    weights = np.zeros((1, 4, 6, 6))
+    for head, key in enumerate([0, 0, 5, 5]):
+        weights[0, head, :, key] = 1.0
+    ax = attnfig.plot_special_token_attention(weights, TOKENS, targets=["[CLS]"])
+    (band,) = ax.collections
+    y = band.get_paths()[0].vertices[:, 1]
+    assert y.min() == pytest.approx(0.0) and y.max() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match=r"`spread` must be one of \['heads', 'corpus', None\]"):
+        attnfig.plot_special_token_attention(weights, TOKENS, spread="layers")
+
+
+# --- entropy --------------------------------------------------------------------------------
+
+
+def test_entropy_of_one_hot_rows_is_zero_and_of_uniform_rows_ln_n():
+    weights = np.stack([one_hot(0)[0, 0], np.full((6, 6), 1 / 6)])[None]
+    entropy = attnfig.head_entropy(weights)
+    np.testing.assert_allclose(entropy, [[0.0, np.log(6)]], atol=1e-6)
+    assert attnfig.uniform_entropy(weights) == pytest.approx(np.log(6))
+
+
+def test_uniform_reference_of_a_causal_model_counts_visible_keys():
+    weights = np.tril(np.ones((4, 4)))
+    weights /= weights.sum(-1, keepdims=True)
+    data = attnfig.as_attention(weights)
+    assert data.is_causal
+    expected = np.mean(np.log([1, 2, 3, 4]))
+    assert attnfig.uniform_entropy(data) == pytest.approx(expected)
+    assert attnfig.head_entropy(data)[0, 0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_entropy_map_draws_the_numbers_and_marks_uniform():
+    weights = random_attention(3, 4, 6)
+    ax = attnfig.plot_head_entropy(weights)
+    np.testing.assert_allclose(ax.images[0].get_array(), attnfig.head_entropy(weights), rtol=1e-6)
+    colorbar = ax.images[0].colorbar
+    dashed = [line for line in colorbar.ax.get_lines() if line.get_linestyle() == "--"]
+    assert dashed and dashed[0].get_ydata()[0] == pytest.approx(np.log(6))
+
+
+# --- rollout --------------------------------------------------------------------------------
+
+
+def test_rollout_of_two_known_layers():
+    a1 = np.array([[1.0, 0.0], [1.0, 0.0]])
+    a2 = np.array([[0.0, 1.0], [0.0, 1.0]])
+    weights = np.stack([np.stack([a1, a1]), np.stack([a2, a2])])  # 2 layers, 2 identical heads
+    m1 = 0.5 * a1 + 0.5 * np.eye(2)  # rows already sum to 1
+    m2 = 0.5 * a2 + 0.5 * np.eye(2)
+    np.testing.assert_allclose(attnfig.attention_rollout(weights), m2 @ m1)
+    np.testing.assert_allclose(attnfig.attention_rollout(weights, start_layer=1), m2)
+    np.testing.assert_allclose(attnfig.attention_rollout(weights).sum(-1), 1)
+
+
+def test_rollout_averages_heads_before_mixing():
+    h0, h1 = np.eye(3), np.full((3, 3), 1 / 3)
+    weights = np.stack([h0, h1])[None]
+    mixed = 0.5 * (h0 + h1) / 2 + 0.5 * np.eye(3)
+    np.testing.assert_allclose(attnfig.attention_rollout(weights), mixed / mixed.sum(-1, keepdims=True))
+
+
+def test_rollout_plots_as_heatmap_or_lines():
+    weights = random_attention(3, 2, 6)
+    ax = attnfig.plot_rollout(weights, TOKENS)
+    np.testing.assert_allclose(ax.images[0].get_array(), attnfig.attention_rollout(weights), rtol=1e-6)
+    fig, axis = plt.subplots()
+    attnfig.plot_rollout(weights, TOKENS, kind="lines", ax=axis, min_weight=0)
+    assert len(axis.collections[0].get_segments()) == 36
+    with pytest.raises(AttentionInputError, match=r"`kind` must be one of \['heatmap', 'lines'\]"):
+        attnfig.plot_rollout(weights, kind="bars")
+
+
+# --- difference -----------------------------------------------------------------------------
+
+
+def test_difference_is_first_minus_second_on_a_centred_diverging_scale():
+    a, b = random_attention(2, 2, 6, seed=1), random_attention(2, 2, 6, seed=2)
+    diff = attnfig.attention_difference(a, b)
+    np.testing.assert_allclose(diff.weights, a - b, atol=1e-7)
+    ax = attnfig.plot_difference(a, b, layer=1, head=0)
+    norm = ax.images[0].norm
+    assert norm.vcenter == 0 and norm.vmin == -norm.vmax
+    fig = attnfig.difference_grid(a, b)
+    image = fig.axes[0].images[0]
+    assert image.norm.vcenter == 0 and image.cmap.name.startswith("RdBu")
+
+
+def test_difference_needs_the_same_shape():
+    with pytest.raises(AttentionInputError, match=r"same \[layers, heads, q, k\] shape.*\[2, 2, 6, 6\] and \[2, 2, 5, 5\]"):
+        attnfig.attention_difference(random_attention(2, 2, 6), random_attention(2, 2, 5))
+
+
+# --- head pattern types ---------------------------------------------------------------------
+
+N = 16
+
+
+def synthetic(kind):
+    if kind == "diagonal":
+        return np.eye(N)
+    if kind == "vertical":
+        return one_hot(0, n=N)[0, 0]
+    if kind == "vertical+diagonal":
+        return 0.5 * np.eye(N) + 0.5 * one_hot(0, n=N)[0, 0]
+    if kind == "block":
+        side = np.arange(N) >= N // 2
+        same = (side[:, None] == side[None, :]).astype(float)
+        return same / same.sum(-1, keepdims=True)
+    return random_attention(1, 1, N, seed=7)[0, 0]
+
+
+@pytest.mark.parametrize("kind", ["diagonal", "vertical", "vertical+diagonal", "block", "heterogeneous"])
+def test_classifier_labels_synthetic_patterns(kind):
+    assert classify_head(synthetic(kind), sentence_b_start=N // 2) == kind
+
+
+def test_previous_token_attention_counts_as_diagonal():
+    previous = np.eye(N, k=-1)
+    previous[0, 0] = 1
+    assert classify_head(previous) == "diagonal"
+
+
+def test_pattern_table_and_labelled_grid():
+    kinds = ["diagonal", "vertical", "block"]
+    weights = np.stack([synthetic(k) for k in kinds])[None]
+    data = attnfig.as_attention(weights, sentence_b_start=N // 2)
+    table = attnfig.head_patterns(data)
+    assert table.tolist() == [kinds]
+    fig = attnfig.plot_head_patterns(data)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["D", "V", "B"]
+    assert "D = diagonal" in fig.axes[0].get_title()
+
+
+# --- neuron view ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2"])
+def test_neuron_view_scores_match_the_models_own_attention(tiny_models, kind):
+    model, tokenizer = tiny_models[kind]
+    view = attnfig.neuron_view(model, tokenizer, "the rabbit quickly hopped", layer=1, head=2, query=2)
+    data = attnfig.from_model(model, tokenizer, "the rabbit quickly hopped")
+    np.testing.assert_allclose(view.weights, data.weights[1, 2, 2], atol=1e-6)
+    # scores are the logits before the softmax: log-weights up to one constant
+    visible = np.isfinite(view.scores)
+    logits = np.log(data.weights[1, 2, 2][visible].astype(np.float64))
+    shift = view.scores[visible] - logits
+    np.testing.assert_allclose(shift, shift[0], atol=1e-4)
+    scaled = view.products.sum(-1) / np.sqrt(view.query_vector.size)
+    np.testing.assert_allclose(scaled[visible], view.scores[visible])
+    if kind == "gpt2":
+        assert not visible[3:].any()
+
+
+@pytest.mark.real_model
+def test_neuron_view_on_real_minilm_and_its_figure(minilm):
+    model, tokenizer = minilm
+    view = attnfig.neuron_view(model, tokenizer, "the rabbit quickly hopped", "The turtle slowly crawled",
+                               layer=2, head=3, query=2)
+    assert view.query_vector.shape == (32,) and view.key_vectors.shape == (11, 32)
+    fig = attnfig.plot_neuron_view(view)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["query q (layer 2, head 3)", "keys k", "q \u00d7 k", "q \u00b7 k", "softmax"]
+
+
+def test_neuron_view_rejects_bad_indices(tiny_models):
+    model, tokenizer = tiny_models["bert"]
+    with pytest.raises(AttentionInputError, match=r"`head` must be in \[0, 3\]"):
+        attnfig.neuron_view(model, tokenizer, "a cat", head=9)
+    with pytest.raises(AttentionInputError, match=r"`query` must be a token index in \[0, 3\]"):
+        attnfig.neuron_view(model, tokenizer, "a cat", query=10)
