@@ -63,11 +63,10 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     ax = matrix_heatmap(
         entropy, [str(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
         vmin=0.0, vmax=max(uniform, float(entropy.max())), annot=annot, fmt=fmt,
-        cbar_kws={"label": "mean entropy (nats)"}, xlabel="Head", ylabel="Layer", **kwargs,
+        cbar_kws={"label": f"mean entropy (nats); uniform: {uniform:.2f}, dashed"}, xlabel="Head",
+        ylabel="Layer", **kwargs,
     )
     ax.tick_params(axis="x", labelrotation=0)
     colorbar = ax.images[0].colorbar
     colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
-    colorbar.ax.text(1.0, uniform, f" uniform\n ({uniform:.2f})", transform=colorbar.ax.get_yaxis_transform(),
-                     va="center", ha="left", fontsize="small")
     return ax

@@ -12,6 +12,8 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from .errors import SaveError
 
 FORMATS = ("pdf", "svg", "png")
+# Constrained layout with fixed-aspect axes needs a few passes to settle; each only measures text.
+LAYOUT_PASSES = 3
 # Dates and tool versions change from run to run; without them the bytes do not.
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
 _REPRODUCIBLE_RC = {
@@ -86,7 +88,8 @@ def freeze_layout(fig) -> None:
     if engine is None:
         return
     if not isinstance(engine, PlaceHolderLayoutEngine):
-        engine.execute(fig)
+        for _ in range(LAYOUT_PASSES):
+            engine.execute(fig)
     # With any layout engine, even the "none" placeholder, savefig draws the figure once
     # before printing it, and rasterized artists are really drawn in that pass: dense
     # line grids would be drawn twice. With the layout fixed, no engine is needed.

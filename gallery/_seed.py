@@ -46,6 +46,15 @@ def tiny_model(kind: str):
     return attnfig.load_model(folder)
 
 
+@functools.lru_cache(maxsize=None)
+def corpus_attention() -> tuple:
+    """The sentences and pairs of gallery/corpus.jsonl through all-MiniLM-L6-v2."""
+    import json
+
+    records = [json.loads(line) for line in (HERE / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return tuple(attnfig.from_model(*model(), r["text"], r.get("pair")) for r in records)
+
+
 def publish(fig, name: str) -> list[Path]:
     """Write `name`.png and `name`.pdf to the output folder, and a small preview PNG."""
     OUTPUT.mkdir(parents=True, exist_ok=True)

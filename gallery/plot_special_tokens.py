@@ -1,0 +1,18 @@
+"""Attention to special tokens by layer, over a corpus
+
+The figure of Clark et al. (2019, "What Does BERT Look At?") for all-MiniLM-L6-v2 over
+the 36 sentences and pairs of gallery/corpus.jsonl: the mean attention each token pays to
+[CLS], [SEP], punctuation, itself and its neighbours, per layer; the band spans the 25th to
+75th percentile over heads.
+"""
+import matplotlib.pyplot as plt
+
+import attnfig
+from _seed import corpus_attention, publish
+
+corpus = list(corpus_attention())
+fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
+attnfig.plot_special_token_attention(corpus, ax=ax)
+ax.set_title(f"all-MiniLM-L6-v2, {len(corpus)} inputs")
+ax.legend(ncols=3, loc="upper left")
+publish(fig, "special_tokens")
