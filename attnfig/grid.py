@@ -21,7 +21,7 @@ from .errors import AttentionInputError, one_of_message
 from .lines import column_positions
 from .panels import resolve_panels
 from .themes import display_mode_style
-from .thinning import keep_mask, should_rasterize
+from .thinning import keep_mask, should_rasterize, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
 GAP = 0.15  # space between thumbnails, as a fraction of a thumbnail
@@ -77,6 +77,7 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
+    top_k = thumbnail_top_k(*data.weights.shape[2:], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
     layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
     kwargs = normalize_kwargs(kwargs, LineCollection)

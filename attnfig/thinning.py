@@ -3,6 +3,9 @@
 - A line whose opacity is below `FAINT_ALPHA` (half of one 8-bit level) cannot change a
   pixel, so it is not drawn.
 - `top_k` keeps the k strongest keys of each query.
+- A layer x head thumbnail draws at most `THUMBNAIL_LINE_BUDGET` lines: past that
+  (sequences longer than about 90 tokens), each query keeps its
+  ``THUMBNAIL_LINE_BUDGET // queries`` strongest keys unless `top_k` is given.
 - A tick label needs `LABEL_SPACING` times its font size along the axis; when the axis is
   too short for every label, every n-th label is shown, n as small as fits.
 - Artists holding more than `RASTERIZE_ABOVE` primitives are rasterized inside vector
@@ -19,6 +22,18 @@ from .errors import AttentionInputError
 FAINT_ALPHA = 0.5 / 255
 LABEL_SPACING = 1.2
 RASTERIZE_ABOVE = 5000
+THUMBNAIL_LINE_BUDGET = 8192
+
+
+def thumbnail_top_k(n_queries: int, n_keys: int, top_k: int | None) -> int | None:
+    """The `top_k` a thumbnail uses: the user's, or the budget's rule for long sequences.
+
+    >>> thumbnail_top_k(128, 128, None), thumbnail_top_k(512, 512, None), thumbnail_top_k(512, 512, 3)
+    (64, 16, 3)
+    """
+    if top_k is not None or n_queries * n_keys <= THUMBNAIL_LINE_BUDGET:
+        return top_k
+    return max(1, THUMBNAIL_LINE_BUDGET // n_queries)
 
 
 def keep_mask(weights: np.ndarray, *, alpha_scale: float, min_weight: float | None, top_k: int | None) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matplotlib as mpl  # noqa: E402
-from common import bert_like_attention, pdf_bytes, peak_memory_mb, plt, render_png, timer, token_labels  # noqa: E402
+from common import bert_like_attention, pdf_bytes, plt, render_png, timer, token_labels  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 import attnfig  # noqa: E402
@@ -117,8 +117,15 @@ def timed_pdf(make):
     return t["seconds"], size
 
 
+class _Rows(list):
+    def append(self, row):
+        super().append(row)
+        name, what, value, target, ok, detail = row
+        print(f"  {name}: {what} {value:.3g} (target {target}) {detail}", flush=True)
+
+
 def ratios(tokens_grid, tokens_seaborn, tokens_head, layers=12):
-    rows = []
+    rows = _Rows()
     w = bert_like_attention(tokens_grid, layers=layers, heads=layers)
     ours, ours_size = timed_pdf(lambda: attnfig.model_view(w, kind="heatmap"))
     bare, _ = timed_pdf(lambda: naive_imshow_grid(w))
@@ -168,14 +175,28 @@ def _single_heatmap(weights, tokens):
     return fig
 
 
+def scaling_cell(name: str, n: int) -> tuple[float, int, float]:
+    """Time and PDF size of one view at n tokens, and this process's peak RSS in MB."""
+    import resource
+
+    weights, tokens = bert_like_attention(n), token_labels(n)
+    seconds, size = timed_pdf(lambda: VIEWS[name](weights, tokens))
+    return seconds, size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def scaling(sizes):
+    """Each view at each size in a fresh process, so that peak memory is that view's own."""
+    import json
+    import subprocess
+
     table = []
     for n in sizes:
-        weights, tokens = bert_like_attention(n), token_labels(n)
-        for name, make in VIEWS.items():
-            seconds, size = timed_pdf(lambda: make(weights, tokens))
-            peak = peak_memory_mb(lambda: pdf_bytes(make(weights, tokens)))
+        for name in VIEWS:
+            result = subprocess.run([sys.executable, __file__, "--cell", name, str(n)], capture_output=True,
+                                    text=True, check=True)
+            seconds, size, peak = json.loads(result.stdout.strip().splitlines()[-1])
             table.append((name, n, seconds, size / 1e6, peak))
+            print(f"  {name}, {n} tokens: {seconds:.2f} s, {size / 1e6:.2f} MB, peak RSS {peak:.0f} MB", flush=True)
     return table
 
 
@@ -183,7 +204,7 @@ def report(rows, table, grid_limit_tokens):
     lines = ["| comparison | measure | ratio | target | met | numbers |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | {what} | {value:.3g} | {target} | {'yes' if ok else 'NO'} | {detail} |"
               for name, what, value, target, ok, detail in rows]
-    lines += ["", "| view | tokens | seconds | PDF MB | peak MB |", "|---|---|---|---|---|"]
+    lines += ["", "| view | tokens | seconds | PDF MB | peak RSS MB |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {n} | {s:.2f} | {mb:.2f} | {peak:.0f} |" for name, n, s, mb, peak in table]
     at_limit = [(name, s) for name, n, s, _, _ in table if n == grid_limit_tokens and "12 x 12" in name]
     lines += [""] + [f"12 x 12 grid at {grid_limit_tokens} tokens, {name}: {s:.1f} s to PDF "
@@ -194,7 +215,13 @@ def report(rows, table, grid_limit_tokens):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: check that the script runs")
+    parser.add_argument("--cell", nargs=2, metavar=("VIEW", "TOKENS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.cell:
+        import json
+
+        print(json.dumps(scaling_cell(args.cell[0], int(args.cell[1]))))
+        return 0
     if args.quick:
         rows, table, limit = ratios(16, 8, 16, layers=2), scaling([16, 32]), 32
     else:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import time
-import tracemalloc
 from contextlib import contextmanager
 
 import matplotlib
@@ -39,19 +38,6 @@ def timer():
         yield result
     finally:
         result["seconds"] = time.perf_counter() - started
-
-
-def peak_memory_mb(work) -> float:
-    """Peak memory allocated while `work()` runs (tracemalloc, which numpy reports to).
-
-    Tracing slows Python code several times over: never time under it.
-    """
-    tracemalloc.start()
-    try:
-        work()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
 
 
 def pdf_bytes(fig, **kwargs) -> int:

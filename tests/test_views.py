@@ -209,3 +209,21 @@ def test_heatmap_draws_into_the_given_axes_without_touching_pyplot():
     other = plt.figure()
     attnfig.heatmap(random_attention(1, 1, 4), ax=right, cbar=False)
     assert right.images and not left.images and not other.axes
+
+
+def test_model_view_long_sequences_keep_each_querys_strongest_keys_within_the_budget():
+    from attnfig.thinning import THUMBNAIL_LINE_BUDGET
+
+    n = 200
+    weights = random_attention(1, 2, n)
+    fig = attnfig.model_view(weights)
+    (collection,) = fig.axes[0].collections
+    per_query = THUMBNAIL_LINE_BUDGET // n
+    visible_per_row = (weights[0] >= 0.5 / 255).sum(-1)
+    assert len(collection.get_segments()) == np.minimum(visible_per_row, per_query).sum()
+    kept_alphas = np.sort(collection.get_colors()[:, 3])
+    assert kept_alphas[-1] == pytest.approx(weights.max())
+    assert kept_alphas[0] >= np.sort(weights[0], axis=-1)[..., -per_query].min() - 1e-7
+    assert collection.get_rasterized()
+    explicit = attnfig.model_view(weights, top_k=2, min_weight=0)
+    assert len(explicit.axes[0].collections[0].get_segments()) == 2 * n * 2

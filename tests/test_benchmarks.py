@@ -1,0 +1,21 @@
+"""The benchmark scripts keep working (their --quick mode; the real numbers come from full runs)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.slow
+def test_view_benchmark_runs_and_reports_every_comparison():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "bench_views.py"), "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for needle in ("vs bare imshow grid", "vs seaborn.heatmap grid", "vs LineCollection of all pairs",
+                   "same at 150 dpi", "vs one ax.plot per line", "| view | tokens | seconds | PDF MB | peak RSS MB |"):
+        assert needle in result.stdout
+    assert "pixels differing by more than 8 of 255 | share | 0 |" in result.stdout
