@@ -29,7 +29,8 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
             f"Both attention sets must have the same [layers, heads, q, k] shape to be compared, "
             f"but they are {list(a.weights.shape)} and {list(b.weights.shape)}."
         )
-    if a.query_tokens != b.query_tokens and tokens is None and not all(t.isdigit() for t in b.query_tokens):
+    labelled = not all(t.isdigit() for t in a.query_tokens + b.query_tokens)  # not just position numbers
+    if tokens is None and labelled and a.query_tokens != b.query_tokens:
         raise AttentionInputError(
             f"The two attention sets have different tokens ({list(a.query_tokens)[:6]}... vs "
             f"{list(b.query_tokens)[:6]}...): pass `tokens=` to label the difference anyway."

@@ -233,3 +233,12 @@ def test_neuron_view_rejects_bad_indices(tiny_models):
         attnfig.neuron_view(model, tokenizer, "a cat", head=9)
     with pytest.raises(AttentionInputError, match=r"`query` must be a token index in \[0, 3\]"):
         attnfig.neuron_view(model, tokenizer, "a cat", query=10)
+
+
+def test_difference_of_different_prompts_needs_labels():
+    a = attnfig.as_attention(random_attention(1, 1, 3), ["[CLS]", "rabbit", "[SEP]"])
+    b = attnfig.as_attention(random_attention(1, 1, 3, seed=3), ["[CLS]", "turtle", "[SEP]"])
+    with pytest.raises(AttentionInputError, match=r"different tokens.*pass `tokens=`"):
+        attnfig.attention_difference(a, b)
+    labelled = attnfig.attention_difference(a, b, tokens=["[CLS]", "noun", "[SEP]"])
+    assert labelled.tokens == ("[CLS]", "noun", "[SEP]")
