@@ -5,7 +5,7 @@ from itertools import cycle, islice
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.colors import to_rgba_array
+from matplotlib.colors import Normalize, TwoSlopeNorm, to_rgba_array
 
 
 def palette_colors(n: int, palette=None) -> np.ndarray:
@@ -37,3 +37,31 @@ def font_points(rc_key: str) -> float:
     from matplotlib.font_manager import FontProperties
 
     return FontProperties(size=mpl.rcParams[rc_key]).get_size_in_points()
+
+
+def with_alphas(color, alphas: np.ndarray) -> np.ndarray:
+    """One RGBA row per alpha: `color` with its opacity scaled by each alpha (clipped to [0, 1]).
+
+    >>> with_alphas([1.0, 0.0, 0.0, 1.0], np.array([0.5, 2.0]))[:, 3].tolist()
+    [0.5, 1.0]
+    """
+    rgba = np.tile(np.asarray(color, dtype=float), (len(alphas), 1))
+    rgba[:, 3] *= np.clip(alphas, 0, 1)
+    return rgba
+
+
+def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None) -> Normalize:
+    """The color scale: `vmin`/`vmax` default to the finite data's range; `center` makes it
+    a diverging scale symmetric about that value (seaborn's ``center``).
+
+    >>> n = color_norm(np.array([-0.2, 0.5]), center=0.0); (n.vmin, n.vcenter, n.vmax)
+    (-0.5, 0.0, 0.5)
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    low = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
+    high = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
+    if center is not None:
+        spread = max(abs(low - center), abs(high - center)) or 1.0
+        return TwoSlopeNorm(center, center - spread if vmin is None else vmin, center + spread if vmax is None else vmax)
+    return Normalize(low, high if high > low else low + 1)

@@ -16,7 +16,7 @@ def row_entropy(weights: np.ndarray) -> np.ndarray:
     p = np.asarray(weights, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(p), 0.0)
-    return -terms.sum(axis=-1)
+    return 0.0 - terms.sum(axis=-1)  # 0.0 - x, not -x: no negative zeros
 
 
 def uniform_row_entropy(data) -> np.ndarray:

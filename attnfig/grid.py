@@ -12,13 +12,12 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from .colors import colormap, font_points, palette_colors
+from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
 from .data import AttentionData
 from .errors import AttentionInputError, one_of_message
-from .lines import column_positions
+from .lines import column_positions, line_segments
 from .panels import resolve_panels
 from .themes import display_mode_style
 from .thinning import keep_mask, should_rasterize, thumbnail_top_k
@@ -86,12 +85,8 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
     x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     for row in range(data.n_layers):
         head, q_index, k_index = np.nonzero(keep[row])
-        weights = data.weights[row, head, q_index, k_index]
-        segments = np.empty((len(weights), 2, 2))
-        segments[:, 0, 0], segments[:, 0, 1] = x0[head], y0[row] + query_y[q_index]
-        segments[:, 1, 0], segments[:, 1, 1] = x0[head] + 1, y0[row] + key_y[k_index]
-        rgba = np.tile(layer_colors[data.layer_indices[row]], (len(weights), 1))
-        rgba[:, 3] *= np.clip(weights, 0, 1)
+        segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
+        rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
         collection = LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs)
         ax.add_collection(collection, autolim=False)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
@@ -124,13 +119,10 @@ def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple
 
 
 def _shared_norm(panels, vmin, vmax, center):
-    weights = np.concatenate([data.weights.ravel() for _, data in panels])
-    low = 0.0 if vmin is None and all(d.normalized for _, d in panels) else (vmin if vmin is not None else float(weights.min()))
-    high = float(weights.max()) if vmax is None else vmax
-    if center is not None:
-        spread = max(abs(low - center), abs(high - center)) or 1.0
-        return TwoSlopeNorm(center, center - spread, center + spread)
-    return Normalize(low, high if high > low else low + 1)
+    """One color scale for every thumbnail of every panel; attention weights start at 0."""
+    if vmin is None and center is None and all(data.normalized for _, data in panels):
+        vmin = 0.0
+    return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center)
 
 
 def model_view(

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.colors import Normalize
 
-from .colors import colormap, font_points
+from .colors import color_norm, colormap, font_points
 from .data import as_attention
 from .errors import AttentionInputError
 from .thinning import thinned_positions
@@ -39,14 +39,7 @@ def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, mask) -> 
             )
         hidden |= mask
     masked = np.ma.masked_array(matrix, hidden)
-    shown = matrix[~hidden]
-    low = vmin if vmin is not None else (float(shown.min()) if shown.size else 0.0)
-    high = vmax if vmax is not None else (float(shown.max()) if shown.size else 1.0)
-    if center is not None:
-        spread = max(abs(low - center), abs(high - center)) or 1.0
-        norm = TwoSlopeNorm(center, center - spread if vmin is None else vmin, center + spread if vmax is None else vmax)
-    else:
-        norm = Normalize(low, high if high > low else low + 1)
+    norm = color_norm(matrix[~hidden], vmin, vmax, center)
     colors = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))  # masked cells show the background
     return _HeatmapPlan(masked, norm, colors, tuple(row_labels), tuple(col_labels))
 

@@ -12,7 +12,7 @@ from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
-from .colors import font_points, palette_colors
+from .colors import font_points, palette_colors, with_alphas
 from .data import AttentionData, as_attention
 from .errors import AttentionInputError, one_of_message
 from .thinning import keep_mask, should_rasterize, thinned_positions
@@ -26,7 +26,6 @@ class _LinePlan:
 
     segments: list[np.ndarray]  # per head, (n, 2, 2)
     colors: list[np.ndarray]  # per head, (n, 4) RGBA with alpha = weight * alpha_scale
-    weights: list[np.ndarray]  # per head, (n,)
     head_indices: tuple[int, ...]
     head_colors: np.ndarray
     query_tokens: tuple[str, ...]
@@ -35,6 +34,16 @@ class _LinePlan:
     key_y: np.ndarray
     query_offset: int  # index of the first shown query in the full token list
     focus: int | None
+
+
+def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
+    """Segments ``(n, 2, 2)`` from each (x_start, y_start) to (x_end, y_end); scalars broadcast.
+
+    >>> line_segments(0.0, np.array([0.1, 0.2]), 1.0, np.array([0.3, 0.4])).shape
+    (2, 2, 2)
+    """
+    x0, y0, x1, y1 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x_start, y_start, x_end, y_end)))
+    return np.stack([np.stack([x0, y0], axis=-1), np.stack([x1, y1], axis=-1)], axis=1)
 
 
 def column_positions(n: int) -> np.ndarray:
@@ -80,19 +89,12 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
         keep &= only_focus
     query_y, key_y = column_positions(len(query_tokens)), column_positions(len(key_tokens))
     head_colors = palette_colors(n_heads, palette)
-    segments, colors, kept_weights = [], [], []
+    segments, colors = [], []
     for head in range(n_heads):
         q_index, k_index = np.nonzero(keep[head])
-        w = weights[head, q_index, k_index]
-        seg = np.empty((len(w), 2, 2))
-        seg[:, 0, 0], seg[:, 0, 1] = 0.0, query_y[q_index]
-        seg[:, 1, 0], seg[:, 1, 1] = 1.0, key_y[k_index]
-        rgba = np.tile(head_colors[head], (len(w), 1))
-        rgba[:, 3] *= np.clip(w * alpha_scale, 0, 1)
-        segments.append(seg)
-        colors.append(rgba)
-        kept_weights.append(w)
-    return _LinePlan(segments, colors, kept_weights, view.head_indices, head_colors, query_tokens,
+        segments.append(line_segments(0.0, query_y[q_index], 1.0, key_y[k_index]))
+        colors.append(with_alphas(head_colors[head], weights[head, q_index, k_index] * alpha_scale))
+    return _LinePlan(segments, colors, view.head_indices, head_colors, query_tokens,
                      key_tokens, query_y, key_y, query_offset, focus)
 
 

@@ -24,8 +24,8 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     the identity (0.5 in the paper).
 
     >>> import numpy as np
-    >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()
-    [[0.5, 0.5], [0.5, 0.5]]
+    >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
+    [[0.625, 0.375], [0.375, 0.625]]
     """
     data = as_attention(attention, tokens)
     if not data.is_self_attention:
@@ -46,8 +46,9 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
                  ax=None, prettify_tokens: bool = True, **kwargs):
     """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
 
-    >>> import numpy as np
-    >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines")
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines", ax=ax)
     >>> len(ax.collections)
     1
     """

@@ -6,6 +6,7 @@ keys: [CLS], [SEP], punctuation, itself, the next and the previous token.
 from __future__ import annotations
 
 import string
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -58,7 +59,9 @@ def special_token_attention(attention, tokens=None) -> dict[str, np.ndarray]:
     (1.0, 0.0)
     """
     per_input = special_token_attention_per_input(attention, tokens)
-    return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
+    with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
 
 
 def special_token_attention_per_input(attention, tokens=None) -> dict[str, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a headless backend, closed figures, tiny random models built offline."""
+"""Shared fixtures: default rcParams per test, tiny random models built offline, the real model."""
 from __future__ import annotations
 
 import os
@@ -6,22 +6,12 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib  # noqa: E402  (the root conftest.py selects the Agg backend)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 SEED_TEXT = "the rabbit quickly hopped"
 SEED_PAIR = "The turtle slowly crawled"
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(autouse=True)
