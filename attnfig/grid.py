@@ -67,7 +67,8 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
     mask = np.triu(np.ones(data.weights.shape[2:], bool), 1) if data.is_causal else None
     image, gap = mosaic_image(data.weights, mask)
     layout = Mosaic(data.n_layers, data.n_heads, gap)
-    kwargs = {"interpolation": "antialiased", **kwargs}
+    # Resample the weights, then color them: the whole mosaic never becomes float RGBA.
+    kwargs = {"interpolation": "antialiased", "interpolation_stage": "data", **kwargs}
     artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
     _label_mosaic(ax, data, layout)
     return artist
