@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
 from .data import AttentionData
 from .errors import AttentionInputError, one_of_message
+from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
 from .panels import resolve_panels
 from .themes import display_mode_style
@@ -185,9 +186,8 @@ def model_view(
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
             images = [_heatmap_panel(ax, data, norm, cmap, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
-                colorbar = figure.colorbar(images[0], ax=list(axes), shrink=0.6, label="attention weight" if center is None else "difference")
-                colorbar.solids.set_rasterized(True)
-                colorbar.outline.set_visible(False)
+                label = "attention weight" if center is None else "difference"
+                add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
         else:
             for ax, (_, data) in zip(axes, panels):
                 _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))

@@ -78,10 +78,16 @@ def matrix_heatmap(
     if annot:
         _annotate(ax, image, plan, fmt)
     if cbar:
-        colorbar = ax.figure.colorbar(image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
-        colorbar.solids.set_rasterized(True)  # no white seams between colour steps in PDF viewers
-        colorbar.outline.set_visible(False)
+        add_colorbar(ax.figure, image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
     return ax
+
+
+def add_colorbar(figure, mappable, **kwargs):
+    """`figure.colorbar` as attnfig draws it: rasterized solids, no outline."""
+    colorbar = figure.colorbar(mappable, **kwargs)
+    colorbar.solids.set_rasterized(True)  # no white seams between colour steps in PDF viewers
+    colorbar.outline.set_visible(False)
+    return colorbar
 
 
 def _label_axes(ax, plan: _HeatmapPlan) -> None:
