@@ -50,17 +50,24 @@ def with_alphas(color, alphas: np.ndarray) -> np.ndarray:
     return rgba
 
 
-def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None) -> Normalize:
-    """The color scale: `vmin`/`vmax` default to the finite data's range; `center` makes it
-    a diverging scale symmetric about that value (seaborn's ``center``).
+def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None, robust: bool = False) -> Normalize:
+    """The color scale: `vmin`/`vmax` default to the finite data's range (its 2nd and 98th
+    percentiles with `robust`, as in seaborn); `center` makes it a diverging scale
+    symmetric about that value (seaborn's ``center``).
 
     >>> n = color_norm(np.array([-0.2, 0.5]), center=0.0); (n.vmin, n.vcenter, n.vmax)
     (-0.5, 0.0, 0.5)
     """
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
-    low = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
-    high = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
+    if not finite.size:
+        data_low, data_high = 0.0, 1.0
+    elif robust:
+        data_low, data_high = (float(v) for v in np.percentile(finite, [2, 98]))
+    else:
+        data_low, data_high = float(finite.min()), float(finite.max())
+    low = vmin if vmin is not None else data_low
+    high = vmax if vmax is not None else data_high
     if center is not None:
         spread = max(abs(low - center), abs(high - center)) or 1.0
         return TwoSlopeNorm(center, center - spread if vmin is None else vmin, center + spread if vmax is None else vmax)

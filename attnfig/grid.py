@@ -120,11 +120,11 @@ def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple
     return (width, label_inches + panel_width * rows / cols)
 
 
-def _shared_norm(panels, vmin, vmax, center):
+def _shared_norm(panels, vmin, vmax, center, robust):
     """One color scale for every thumbnail of every panel; attention weights start at 0."""
     if vmin is None and center is None and all(data.normalized for _, data in panels):
         vmin = 0.0
-    return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center)
+    return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center, robust)
 
 
 def model_view(
@@ -146,6 +146,7 @@ def model_view(
     vmin=None,
     vmax=None,
     center=None,
+    robust: bool = False,
     cbar: bool = True,
     min_weight=None,
     top_k=None,
@@ -158,7 +159,8 @@ def model_view(
     Rows are layers and columns heads, labelled with their original indices.
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
     BertViz does), opacity = weight; ``kind="heatmap"`` draws heatmaps on one shared color
-    scale with one colorbar (``center`` gives a diverging scale, for differences).
+    scale with one colorbar (``center`` gives a diverging scale, for differences;
+    ``robust=True`` ends the scale at the 98th percentile, as seaborn does).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
     (`imshow` or `LineCollection`).
 
@@ -182,7 +184,7 @@ def model_view(
         figure = Figure(figsize=size, layout="constrained")
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
-            norm = _shared_norm(panels, vmin, vmax, center)
+            norm = _shared_norm(panels, vmin, vmax, center, robust)
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
             images = [_heatmap_panel(ax, data, norm, cmap, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:

@@ -28,7 +28,7 @@ class _HeatmapPlan:
     col_labels: tuple[str, ...]
 
 
-def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, mask) -> _HeatmapPlan:
+def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, robust, mask) -> _HeatmapPlan:
     matrix = np.asarray(matrix, dtype=float)
     hidden = ~np.isfinite(matrix)
     if mask is not None:
@@ -39,7 +39,7 @@ def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, mask) -> 
             )
         hidden |= mask
     masked = np.ma.masked_array(matrix, hidden)
-    norm = color_norm(matrix[~hidden], vmin, vmax, center)
+    norm = color_norm(matrix[~hidden], vmin, vmax, center, robust)
     colors = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))  # masked cells show the background
     return _HeatmapPlan(masked, norm, colors, tuple(row_labels), tuple(col_labels))
 
@@ -54,6 +54,7 @@ def matrix_heatmap(
     vmin=None,
     vmax=None,
     center=None,
+    robust=False,
     cbar=True,
     cbar_ax=None,
     cbar_kws=None,
@@ -65,7 +66,8 @@ def matrix_heatmap(
     **kwargs,
 ):
     """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap)."""
-    plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, mask=mask)
+    plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
+                 mask=mask)
     ax = plt.gca() if ax is None else ax
     kwargs.setdefault("interpolation", "nearest")
     kwargs.setdefault("aspect", "equal" if len(plan.row_labels) == len(plan.col_labels) else "auto")
@@ -125,6 +127,7 @@ def heatmap(
     cmap=None,
     vmin=None,
     vmax=None,
+    robust: bool = False,
     cbar: bool = True,
     cbar_ax=None,
     cbar_kws=None,
@@ -139,7 +142,8 @@ def heatmap(
     Query tokens run down the y axis, key tokens along x; seaborn's names for the colour
     and annotation options. Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
-    ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight. `**kwargs` go to `imshow`.
+    ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
+    with ``robust=True``, which helps long sequences). `**kwargs` go to `imshow`.
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -162,7 +166,7 @@ def heatmap(
     if vmin is None and data.normalized:
         vmin = 0.0
     ax = matrix_heatmap(
-        matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
+        matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {head}"

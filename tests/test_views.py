@@ -227,3 +227,12 @@ def test_model_view_long_sequences_keep_each_querys_strongest_keys_within_the_bu
     assert collection.get_rasterized()
     explicit = attnfig.model_view(weights, top_k=2, min_weight=0)
     assert len(explicit.axes[0].collections[0].get_segments()) == 2 * n * 2
+
+
+def test_robust_ends_the_color_scale_at_the_98th_percentile():
+    weights = random_attention(2, 2, 32)
+    ax = attnfig.heatmap(weights, robust=True, cbar=False)
+    assert ax.images[0].norm.vmax == pytest.approx(np.percentile(weights[0, 0], 98))
+    assert ax.images[0].norm.vmin == 0
+    fig = attnfig.model_view(weights, kind="heatmap", robust=True)
+    assert fig.axes[0].images[0].norm.vmax == pytest.approx(np.percentile(weights, 98))
