@@ -68,8 +68,13 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
     mask = np.triu(np.ones(data.weights.shape[2:], bool), 1) if data.is_causal else None
     image, gap = mosaic_image(data.weights, mask)
     layout = Mosaic(data.n_layers, data.n_heads, gap)
-    # Resample the weights, then color them: the whole mosaic never becomes float RGBA.
-    kwargs = {"interpolation": "antialiased", "interpolation_stage": "data", **kwargs}
+    # Cells larger than an output pixel stay crisp squares; smaller ones are averaged. The
+    # weights are resampled before coloring, so the mosaic never becomes a float RGBA copy.
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = ax.figure.dpi if dpi == "figure" else dpi
+    pixels_per_cell = ax.get_position().width * ax.figure.get_figwidth() * dpi / image.shape[1]
+    interpolation = "nearest" if pixels_per_cell >= 1 else "antialiased"
+    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", **kwargs}
     artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
     _label_mosaic(ax, data, layout)
     return artist

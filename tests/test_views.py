@@ -236,3 +236,10 @@ def test_robust_ends_the_color_scale_at_the_98th_percentile():
     assert ax.images[0].norm.vmin == 0
     fig = attnfig.model_view(weights, kind="heatmap", robust=True)
     assert fig.axes[0].images[0].norm.vmax == pytest.approx(np.percentile(weights, 98))
+
+
+def test_model_view_heatmap_cells_stay_crisp_unless_smaller_than_a_pixel():
+    few = attnfig.model_view(random_attention(2, 2, 16), kind="heatmap")
+    assert few.axes[0].images[0].get_interpolation() == "nearest"
+    many = attnfig.model_view(random_attention(12, 12, 256), kind="heatmap")
+    assert many.axes[0].images[0].get_interpolation() == "antialiased"
