@@ -153,3 +153,20 @@ def test_unwritable_location_is_a_save_error():
 
 def test_save_error_is_an_os_error():
     assert issubclass(SaveError, OSError)
+
+
+def test_plotting_numpy_arrays_never_imports_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, attnfig\n"
+        "w = np.full((2, 2, 3, 3), 1 / 3)\n"
+        "attnfig.save(attnfig.head_view(w, ['a', 'b', 'c']), sys.argv[1])\n"
+        "attnfig.save(attnfig.model_view(w, kind='heatmap'), sys.argv[1])\n"
+        "attnfig.plot_head_entropy(w)\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "fig.pdf")], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"

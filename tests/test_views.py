@@ -243,3 +243,13 @@ def test_model_view_heatmap_cells_stay_crisp_unless_smaller_than_a_pixel():
     assert few.axes[0].images[0].get_interpolation() == "nearest"
     many = attnfig.model_view(random_attention(12, 12, 256), kind="heatmap")
     assert many.axes[0].images[0].get_interpolation() == "antialiased"
+
+
+def test_model_view_display_mode_dark_and_light():
+    dark = attnfig.model_view(random_attention(2, 2, 4), display_mode="dark")
+    assert mpl.colors.to_hex(dark.get_facecolor()) == "#000000"
+    assert mpl.colors.to_hex(dark.axes[0].xaxis.label.get_color()) == "#ffffff"
+    with attnfig.style("dark"):
+        light = attnfig.model_view(random_attention(2, 2, 4), display_mode="light")
+    assert mpl.colors.to_hex(light.get_facecolor()) == "#ffffff"
+    assert mpl.colors.to_hex(light.axes[0].xaxis.label.get_color()) == "#000000"
