@@ -14,6 +14,7 @@ from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
 from .data import AttentionData
 from .errors import AttentionInputError, one_of_message
@@ -132,6 +133,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
     return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center, robust)
 
 
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode")
 def model_view(
     attention=None,
     tokens=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
+from ._docstrings import with_parameters
 from .colors import font_points
 from .colors import palette_colors
 from .lines import head_legend_handles, legend_options, lines
@@ -24,6 +25,7 @@ def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
     return (width * 0.6 * n_panels, min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height))
 
 
+@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode")
 def head_view(
     attention=None,
     tokens=None,

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
 
+from ._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points
 from .data import as_attention
 from .errors import AttentionInputError
@@ -117,6 +118,7 @@ def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
                 fontsize=mpl.rcParams["xtick.labelsize"])
 
 
+@with_parameters("attention", "tokens", "layer", "ax", "colors", "prettify_tokens")
 def heatmap(
     attention,
     tokens=None,

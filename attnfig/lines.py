@@ -12,6 +12,7 @@ from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
+from ._docstrings import with_parameters
 from .colors import font_points, palette_colors, with_alphas
 from .data import AttentionData, as_attention
 from .errors import AttentionInputError, one_of_message
@@ -98,6 +99,7 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
                      key_tokens, query_y, key_y, query_offset, focus)
 
 
+@with_parameters("attention", "tokens", "layer", "heads", "ax", "sentence_b_start", "thinning", "palette", "prettify_tokens")
 def lines(
     attention,
     tokens=None,
