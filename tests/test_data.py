@@ -268,3 +268,20 @@ def test_real_minilm_on_the_seed_pair(seed_attention):
     assert data.sentence_b_start == 6
     assert not data.is_causal
     np.testing.assert_allclose(data.weights.sum(-1), 1, atol=1e-4)
+
+
+def test_batched_token_lists_follow_batch():
+    weights = np.stack([random_attention(seed=0), random_attention(seed=1)], axis=1)
+    tokens = [list("abcde"), list("vwxyz")]
+    assert as_attention(weights, tokens, batch=1).tokens == tuple("vwxyz")
+
+
+def test_mask_on_cross_attention_drops_padded_keys_only():
+    rng = np.random.default_rng(0)
+    weights = rng.random((1, 2, 3, 5))
+    weights[..., 3:] = 0
+    weights /= weights.sum(-1, keepdims=True)
+    data = as_attention(weights, list("xyz"), key_tokens=list("abc") + ["<pad>", "<pad>"],
+                        attention_mask=[1, 1, 1, 0, 0])
+    assert data.weights.shape == (1, 2, 3, 3)
+    assert data.query_tokens == tuple("xyz") and data.key_tokens == tuple("abc")
