@@ -104,9 +104,9 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
     result = from_model(model, tokenizer, text, pair)
     with style(options.style) if options.style else contextlib.nullcontext():
         if isinstance(result, EncoderDecoderAttention):
-            parts = dict(encoder_attention=result.encoder.weights, decoder_attention=result.decoder.weights,
-                         cross_attention=result.cross.weights, encoder_tokens=result.encoder.tokens,
-                         decoder_tokens=result.decoder.tokens)
+            # AttentionData carries its tokens, so no encoder_tokens/decoder_tokens are needed.
+            parts = dict(encoder_attention=result.encoder, decoder_attention=result.decoder,
+                         cross_attention=result.cross)
             if options.view == "model":
                 return model_view(**parts, kind=options.kind, include_heads=options.heads)
             return head_view(**parts, layer=options.layer, heads=options.heads)

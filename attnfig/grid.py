@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
-from .data import AttentionData
+from .data import AttentionData, future_mask
 from .errors import AttentionInputError, one_of_message
 from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
@@ -49,13 +49,18 @@ class Mosaic:
         return self.rows * (1 + self.gap) - self.gap
 
 
+def gap_pixels(n_tokens: int) -> int:
+    """Width of the gap between heatmap thumbnails of `n_tokens` cells, in whole cells."""
+    return max(1, round(GAP * n_tokens))
+
+
 def mosaic_image(blocks: np.ndarray, mask: np.ndarray | None = None) -> tuple[np.ma.MaskedArray, float]:
     """Tile ``blocks[row, col, q, k]`` into one masked image; gaps and `mask` are masked.
 
     Returns the image and the gap actually used (a whole number of pixels).
     """
     rows, cols, q, k = blocks.shape
-    gap_q, gap_k = max(1, round(GAP * q)), max(1, round(GAP * k))
+    gap_q, gap_k = gap_pixels(q), gap_pixels(k)
     padded = np.full((rows, cols, q + gap_q, k + gap_k), np.nan, dtype=np.float32)
     padded[:, :, :q, :k] = blocks
     if mask is not None:
@@ -66,7 +71,7 @@ def mosaic_image(blocks: np.ndarray, mask: np.ndarray | None = None) -> tuple[np
 
 
 def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.AxesImage:
-    mask = np.triu(np.ones(data.weights.shape[2:], bool), 1) if data.is_causal else None
+    mask = future_mask(*data.weights.shape[2:]) if data.is_causal else None
     image, gap = mosaic_image(data.weights, mask)
     layout = Mosaic(data.n_layers, data.n_heads, gap)
     # Cells larger than an output pixel stay crisp squares; smaller ones are averaged. The

@@ -5,8 +5,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from ._docstrings import with_parameters
-from .colors import font_points
-from .colors import palette_colors
+from .colors import font_points, palette_colors
 from .lines import head_legend_handles, legend_options, lines
 from .panels import resolve_panels
 from .themes import display_mode_style

@@ -13,7 +13,7 @@ from matplotlib.colors import Normalize
 
 from ._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points
-from .data import as_attention
+from .data import as_attention, future_mask
 from .errors import AttentionInputError
 from .thinning import thinned_positions
 
@@ -163,7 +163,7 @@ def heatmap(
     else:
         matrix = layer_weights[data.head_position(head)]
     if data.is_causal:
-        causal = np.triu(np.ones(matrix.shape, dtype=bool), 1)
+        causal = future_mask(*matrix.shape)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
     if vmin is None and data.normalized:
         vmin = 0.0

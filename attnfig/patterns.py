@@ -19,7 +19,7 @@ import numpy as np
 
 from .corpus import as_corpus
 from .data import AttentionData
-from .grid import GAP, Mosaic, model_view
+from .grid import Mosaic, gap_pixels, model_view
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}
@@ -107,7 +107,7 @@ def plot_head_patterns(attention, tokens=None, **kwargs):
     figure = model_view(data, kind="heatmap", **kwargs)
     ax = figure.axes[0]
     q, k = data.weights.shape[2:]
-    layout = Mosaic(data.n_layers, data.n_heads, max(1, round(GAP * k)) / k)
+    layout = Mosaic(data.n_layers, data.n_heads, gap_pixels(k) / k)
     for row, y in enumerate(layout.origins(data.n_layers)):
         for col, x in enumerate(layout.origins(data.n_heads)):
             ax.text(x + 0.05, y + 0.05, ABBREVIATIONS[labels[row, col]], ha="left", va="top", fontsize="x-small",
