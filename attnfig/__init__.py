@@ -5,23 +5,23 @@
 >>> data.n_layers, data.n_heads
 (6, 12)
 """
-from .data import AttentionData, as_attention, merge_subword_tokens
-from .difference import attention_difference, difference_grid, plot_difference
-from .entropy import head_entropy, plot_head_entropy, uniform_entropy
-from .export import save
-from .grid import model_view
-from .head_view import head_view
-from .heatmap import heatmap
-from .lines import lines
+from .input.data import AttentionData, as_attention, merge_subword_tokens
+from .summaries.difference import attention_difference, difference_grid, plot_difference
+from .summaries.entropy import head_entropy, plot_head_entropy, uniform_entropy
+from .export.save import save
+from .views.model_view import model_view
+from .views.head_view import head_view
+from .views.heatmap import heatmap
+from .views.lines import lines
 from .errors import AttentionInputError, SaveError, StyleNotFoundError
-from .models import EncoderDecoderAttention, from_model, load_model
-from .neuron import NeuronView, neuron_view, plot_neuron_view
-from .patterns import classify_head, head_patterns, plot_head_patterns
-from .rollout import attention_rollout, plot_rollout
-from .special_tokens import plot_special_token_attention, special_token_attention
+from .capture.models import EncoderDecoderAttention, from_model, load_model
+from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
+from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
+from .summaries.rollout import attention_rollout, plot_rollout
+from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
-from .tokens import prettify_tokens
+from .input.tokens import prettify_tokens
 
 _register_styles()
 

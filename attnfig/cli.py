@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from .batch import VIEWS
+from .export.batch import VIEWS
 
 PLOT_EXAMPLES = """examples:
   attnfig plot --model minilm --text "the rabbit quickly hopped" --pair "The turtle slowly crawled" \\
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _options(args):
-    from .batch import ViewOptions
+    from .export.batch import ViewOptions
 
     if args.style:
         from .themes import resolve_style
@@ -76,9 +76,9 @@ def _options(args):
 
 
 def _plot(args) -> int:
-    from .batch import figure_for_text
-    from .export import output_paths, save
-    from .models import load_model, resolve_model_path
+    from .export.batch import figure_for_text
+    from .export.save import output_paths, save
+    from .capture.models import load_model, resolve_model_path
 
     options = _options(args)
     output_paths(args.out)  # unknown extensions fail before the model loads
@@ -90,8 +90,8 @@ def _plot(args) -> int:
 
 
 def _batch(args) -> int:
-    from .batch import run_batch
-    from .models import resolve_model_path
+    from .export.batch import run_batch
+    from .capture.models import resolve_model_path
 
     options = _options(args)
     model_path = resolve_model_path(args.model)

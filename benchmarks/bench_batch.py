@@ -32,8 +32,8 @@ def main(argv=None) -> int:
     parser.add_argument("--view", default="head", choices=["head", "model", "heatmap"])
     args = parser.parse_args(argv)
 
-    from attnfig.batch import ViewOptions, run_batch
-    from attnfig.models import minilm_path
+    from attnfig.export.batch import ViewOptions, run_batch
+    from attnfig.capture.models import minilm_path
 
     lines = jsonl_lines(args.inputs)
     rows = []

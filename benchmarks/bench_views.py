@@ -24,7 +24,7 @@ from common import bert_like_attention, pdf_bytes, plt, render_png, timer, token
 from matplotlib.collections import LineCollection  # noqa: E402
 
 import attnfig  # noqa: E402
-from attnfig.grid import THUMBNAIL_LINEWIDTH  # noqa: E402
+from attnfig.views.model_view import THUMBNAIL_LINEWIDTH  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "output"
 
@@ -94,7 +94,7 @@ def naive_plot_per_line(weights_layer, tokens):
 
 def reference_of(fig, weights):
     """The same mosaic as `model_view(kind="lines")`, every pair drawn, one LineCollection a thumbnail."""
-    from attnfig.grid import GAP
+    from attnfig.views.model_view import GAP
 
     ax = fig.axes[0]
     for collection in list(ax.collections):

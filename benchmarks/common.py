@@ -45,7 +45,7 @@ def pdf_bytes(fig, **kwargs) -> int:
     import attnfig
 
     buffer = io.BytesIO()
-    attnfig.export.freeze_layout(fig)
+    attnfig.export.save.freeze_layout(fig)
     with matplotlib.rc_context({"pdf.fonttype": 42}):
         fig.savefig(buffer, format="pdf", **kwargs)
     plt.close(fig)

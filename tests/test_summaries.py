@@ -7,7 +7,7 @@ import pytest
 
 import attnfig
 from attnfig import AttentionInputError
-from attnfig.patterns import classify_head
+from attnfig.summaries.patterns import classify_head
 
 from conftest import random_attention
 

@@ -212,7 +212,7 @@ def test_heatmap_draws_into_the_given_axes_without_touching_pyplot():
 
 
 def test_model_view_long_sequences_keep_each_querys_strongest_keys_within_the_budget():
-    from attnfig.thinning import THUMBNAIL_LINE_BUDGET
+    from attnfig.views.thinning import THUMBNAIL_LINE_BUDGET
 
     n = 200
     weights = random_attention(1, 2, n)

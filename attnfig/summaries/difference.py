@@ -5,10 +5,10 @@ import dataclasses
 
 import numpy as np
 
-from .data import AttentionData, as_attention
-from .errors import AttentionInputError
-from .grid import model_view
-from .heatmap import matrix_heatmap
+from ..input.data import AttentionData, as_attention
+from ..errors import AttentionInputError
+from ..views.model_view import model_view
+from ..views.heatmap import matrix_heatmap
 
 DIVERGING_CMAP = "RdBu_r"  # red where the first set attends more, blue where the second does
 

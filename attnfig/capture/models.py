@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .data import AttentionData, as_attention
-from .errors import AttentionInputError
+from ..input.data import AttentionData, as_attention
+from ..errors import AttentionInputError
 
 MINILM_SHORTCUT = "minilm"
 

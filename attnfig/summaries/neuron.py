@@ -14,9 +14,9 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
-from .errors import AttentionInputError
-from .heatmap import matrix_heatmap
-from .tokens import prettify_tokens as _prettify
+from ..errors import AttentionInputError
+from ..views.heatmap import matrix_heatmap
+from ..input.tokens import prettify_tokens as _prettify
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import AttentionInputError
+from ..errors import AttentionInputError
 from .tokens import join_word, prettify_tokens, word_groups
 
 # Rows of a softmax sum to 1. bf16/fp16 keep ~3 significant digits, so their rows may be

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import as_corpus
-from .data import AttentionData
-from .grid import Mosaic, gap_pixels, model_view
+from ..input.corpus import as_corpus
+from ..input.data import AttentionData
+from ..views.model_view import Mosaic, gap_pixels, model_view
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}

@@ -11,10 +11,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
 
-from ._docstrings import with_parameters
+from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points
-from .data import as_attention, future_mask
-from .errors import AttentionInputError
+from ..input.data import as_attention, future_mask
+from ..errors import AttentionInputError
 from .thinning import thinned_positions
 
 

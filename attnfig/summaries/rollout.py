@@ -9,10 +9,10 @@ import dataclasses
 
 import numpy as np
 
-from .data import AttentionData, as_attention
-from .errors import AttentionInputError, one_of_message
-from .heatmap import matrix_heatmap
-from .lines import lines
+from ..input.data import AttentionData, as_attention
+from ..errors import AttentionInputError, one_of_message
+from ..views.heatmap import matrix_heatmap
+from ..views.lines import lines
 
 KINDS = ("heatmap", "lines")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from ._docstrings import with_parameters
+from .._docstrings import with_parameters
 from .colors import font_points, palette_colors
 from .lines import head_legend_handles, legend_options, lines
-from .panels import resolve_panels
-from .themes import display_mode_style
+from ..input.panels import resolve_panels
+from ..themes import display_mode_style
 from .thinning import LABEL_SPACING
 
 # A head view grows with its tokens until it is this many default figure heights tall;

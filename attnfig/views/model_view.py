@@ -14,14 +14,14 @@ from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ._docstrings import with_parameters
+from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
-from .data import AttentionData, future_mask
-from .errors import AttentionInputError, one_of_message
+from ..input.data import AttentionData, future_mask
+from ..errors import AttentionInputError, one_of_message
 from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
-from .panels import resolve_panels
-from .themes import display_mode_style
+from ..input.panels import resolve_panels
+from ..themes import display_mode_style
 from .thinning import keep_mask, should_rasterize, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .export import FORMATS
+from .save import FORMATS
 
 VIEWS = ("head", "model", "heatmap")
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -95,11 +95,11 @@ def read_items(lines: Iterable[str]) -> tuple[list[Item], list[tuple[int, str]]]
 
 def figure_for_text(model, tokenizer, text: str, pair: str | None, options: ViewOptions):
     """Run the model on the text and draw the chosen view."""
-    from .grid import model_view
-    from .head_view import head_view
-    from .heatmap import heatmap
-    from .models import EncoderDecoderAttention, from_model
-    from .themes import style
+    from ..views.model_view import model_view
+    from ..views.head_view import head_view
+    from ..views.heatmap import heatmap
+    from ..capture.models import EncoderDecoderAttention, from_model
+    from ..themes import style
 
     result = from_model(model, tokenizer, text, pair)
     with style(options.style) if options.style else contextlib.nullcontext():
@@ -139,7 +139,7 @@ _WORKER: dict = {}
 def _load(model_path: str) -> None:
     import torch
 
-    from .models import load_model
+    from ..capture.models import load_model
 
     torch.set_num_threads(1)  # same numbers whatever --jobs is: reproducible figures
     _WORKER["model"], _WORKER["tokenizer"] = load_model(model_path)
@@ -149,7 +149,7 @@ def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptio
     """Render one item; returns ("written" | "skipped" | "bad", item, reason)."""
     import matplotlib.pyplot as plt
 
-    from .export import save
+    from .save import save
 
     targets = [Path(out_dir) / f"{item.id}.{fmt}" for fmt in formats]
     if not overwrite and all(t.exists() for t in targets):

@@ -12,10 +12,10 @@ from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
-from ._docstrings import with_parameters
+from .._docstrings import with_parameters
 from .colors import font_points, palette_colors, with_alphas
-from .data import AttentionData, as_attention
-from .errors import AttentionInputError, one_of_message
+from ..input.data import AttentionData, as_attention
+from ..errors import AttentionInputError, one_of_message
 from .thinning import keep_mask, should_rasterize, thinned_positions
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")

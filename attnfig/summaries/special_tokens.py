@@ -11,11 +11,11 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .colors import palette_colors
-from .corpus import as_corpus
-from .data import AttentionData
-from .errors import one_of_message
-from .tokens import prettify_tokens
+from ..views.colors import palette_colors
+from ..input.corpus import as_corpus
+from ..input.data import AttentionData
+from ..errors import one_of_message
+from ..input.tokens import prettify_tokens
 
 CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
 SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .errors import AttentionInputError
+from ..errors import AttentionInputError
 
 FAINT_ALPHA = 0.5 / 255
 LABEL_SPACING = 1.2

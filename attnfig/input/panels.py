@@ -7,7 +7,7 @@ Either `attention` with `tokens`, or any of `encoder_attention`, `decoder_attent
 from __future__ import annotations
 
 from .data import AttentionData, as_attention
-from .errors import AttentionInputError
+from ..errors import AttentionInputError
 
 
 def resolve_panels(

@@ -9,7 +9,7 @@ from typing import Iterable
 import matplotlib as mpl
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from .errors import SaveError
+from ..errors import SaveError
 
 FORMATS = ("pdf", "svg", "png")
 # Constrained layout with fixed-aspect axes needs a few passes to settle; each only measures text.

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .corpus import as_corpus
-from .heatmap import matrix_heatmap
+from ..input.corpus import as_corpus
+from ..views.heatmap import matrix_heatmap
 
 
 def row_entropy(weights: np.ndarray) -> np.ndarray:

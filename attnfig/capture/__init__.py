@@ -1,0 +1,1 @@
+"""Capture: running a model and getting its attention (eager `from_model`, model loading)."""

@@ -1,0 +1,1 @@
+"""Export: atomic, reproducible saving and batch rendering."""

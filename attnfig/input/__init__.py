@@ -1,0 +1,1 @@
+"""Input: raw attention (transformers outputs, tensors, arrays) to validated `AttentionData`."""

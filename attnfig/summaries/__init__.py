@@ -1,0 +1,1 @@
+"""Summaries: the figures attention papers use (special tokens, entropy, rollout, patterns, ...)."""

@@ -1,0 +1,1 @@
+"""Views: the bipartite line plot, BertViz's head and model views, heatmaps."""
