@@ -16,6 +16,7 @@ from ..input.corpus import as_corpus
 from ..input.data import AttentionData
 from ..errors import one_of_message
 from ..input.tokens import prettify_tokens
+from ..themes import remember_style
 
 CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
 SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
@@ -100,6 +101,7 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     corpus = as_corpus(attention, tokens)
     layers = np.array(corpus[0].layer_indices)
     ax = plt.gca() if ax is None else ax
+    remember_style(ax.figure)
     kwargs.setdefault("marker", "o")
     for color, target in zip(palette_colors(len(targets), palette), targets):
         values = per_input[target]  # [inputs, layers, heads]

@@ -5,10 +5,10 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from .._docstrings import with_parameters
-from .colors import font_points, palette_colors
+from .colors import font_points, head_colors
 from .lines import head_legend_handles, legend_options, lines
 from ..input.panels import resolve_panels
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
 from .thinning import LABEL_SPACING
 
 # A head view grows with its tokens until it is this many default figure heights tall;
@@ -69,13 +69,14 @@ def head_view(
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
+        remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
             if title:
                 ax.set_title(title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
-        handles = head_legend_handles(head_indices, palette_colors(len(head_indices), kwargs.get("palette")))
+        handles = head_legend_handles(head_indices, head_colors(head_indices, kwargs.get("palette")))
         options = legend_options(len(handles), figure.get_figwidth(), title=f"Layer {layer}, heads")
         figure.legend(handles=handles, loc="outside upper center", **options)
     return figure

@@ -21,7 +21,7 @@ from ..errors import AttentionInputError, one_of_message
 from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
 from .thinning import keep_mask, should_rasterize, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
@@ -194,6 +194,7 @@ def model_view(
         cols = sum(data.n_heads for _, data in panels)
         size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
         figure = Figure(figsize=size, layout="constrained")
+        remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
             norm = _shared_norm(panels, vmin, vmax, center, robust)
