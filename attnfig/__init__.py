@@ -22,6 +22,10 @@ from .summaries.special_tokens import plot_special_token_attention, special_toke
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
+# Last: the function `capture` takes the name of the subpackage `attnfig.capture` from here on
+# (every submodule of it is imported by then, so later imports do not rebind the name).
+from .capture import interface as _interface, pooling as _pooling, recompute as _recompute  # noqa: F401
+from .capture.capture import capture
 
 _register_styles()
 
@@ -52,6 +56,7 @@ __all__ = [
     "StyleNotFoundError",
     "as_attention",
     "available_styles",
+    "capture",
     "figsize",
     "head_view",
     "heatmap",

@@ -43,6 +43,9 @@ class AttentionData:
     layer_indices: tuple[int, ...] = field(default=())
     head_indices: tuple[int, ...] = field(default=())
     normalized: bool = True
+    # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
+    # empty when each row and column is one token.
+    token_blocks: tuple[tuple[int, int], ...] = field(default=())
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]
