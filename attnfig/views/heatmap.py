@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
+from matplotlib.image import AxesImage
 
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap
@@ -21,6 +23,7 @@ from ..themes import remember_style
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
 WEIGHT_LABEL = "attention weight"
+from .arguments import check_keywords
 
 
 @dataclass
@@ -98,6 +101,18 @@ def matrix_heatmap(
     return ax
 
 
+# What the **kwargs of `matrix_heatmap` may hold (beyond its own arguments): imshow's.
+IMSHOW_TAKERS = (AxesImage, Axes.imshow)
+# matrix_heatmap's own arguments, and imshow's that it sets itself.
+MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
+                            "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
+                            "ylabel", "X", "norm")
+# What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
+MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
+# `heatmap` takes these itself (as named arguments) or sets them.
+HEATMAP_ARGUMENTS = tuple(set(MATRIX_HEATMAP_ARGUMENTS) - {"xlabel", "ylabel"})
+
+
 def add_colorbar(figure, mappable, **kwargs):
     """`figure.colorbar` as attnfig draws it: rasterized solids, no outline."""
     colorbar = figure.colorbar(mappable, **kwargs)
@@ -167,6 +182,7 @@ def heatmap(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['a', 'b', 'c']
     """
+    check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
@@ -188,6 +204,6 @@ def heatmap(
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,
         ylabel=ylabel, square=square, highlight=highlight, **kwargs,
     )
-    label = "mean of heads" if isinstance(head, str) else f"head {head}"
+    label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
     return ax

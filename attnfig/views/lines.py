@@ -21,6 +21,7 @@ from ..errors import AttentionInputError, one_of_message
 from .labels import set_token_ticks
 from .thinning import keep_mask, should_rasterize
 from ..themes import remember_style
+from .arguments import check_keywords
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -150,6 +151,7 @@ def lines(
     >>> len(ax.collections)
     2
     """
+    check_keywords(lines, kwargs, LineCollection)
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
     if prettify_tokens:
         data = data.prettified()
