@@ -81,7 +81,9 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
     dpi = ax.figure.dpi if dpi == "figure" else dpi
     pixels_per_cell = ax.get_position().width * ax.figure.get_figwidth() * dpi / image.shape[1]
     interpolation = "nearest" if pixels_per_cell >= 1 else "antialiased"
-    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", **kwargs}
+    # Square thumbnails come from the figure's size (`grid_figsize`), not from a fixed aspect:
+    # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
+    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", "aspect": "auto", **kwargs}
     artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
     _label_mosaic(ax, data, layout)
     return artist
@@ -105,7 +107,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         ax.add_collection(collection, autolim=False)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
-    ax.set_aspect("equal")
+    ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
 
 
