@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib as mpl
-from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine
+from matplotlib.layout_engine import PlaceHolderLayoutEngine, TightLayoutEngine
 
 from ..errors import SaveError
 from ..themes import figure_style
@@ -66,8 +66,8 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     A figure is written under the style it was drawn in (its fonts, ``pdf.fonttype``,
     ``svg.fonttype``, ``savefig.*``), wherever and whenever `save` is called. No text is
     clipped: a figure without a layout engine (pyplot's current figure, say) whose text
-    leaves the canvas gets constrained layout, and, if that is not enough, a tight bounding
-    box.
+    leaves the canvas gets matplotlib's tight layout, and, if that is not enough, a tight
+    bounding box.
 
     >>> import attnfig, numpy as np, tempfile, os
     >>> fig = attnfig.model_view(np.full((2, 2, 3, 3), 1 / 3), kind="heatmap")
@@ -89,11 +89,12 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
 def prepare_layout(fig) -> bool:
     """Lay `fig` out for saving (`freeze_layout`) so that no text leaves the canvas.
 
-    A figure without a layout engine whose text overflows gets constrained layout first.
-    Returns whether everything now fits the canvas.
+    A figure without a layout engine whose text overflows gets tight layout first (it
+    copes with colorbars added before it, which constrained layout does not). Returns
+    whether everything now fits the canvas.
     """
     if fig.get_layout_engine() is None and not fits_canvas(fig):
-        fig.set_layout_engine(ConstrainedLayoutEngine())
+        fig.set_layout_engine(TightLayoutEngine())
     freeze_layout(fig)
     return fits_canvas(fig)
 

@@ -14,9 +14,10 @@ from ..input.panels import resolve_panels
 from ..themes import display_mode_style, remember_style
 from .thinning import LABEL_SPACING
 
-# A head view grows with its tokens until it is this many default figure heights tall;
-# past that, token labels are thinned (see attnfig.thinning).
+# A head view grows with its tokens until it is this many default figure heights tall, and
+# never past a page (11 in); past that, token labels shrink and thin (attnfig.views.labels).
 MAX_HEIGHT_FACTOR = 3.0
+PAGE_INCHES = 11.0
 # The arguments of `lines` that head_view decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
                             "prettify_tokens", "legend")
@@ -27,7 +28,8 @@ def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
     width, height = mpl.rcParams["figure.figsize"]
     label_inches = n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72
     margins = 6 * font_points("font.size") / 72  # title and head legend above the columns
-    return (width * 0.6 * n_panels, min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height))
+    return (width * 0.6 * n_panels,
+            min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height, PAGE_INCHES))
 
 
 @with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")

@@ -148,7 +148,7 @@ class TokenLocator(Locator):
         return length * 72 / axes.figure.dpi
 
     def _own_fit(self) -> LabelFit:
-        fontsize = self.fontsize or tick_fontsize(self.axis.axis_name)
+        fontsize = self.fontsize or tick_fontsize(self.axis.axis_name)  # from rcParams when not fixed
         pitch_points = self._axis_points() / self.span
         return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep)
 
@@ -197,7 +197,8 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     """
     tokens = [str(t) for t in tokens]
     keep = sorted(set(special_positions(tokens)) | {int(h) for h in highlight if 0 <= int(h) < len(tokens)})
-    locator = TokenLocator(positions, span or len(tokens), keep, bold)
+    # The style's tick size now, not at draw time: the figure may be drawn outside the style.
+    locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=tick_fontsize(axis.axis_name))
     if share_with is not None:
         locator.partners.append(share_with)
         share_with.partners.append(locator)
