@@ -14,6 +14,10 @@ class AttentionInputError(ValueError):
     """
 
 
+class MissingDependencyError(ModuleNotFoundError):
+    """torch or transformers is missing: the model helpers need ``pip install "attnfig[hf]"``."""
+
+
 class StyleNotFoundError(ValueError):
     """A style name that is neither an attnfig style nor a matplotlib one."""
 
