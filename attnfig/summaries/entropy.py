@@ -24,12 +24,22 @@ def row_entropy(weights: np.ndarray) -> np.ndarray:
 
 
 def uniform_row_entropy(data) -> np.ndarray:
-    """Entropy of uniform attention over the keys each query can see: ``ln(keys)``, per query.
+    """Entropy of uniform attention over the keys each query can see, ``ln(keys)``: ``[layers, q]``.
 
-    For a causal model query i sees i + 1 keys.
+    A causal query i sees i + 1 keys, or ``min(i + 1, window)`` in a sliding-window layer
+    (`AttentionData.layer_windows`, filled by `from_model` from the model's config).
+
+    >>> import attnfig, dataclasses
+    >>> data = attnfig.as_attention(np.tril(np.ones((5, 5))) / np.arange(1, 6)[:, None])
+    >>> np.exp(uniform_row_entropy(dataclasses.replace(data, layer_windows=(2,)))).round().tolist()
+    [[1.0, 2.0, 2.0, 2.0, 2.0]]
     """
-    q, k = data.weights.shape[2:]
-    visible = np.arange(1, q + 1) if data.is_causal else np.full(q, k)
+    layers, _, q, k = data.weights.shape
+    windows = data.layer_windows or (None,) * layers
+    visible = np.empty((layers, q))
+    for position, window in enumerate(windows):
+        seen = np.arange(1, q + 1) if data.is_causal else np.full(q, k)
+        visible[position] = seen if window is None or not data.is_causal else np.minimum(seen, window)
     return np.log(visible)
 
 
