@@ -80,16 +80,19 @@ class AttentionData:
         """Position in `weights` of the original head index `head` (negative counts back)."""
         return _position_of(head, self.head_indices, "head")
 
-    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> "AttentionData":
+    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None, *,
+               arguments: tuple[str, str] = ("include_layers", "heads")) -> "AttentionData":
         """Keep the given original layer and head indices, remembering them.
+
+        `arguments` names the two selections in error messages.
 
         >>> import numpy as np, attnfig
         >>> data = attnfig.as_attention(np.full((4, 6, 3, 3), 1 / 3))
         >>> data.select(layers=[1, 3], heads=[5]).head_indices
         (5,)
         """
-        layer_positions = [self.layer_position(i) for i in _as_index_list(layers, "include_layers")] if layers is not None else list(range(self.n_layers))
-        head_positions = [self.head_position(i) for i in _as_index_list(heads, "heads")] if heads is not None else list(range(self.n_heads))
+        layer_positions = [self.layer_position(i) for i in _as_index_list(layers, arguments[0], self.layer_indices)] if layers is not None else list(range(self.n_layers))
+        head_positions = [self.head_position(i) for i in _as_index_list(heads, arguments[1], self.head_indices)] if heads is not None else list(range(self.n_heads))
         weights = self.weights[np.ix_(layer_positions, head_positions)]
         return dataclasses.replace(
             self,
@@ -121,15 +124,22 @@ def _position_of(index: int, indices: Sequence[int], what: str) -> int:
     )
 
 
-def _as_index_list(values, argument: str) -> list[int]:
-    if isinstance(values, (int, np.integer)):
+def _as_index_list(values, argument: str, available: Sequence[int] = ()) -> list[int]:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
         return [int(values)]
     try:
-        return [v for v in values]
+        chosen = [v for v in values] if not isinstance(values, (str, bytes)) else None
     except TypeError:
+        chosen = None
+    if chosen is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in chosen):
         raise AttentionInputError(
             f"`{argument}` must be an integer or a list of integers, but {values!r} was passed."
-        ) from None
+        )
+    if not chosen:
+        raise AttentionInputError(
+            f"`{argument}` is empty: select at least one of {list(available)}, or pass None for all."
+        )
+    return chosen
 
 
 def as_attention(
@@ -427,6 +437,13 @@ def _check_tokens(tokens, length: int, argument: str, axis: str) -> tuple[str, .
             f"positions. Pass one token per position (with padding, pass the tokenizer's "
             f"`attention_mask` so padded positions are dropped)."
         )
+    for position, token in enumerate(tokens):
+        if not isinstance(token, str):
+            raise AttentionInputError(
+                f"`{argument}` must hold strings (one label per position), but entry {position} is "
+                f"{token!r} (a {type(token).__name__}). Decode bytes and convert ids with "
+                "tokenizer.convert_ids_to_tokens(...)."
+            )
     return tuple(str(t) for t in tokens)
 
 
@@ -478,6 +495,8 @@ def _drop_masked_tokens(tokens, keep: np.ndarray, argument: str):
 
 
 def _retokened(data: AttentionData, tokens, key_tokens, sentence_b_start, merge_subwords):
+    tokens = _pick_batch_tokens(tokens, 0, "tokens")  # read an iterator once
+    key_tokens = _pick_batch_tokens(key_tokens, 0, "key_tokens")
     query_tokens = _check_tokens(tokens, data.weights.shape[2], "tokens", "query") if tokens is not None else data.query_tokens
     if key_tokens is None and tokens is not None and data.is_self_attention:
         key_tokens = query_tokens

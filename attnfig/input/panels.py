@@ -49,7 +49,8 @@ def resolve_panels(
             for title, part in given.items()
         ]
     if include_layers is not None or include_heads is not None:
-        panels = [(title, data.select(layers=include_layers, heads=include_heads)) for title, data in panels]
+        panels = [(title, data.select(layers=include_layers, heads=include_heads,
+                                           arguments=("include_layers", "include_heads"))) for title, data in panels]
     if prettify_tokens:
         panels = [(title, data.prettified()) for title, data in panels]
     return panels

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..input.corpus import as_corpus
-from ..views.heatmap import matrix_heatmap
+from ..views.arguments import check_keywords
+from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 
 
 def row_entropy(weights: np.ndarray) -> np.ndarray:
@@ -56,6 +57,8 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Head', 'Layer')
     """
+    check_keywords(plot_head_entropy, kwargs, matrix_heatmap, *IMSHOW_TAKERS,
+                   exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "cbar_kws", "xlabel", "ylabel"))
     corpus = as_corpus(attention, tokens)
     entropy = head_entropy(corpus)
     uniform = uniform_entropy(corpus)
@@ -68,5 +71,6 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     )
     ax.tick_params(axis="x", labelrotation=0)
     colorbar = ax.images[0].colorbar
-    colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
+    if colorbar is not None:  # cbar=False draws none
+        colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
     return ax

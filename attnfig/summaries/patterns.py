@@ -19,6 +19,8 @@ import numpy as np
 
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
+from ..views.arguments import check_keywords
+from ..views.heatmap import IMSHOW_TAKERS
 from ..views.model_view import Mosaic, gap_pixels, model_view
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
@@ -101,9 +103,17 @@ def plot_head_patterns(attention, tokens=None, **kwargs):
     Labels are abbreviated (V, D, V+D, B, H); the legend spells them out. `**kwargs` go
     to `model_view`.
     """
+    check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
+                   exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
     corpus = as_corpus(attention, tokens)
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
+    include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)
+    if include_layers is not None or include_heads is not None:  # labels follow the thumbnails kept
+        shown = data.select(include_layers, include_heads, arguments=("include_layers", "include_heads"))
+        rows = [data.layer_position(i) for i in shown.layer_indices]
+        cols = [data.head_position(i) for i in shown.head_indices]
+        data, labels = shown, labels[np.ix_(rows, cols)]
     figure = model_view(data, kind="heatmap", **kwargs)
     ax = figure.axes[0]
     q, k = data.weights.shape[2:]

@@ -9,12 +9,14 @@ import string
 import warnings
 
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 import numpy as np
 
 from ..views.colors import palette_colors
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
-from ..errors import one_of_message
+from ..errors import ArgumentError, one_of_message
+from ..views.arguments import check_keywords
 from ..input.tokens import prettify_tokens
 
 CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
@@ -92,12 +94,16 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     6
     """
     if spread not in SPREADS:
-        raise ValueError(one_of_message("spread", SPREADS, spread))
+        raise ArgumentError(one_of_message("spread", SPREADS, spread))
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    if not targets:
+        raise ArgumentError(f"`targets` is empty: choose at least one of {list(TARGETS)}.")
     for target in targets:
         if target not in TARGETS:
-            raise ValueError(one_of_message("targets", TARGETS, target))
-    per_input = special_token_attention_per_input(attention, tokens)
-    corpus = as_corpus(attention, tokens)
+            raise ArgumentError(one_of_message("targets", TARGETS, target))
+    check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
+    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = plt.gca() if ax is None else ax
     kwargs.setdefault("marker", "o")

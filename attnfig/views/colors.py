@@ -7,6 +7,9 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm, to_rgba_array
 
+from ..errors import ArgumentError
+from .arguments import check_color_limits
+
 
 def palette_colors(n: int, palette=None) -> np.ndarray:
     """Return `n` RGBA colors: from the style's color cycle, a seaborn palette name or a list.
@@ -21,15 +24,41 @@ def palette_colors(n: int, palette=None) -> np.ndarray:
     elif isinstance(palette, str):
         import seaborn as sns
 
-        base = sns.color_palette(palette)
+        try:
+            base = sns.color_palette(palette)
+        except ValueError:
+            raise ArgumentError(
+                f"`palette` {palette!r} is neither a seaborn palette nor a matplotlib colormap name; "
+                "pass such a name or a list of colors."
+            ) from None
     else:
-        base = list(palette)
+        base = _color_list(palette)
     return to_rgba_array(list(islice(cycle(base), n)))
+
+
+def _color_list(palette) -> list:
+    try:
+        base = list(palette)
+        to_rgba_array(base)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"`palette` must be a palette name or a list of matplotlib colors, but {palette!r} was passed."
+        ) from None
+    if not base:
+        raise ArgumentError("`palette` is an empty list: pass at least one color, or None for the style's colors.")
+    return base
 
 
 def colormap(cmap=None):
     """The named colormap, or the style's ``image.cmap``."""
-    return mpl.colormaps[cmap or mpl.rcParams["image.cmap"]] if not isinstance(cmap, mpl.colors.Colormap) else cmap
+    if isinstance(cmap, mpl.colors.Colormap):
+        return cmap
+    try:
+        return mpl.colormaps[cmap or mpl.rcParams["image.cmap"]]
+    except (KeyError, TypeError):
+        raise ArgumentError(
+            f"`cmap` must be a matplotlib Colormap or the name of one (such as 'viridis'), but {cmap!r} was passed."
+        ) from None
 
 
 def font_points(rc_key: str) -> float:
@@ -58,6 +87,7 @@ def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None, robust: bo
     >>> n = color_norm(np.array([-0.2, 0.5]), center=0.0); (n.vmin, n.vcenter, n.vmax)
     (-0.5, 0.0, 0.5)
     """
+    check_color_limits(vmin, vmax, center)
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if not finite.size:

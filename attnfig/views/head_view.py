@@ -5,6 +5,9 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from .._docstrings import with_parameters
+from matplotlib.collections import LineCollection
+
+from .arguments import check_html_action, check_keywords
 from .colors import font_points, palette_colors
 from .lines import head_legend_handles, legend_options, lines
 from ..input.panels import resolve_panels
@@ -14,6 +17,9 @@ from .thinning import LABEL_SPACING
 # A head view grows with its tokens until it is this many default figure heights tall;
 # past that, token labels are thinned (see attnfig.thinning).
 MAX_HEIGHT_FACTOR = 3.0
+# The arguments of `lines` that head_view decides; the others pass through its **kwargs.
+LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
+                            "prettify_tokens", "legend")
 
 
 def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
@@ -24,7 +30,7 @@ def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
     return (width * 0.6 * n_panels, min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height))
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode")
+@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")
 def head_view(
     attention=None,
     tokens=None,
@@ -38,8 +44,10 @@ def head_view(
     encoder_tokens=None,
     decoder_tokens=None,
     include_layers=None,
+    include_heads=None,
     prettify_tokens: bool = True,
     display_mode: str | None = None,
+    html_action: str = "view",
     figsize=None,
     **kwargs,
 ) -> Figure:
@@ -58,12 +66,14 @@ def head_view(
     >>> fig.legends[0].get_title().get_text()
     'Layer 1, heads'
     """
+    check_html_action(html_action)
+    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
             decoder_attention=decoder_attention, cross_attention=cross_attention,
             encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, prettify_tokens=prettify_tokens,
+            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
         )
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]

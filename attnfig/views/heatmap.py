@@ -9,12 +9,15 @@ from dataclasses import dataclass
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
+from matplotlib.image import AxesImage
 
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points
 from ..input.data import as_attention, future_mask
 from ..errors import AttentionInputError
+from .arguments import check_keywords
 from .thinning import thinned_positions
 
 
@@ -85,6 +88,18 @@ def matrix_heatmap(
     return ax
 
 
+# What the **kwargs of `matrix_heatmap` may hold (beyond its own arguments): imshow's.
+IMSHOW_TAKERS = (AxesImage, Axes.imshow)
+# matrix_heatmap's own arguments, and imshow's that it sets itself.
+MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
+                            "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
+                            "ylabel", "X", "norm")
+# What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
+MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
+# `heatmap` takes these itself (as named arguments) or sets them.
+HEATMAP_ARGUMENTS = tuple(set(MATRIX_HEATMAP_ARGUMENTS) - {"xlabel", "ylabel"})
+
+
 def add_colorbar(figure, mappable, **kwargs):
     """`figure.colorbar` as attnfig draws it: rasterized solids, no outline."""
     colorbar = figure.colorbar(mappable, **kwargs)
@@ -152,6 +167,7 @@ def heatmap(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['a', 'b', 'c']
     """
+    check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
@@ -171,6 +187,6 @@ def heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, **kwargs,
     )
-    label = "mean of heads" if isinstance(head, str) else f"head {head}"
+    label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
     return ax

@@ -16,6 +16,7 @@ from .._docstrings import with_parameters
 from .colors import font_points, palette_colors, with_alphas
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
+from .arguments import check_keywords
 from .thinning import keep_mask, should_rasterize, thinned_positions
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
@@ -132,6 +133,7 @@ def lines(
     >>> len(ax.collections)
     2
     """
+    check_keywords(lines, kwargs, LineCollection)
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
     if prettify_tokens:
         data = data.prettified()

@@ -18,7 +18,8 @@ from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
 from ..input.data import AttentionData, future_mask
 from ..errors import AttentionInputError, one_of_message
-from .heatmap import add_colorbar
+from .arguments import check_html_action, check_keywords
+from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
 from ..themes import display_mode_style
@@ -138,7 +139,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
     return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center, robust)
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode")
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action")
 def model_view(
     attention=None,
     tokens=None,
@@ -163,6 +164,7 @@ def model_view(
     min_weight=None,
     top_k=None,
     palette=None,
+    html_action: str = "view",
     figsize=None,
     **kwargs,
 ) -> Figure:
@@ -183,6 +185,11 @@ def model_view(
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    check_html_action(html_action)
+    if kind == "heatmap":
+        check_keywords(model_view, kwargs, *IMSHOW_TAKERS, exclude=("X", "cmap", "norm", "extent"))
+    else:
+        check_keywords(model_view, kwargs, LineCollection)
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
