@@ -195,5 +195,6 @@ def test_head_view_include_heads_keeps_those_heads(weights):
 def test_head_patterns_labels_follow_the_kept_thumbnails(weights):
     everything = attnfig.head_patterns(weights)
     fig = attnfig.plot_head_patterns(weights, TOKENS, include_layers=[1], include_heads=[2])
-    abbreviations = {v: k for k, v in attnfig.summaries.patterns.ABBREVIATIONS.items()}
-    assert [abbreviations[t.get_text()] for t in fig.axes[0].texts] == [everything[1, 2]]
+    frames = [c for c in fig.axes[0].collections if c.get_label() == "pattern frames"][0]
+    colors = attnfig.summaries.patterns.pattern_colors()
+    np.testing.assert_allclose(frames.get_edgecolors(), [colors[everything[1, 2]]])
