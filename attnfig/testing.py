@@ -93,10 +93,13 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
 
 def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     """Build a tiny random `kind` model and save it with its tokenizer to `folder`."""
+    from .capture.runtime import quiet_transformers
+
     folder = Path(folder)
     model, tokenizer = build_tiny_model(kind, folder, **options)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():  # no progress bar while writing the shards
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
     (folder / "attnfig-tiny.json").write_text(json.dumps({"kind": kind, **options}), encoding="utf-8")
     return folder
 
