@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import AttentionInputError
 from .tokens import join_word, prettify_tokens, word_groups
+from .transformer_lens import cached_patterns, is_pattern_cache
 
 # Rows of a softmax sum to 1. bf16/fp16 keep ~3 significant digits, so their rows may be
 # off by a few 1e-3 after rounding; float32 rows are off by ~1e-6.
@@ -167,8 +168,9 @@ def as_attention(
     `attention` may be transformers' ``output_attentions`` tuple (one ``[batch, heads, q, k]``
     tensor per layer), a list of those, a ``[layers, batch, heads, q, k]``,
     ``[layers, heads, q, k]``, ``[heads, q, k]`` or ``[q, k]`` array or tensor (any device,
-    any float dtype, with or without grad), a model output with ``.attentions``, or an
-    `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
+    any float dtype, with or without grad), a model output with ``.attentions``, a
+    TransformerLens ``ActivationCache`` (its ``blocks.{l}.attn.hook_pattern`` entries; tokens
+    from ``model.to_str_tokens(prompt)``), or an `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
     positions are dropped from both axes and from the tokens.
 
     >>> import numpy as np, attnfig
@@ -181,6 +183,9 @@ def as_attention(
         if tokens is None and key_tokens is None and sentence_b_start is None and not merge_subwords:
             return attention
         return _retokened(attention, tokens, key_tokens, sentence_b_start, merge_subwords)
+    cache_layers = ()
+    if is_pattern_cache(attention):
+        attention, cache_layers = cached_patterns(attention)
 
     weights, bits = _to_layer_array(attention, batch)
     weights = _check_values(weights, normalized)
@@ -204,6 +209,7 @@ def as_attention(
         sentence_b_start=None if sentence_b_start is None else int(sentence_b_start),
         is_causal=detect_causal(weights),
         normalized=normalized,
+        layer_indices=cache_layers,
     )
     return merge_subword_tokens(data) if merge_subwords else data
 
