@@ -239,6 +239,7 @@ def test_non_text_positions_are_labelled_by_patch_or_time(name):
         ("vit", "a photo of a cat", "reads images.*image processor"),
         ("whisper", "hello", "reads audio.*waveform"),
         ("whisper", np.zeros((3, 4, 5)), "1-D waveform or input_features"),
+        ("vit", np.zeros((2, 32, 32, 3), dtype=np.uint8), "2 images; pass them as a list"),
     ],
 )
 def test_non_text_models_say_what_to_pass(name, value, match):

@@ -105,6 +105,10 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
             "AutoImageProcessor.from_pretrained(path)), or pixel_values shaped "
             f"[{config.num_channels}, height, width]; got {type(image).__name__} with {type(processor).__name__}."
         )
+    if pixel_values.shape[0] != 1:
+        raise AttentionInputError(
+            f"`text` holds {pixel_values.shape[0]} images; pass them as a list to get one result each."
+        )
     rows, columns = (size // config.patch_size for size in pixel_values.shape[-2:])
     patches = [f"({row},{column})" for row in range(rows) for column in range(columns)]
     return {"pixel_values": pixel_values}, ["[CLS]", *patches]
