@@ -255,3 +255,13 @@ def test_whisper_takes_input_features_without_a_processor():
     direct = attnfig.from_model(model, None, features)
     via_processor = attnfig.from_model(model, processor, waveform)
     np.testing.assert_allclose(direct.encoder.weights, via_processor.encoder.weights, atol=1e-6)
+
+
+def test_attention_from_a_model_in_training_mode_points_to_eval():
+    model, tokenizer = family("bert")
+    trained = copy.deepcopy(model).train()
+    reference = eager_reference(trained).train()
+    torch.manual_seed(0)
+    outputs = reference(**tokenizer(TEXTS[0], return_tensors="pt"), output_attentions=True)
+    with pytest.raises(attnfig.AttentionInputError, match=r"training mode.*call `model\.eval\(\)`"):
+        attnfig.as_attention(outputs.attentions)
