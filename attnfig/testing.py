@@ -2,6 +2,9 @@
 
 Nothing is downloaded: the weights are random (seeded) and the tokenizers are built from
 vocabularies written here. They show the shapes and the plumbing, not real attention.
+`build_family_model` gives one model per family in `FAMILIES` (BERT to Whisper and ViT),
+weights re-drawn far from uniform; `build_tiny_model` and `save_tiny_model` write BERT,
+GPT-2 and BART models to a folder.
 
 >>> # folder = attnfig.testing.save_tiny_model("gpt2", "/tmp/tiny-gpt2")
 >>> # model, tokenizer = attnfig.load_model(folder)

@@ -15,7 +15,12 @@ INPUT_KINDS = {"input_ids": "text", "input_features": "audio", "pixel_values": "
 
 
 def input_kind(model) -> str:
-    """"text", "audio" or "image", from the model's main input (``input_ids``, ``input_features``...)."""
+    """"text", "audio" or "image", from the model's main input (``input_ids``, ``input_features``...).
+
+    >>> from types import SimpleNamespace as Model
+    >>> input_kind(Model(main_input_name="pixel_values")), input_kind(Model(main_input_name="input_ids"))
+    ('image', 'text')
+    """
     return INPUT_KINDS.get(getattr(model, "main_input_name", "input_ids"), "text")
 
 
@@ -86,6 +91,9 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
     `image` is anything `processor` (an image processor, or a processor holding one) takes:
     a PIL image or a ``[height, width, channels]`` array; or, without a processor, ready
     ``pixel_values`` ``[channels, height, width]`` / ``[1, channels, height, width]``.
+
+    >>> # inputs, labels = image_inputs(vit, AutoImageProcessor.from_pretrained(path), image)
+    >>> # labels[:3] == ["[CLS]", "(0,0)", "(0,1)"]
     """
     config = model.config
     if isinstance(image, str):
