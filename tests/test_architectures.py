@@ -265,3 +265,19 @@ def test_attention_from_a_model_in_training_mode_points_to_eval():
     outputs = reference(**tokenizer(TEXTS[0], return_tensors="pt"), output_attentions=True)
     with pytest.raises(attnfig.AttentionInputError, match=r"training mode.*call `model\.eval\(\)`"):
         attnfig.as_attention(outputs.attentions)
+
+
+def encoder_decoder_attention():
+    uniform = attnfig.as_attention(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"])
+    return attnfig.EncoderDecoderAttention(encoder=uniform, decoder=uniform, cross=uniform)
+
+
+def test_as_attention_points_an_encoder_decoder_result_to_the_views_or_its_parts():
+    with pytest.raises(attnfig.AttentionInputError, match=r"EncoderDecoderAttention.*`\.encoder`, `\.decoder` or `\.cross`"):
+        attnfig.as_attention(encoder_decoder_attention())
+
+
+def test_an_encoder_decoder_result_and_its_parts_together_are_rejected():
+    result = encoder_decoder_attention()
+    with pytest.raises(attnfig.AttentionInputError, match="already an EncoderDecoderAttention"):
+        attnfig.head_view(result, encoder_attention=result.encoder)
