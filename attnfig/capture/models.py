@@ -232,6 +232,7 @@ def load_model(model: str | os.PathLike):
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model_path(model)
+    require_hf("torch")
     transformers = require_hf("transformers")
 
     with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
