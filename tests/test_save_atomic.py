@@ -49,17 +49,22 @@ def test_a_failing_format_leaves_every_earlier_file_and_says_so(tmp_path, figure
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.pdf", "seed.png", "seed.svg"]
 
 
-def test_a_failing_rename_puts_the_replaced_files_back(tmp_path, figure, monkeypatch):
-    paths = _old_set(tmp_path)
+def _make_rename_fail(monkeypatch, nth: int) -> None:
+    """The nth rename that save makes fails as on a full disk."""
     real_replace, calls = os.replace, []
 
-    def third_rename_fails(source, target):
+    def failing(source, target):
         calls.append(target)
-        if len(calls) == 3:
+        if len(calls) == nth:
             raise OSError(28, "No space left on device")
         real_replace(source, target)
 
-    monkeypatch.setattr(atomic.os, "replace", third_rename_fails)
+    monkeypatch.setattr(atomic.os, "replace", failing)
+
+
+def test_a_failing_rename_puts_the_replaced_files_back(tmp_path, figure, monkeypatch):
+    paths = _old_set(tmp_path)
+    _make_rename_fail(monkeypatch, 3)
     with pytest.raises(SaveError, match=r"seed.png.*earlier content back: no file changed"):
         attnfig.save(figure, tmp_path / "seed", formats=["pdf", "svg", "png"])
     monkeypatch.undo()
@@ -68,15 +73,7 @@ def test_a_failing_rename_puts_the_replaced_files_back(tmp_path, figure, monkeyp
 
 
 def test_a_failing_rename_removes_new_files_that_had_no_earlier_version(tmp_path, figure, monkeypatch):
-    real_replace, calls = os.replace, []
-
-    def second_rename_fails(source, target):
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real_replace(source, target)
-
-    monkeypatch.setattr(atomic.os, "replace", second_rename_fails)
+    _make_rename_fail(monkeypatch, 2)
     with pytest.raises(SaveError):
         attnfig.save(figure, tmp_path / "seed", formats=["pdf", "png"])
     assert list(tmp_path.iterdir()) == []
