@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..input.data import AttentionData, as_attention
-from ..errors import AttentionInputError
+from ..errors import AttentionInputError, ModelFolderError
+from .model_folder import check_model_folder
 
 MINILM_SHORTCUT = "minilm"
 
@@ -176,10 +177,15 @@ def load_model(model: str | os.PathLike):
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model_path(model)
+    check_model_folder(path)  # no tokenizer, truncated weights: refused before loading
     from transformers import AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer
 
-    config = AutoConfig.from_pretrained(path)
-    auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModel
-    loaded = auto.from_pretrained(path, attn_implementation="eager")
+    try:
+        config = AutoConfig.from_pretrained(path)
+        auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModel
+        loaded = auto.from_pretrained(path, attn_implementation="eager")
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, RuntimeError, ValueError, KeyError) as err:
+        raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: {err}") from err
     loaded.eval()
-    return loaded, AutoTokenizer.from_pretrained(path)
+    return loaded, tokenizer
