@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from .errors import MissingDependencyError
 from .export.batch import VIEWS
 
 PLOT_EXAMPLES = """examples:
@@ -150,12 +151,11 @@ def _styles(args) -> int:
 
 def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # stderr is for errors and the summary
     args = build_parser().parse_args(argv)
     command = {"plot": _plot, "batch": _batch, "styles": _styles}[args.command]
     try:
         return command(args)
-    except (FileNotFoundError, ValueError, OSError) as err:
+    except (FileNotFoundError, ValueError, OSError, MissingDependencyError) as err:
         print(f"attnfig {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -165,9 +165,9 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
 
 def check_options_for_model(model_path, options: ViewOptions) -> None:
     """Raise ValueError, once, for a layer or head the model does not have (before any input runs)."""
-    from transformers import AutoConfig
+    from ..capture.runtime import require_hf
 
-    config = AutoConfig.from_pretrained(model_path)
+    config = require_hf("transformers").AutoConfig.from_pretrained(model_path)
     sizes = {"layer": ("num_hidden_layers", "decoder_layers"), "head": ("num_attention_heads", "decoder_attention_heads")}
     counts = {what: min((v for v in (getattr(config, name, None) for name in names) if isinstance(v, int)), default=None)
               for what, names in sizes.items()}
@@ -198,8 +198,9 @@ PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its parent is alive
 
 
 def _load(model_path: str, parent_pid: int | None = None) -> None:
-    import torch
+    from ..capture.runtime import require_hf
 
+    torch = require_hf("torch")
     from ..capture.models import load_model
 
     if parent_pid is not None:  # a worker: the parent handles Ctrl-C, and a worker never outlives it
