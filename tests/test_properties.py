@@ -75,21 +75,36 @@ MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF-", "svg": b"<?xml"}
 def attention_inputs(draw):
     """Softmax attention of a random shape and dtype (sometimes raw, unnormalised values)."""
     layers, heads, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
-    scores = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal((layers, heads, n, n)) * 3
-    if draw(st.booleans()):
+    keys = draw(st.sampled_from([n, n, n, n + 2]))  # sometimes cross-attention: more keys than queries
+    scores = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal((layers, heads, n, keys)) * 3
+    if keys == n and draw(st.booleans()):
         scores = np.where(np.triu(np.ones((n, n), bool), 1), -np.inf, scores)  # causal
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     weights = weights / weights.sum(-1, keepdims=True)
     if draw(st.integers(0, 9)) == 0:
         weights = weights * draw(st.sampled_from([-1.0, 2.0, np.nan]))
     weights = weights.astype(draw(st.sampled_from([np.float16, np.float32, np.float64])))
+    weights = weights[draw(st.sampled_from([(), (), (0,), (0, 0)]))]  # [layers, heads, q, k], [heads, q, k] or [q, k]
     token_count = draw(st.sampled_from([n, n, n, n + 1]))
     tokens = draw(st.one_of(st.none(), st.lists(st.sampled_from(TOKEN_POOL), min_size=token_count,
                                                 max_size=token_count)))
     return weights, tokens
 
 
+def neuron_view_of(weights, tokens, draw):
+    """A `NeuronView` with random query and key vectors, as many keys as `weights` has."""
+    keys = weights.shape[-1]
+    rng = np.random.default_rng(keys)
+    query, key_vectors = rng.standard_normal(4), rng.standard_normal((keys, 4))
+    scores = (query * key_vectors).sum(-1) / 2
+    softmax = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    labels = tuple(tokens) if tokens is not None and len(tokens) == keys else tuple(map(str, range(keys)))
+    return attnfig.NeuronView(query, key_vectors, query * key_vectors, scores, softmax, labels,
+                              draw(st.integers(0, keys - 1)), 0, 0)
+
+
 FIGURE_CALLS = {
+    "plot_neuron_view": lambda w, t, d: attnfig.plot_neuron_view(neuron_view_of(w, t, d)),
     "lines": lambda w, t, d: attnfig.lines(w, t, layer=d(INDEX), heads=d(SELECTION), top_k=d(st.sampled_from([None, 1, 2])),
                                            focus=d(st.sampled_from([None, 0, 7]))),
     "head_view": lambda w, t, d: attnfig.head_view(w, t, layer=d(st.one_of(st.none(), INDEX)), heads=d(SELECTION),

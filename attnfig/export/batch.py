@@ -328,6 +328,7 @@ def run_batch(
     finally:
         if bar is not None:
             bar.close()
+        remove_stale_temporaries(out_dir)  # those of workers stopped mid-save
     report.not_done = [item.id for item in todo if item.id not in done]
     for line, reason in sorted(report.bad):
         print(f"line {line}: {reason}", file=log)
@@ -347,8 +348,11 @@ def _run_in_workers(model_path: str, arguments, workers: int, collect) -> None:
             collect(*future.result())
     except BaseException:
         # Interrupted or broken: stop the workers now, not after the queued inputs.
-        for process in list(getattr(pool, "_processes", {}).values()):
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
             process.terminate()
+        for process in processes:
+            process.join(timeout=10)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
