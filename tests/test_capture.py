@@ -155,3 +155,34 @@ def test_bad_selections_are_rejected_before_running(llama, argument, value, mess
     model, tokenizer = llama
     with pytest.raises(AttentionInputError, match=message):
         attnfig.capture(model, tokenizer, TEXT, **{argument: value})
+
+
+# --- neuron_view on the same mechanism ------------------------------------------------------------
+
+NEURON_FAMILIES = ("distilbert", "albert", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "gpt_neox", "opt",
+                   "clip_text_model")
+
+
+@pytest.mark.parametrize("family", NEURON_FAMILIES)
+def test_neuron_view_matches_the_models_attention_row(family, folder):
+    model, tokenizer = build(family, folder)
+    eager = eager_weights(model, tokenizer)
+    query = 9
+    for layer in (0, 2):  # ALBERT shares one module: each layer must still be its own
+        view = attnfig.neuron_view(model, tokenizer, TEXT, layer=layer, head=3, query=query)
+        np.testing.assert_allclose(view.weights, eager[layer, 3, query], atol=1e-5)
+        visible = np.isfinite(view.scores)
+        raw = view.products.sum(-1)[visible] * view.scaling
+        softcap = getattr(model.config, "attn_logit_softcapping", None)
+        expected = np.tanh(raw / softcap) * softcap if softcap else raw
+        np.testing.assert_allclose(view.scores[visible], expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(attnfig.neuron_view(model, tokenizer, TEXT, layer=0, head=3, query=query).weights,
+                           view.weights)
+    if family in ("llama", "mistral", "qwen2", "gemma", "gemma2"):
+        assert view.key_value_head == 3 // (model.config.num_attention_heads // model.config.num_key_value_heads)
+
+
+def test_neuron_view_names_the_missing_score_term():
+    config = transformers.BloomConfig(vocab_size=64, hidden_size=16, n_layer=1, n_head=2)
+    with pytest.raises(AttentionInputError, match="ALiBi"):
+        attnfig.neuron_view(transformers.BloomModel(config), None, TEXT)

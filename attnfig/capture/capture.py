@@ -88,19 +88,22 @@ def _check_pool(pool) -> None:
         )
 
 
-def stream_rows(model, inputs: dict, selection: Selection, consume: Callable, *, rows_per_chunk: int | None = None,
-                align: int = 1) -> bool:
+def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | None, *,
+                rows_per_chunk: int | None = None, align: int = 1, on_call: Callable | None = None) -> bool:
     """Run `model` once on `inputs`; call ``consume(layer_pos, head_pos, start, rows)`` per chunk.
 
     `rows` is the float32 ``[chunk, keys]`` weights of queries ``start:start + chunk``; chunks are a
-    multiple of `align` rows. Returns whether the attention was causal.
+    multiple of `align` rows. `on_call`, if given, also sees every `AttentionCall`. Checks that
+    the model made one call per layer; returns whether the attention was causal.
     """
     import torch
 
     wanted = {layer: position for position, layer in enumerate(selection.layers)}
     causal = []
 
-    def on_call(call: AttentionCall) -> None:
+    def on_each_call(call: AttentionCall) -> None:
+        if on_call is not None:
+            on_call(call)
         if call.layer not in wanted:
             return
         n_queries, n_keys = call.query.shape[2], call.key.shape[2]
@@ -113,7 +116,7 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable, *,
         if not causal:
             causal.append(_call_is_causal(call))
 
-    with intercepted_attention(model, on_call) as calls, torch.inference_mode():
+    with intercepted_attention(model, on_each_call) as calls, torch.inference_mode():
         model(**inputs)
     if calls[0] != selection.n_layers:
         raise AttentionInputError(
