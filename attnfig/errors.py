@@ -14,6 +14,10 @@ class AttentionInputError(ValueError):
     """
 
 
+class MissingDependencyError(ModuleNotFoundError):
+    """torch or transformers is missing: the model helpers need ``pip install "attnfig[hf]"``."""
+
+
 class ArgumentError(AttentionInputError, TypeError):
     """A figure function's argument of the wrong name, type or value (an unknown keyword,
     an empty selection, colour limits out of order...).

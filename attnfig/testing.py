@@ -135,7 +135,7 @@ _FAMILY_SPECS = {
                    dict(_ENCODER, relative_attention=True, position_buckets=8, max_relative_positions=16,
                         pos_att_type=["p2c", "c2p"])),
     "xlm-roberta": ("XLMRobertaModel", "XLMRobertaConfig", "roberta", dict(_ENCODER, type_vocab_size=1)),
-    "mpnet": ("MPNetModel", "MPNetConfig", "wordpiece", dict(_ENCODER, relative_attention_num_buckets=8)),
+    "mpnet": ("MPNetModel", "MPNetConfig", "wordpiece", _ENCODER),  # MPNet hard-codes 32 buckets
     "gpt2": ("GPT2Model", "GPT2Config", "bpe", dict(n_embd=_HIDDEN, n_layer=_LAYERS, n_head=_HEADS, n_positions=64)),
     "gpt-neo": ("GPTNeoModel", "GPTNeoConfig", "bpe",
                 dict(hidden_size=_HIDDEN, num_layers=_LAYERS, num_heads=_HEADS, max_position_embeddings=64,

@@ -24,6 +24,12 @@ SDPA_HINT = (
     "(AutoModel.from_pretrained(path, attn_implementation=\"eager\")), call "
     "`model.set_attn_implementation(\"eager\")`, or use `attnfig.from_model`, which does it for you."
 )
+# transformers 5 returns cross_attentions last, empty for an encoder: BertViz's `outputs[-1]`.
+LAST_OUTPUT_HINT = (
+    "If it is `model(...)[-1]` (BertViz's example code): on transformers 5 the last output is "
+    "`cross_attentions`, empty for a model without cross-attention; pass `outputs.attentions`, "
+    "or the output object itself. Otherwise: "
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +50,9 @@ class AttentionData:
     layer_indices: tuple[int, ...] = field(default=())
     head_indices: tuple[int, ...] = field(default=())
     normalized: bool = True
+    # Keys a query can see per layer: None (all, or all earlier ones if causal) or a sliding
+    # window (query i sees keys i - window + 1 .. i). Empty when unknown.
+    layer_windows: tuple[int | None, ...] = field(default=())
     # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
     # empty when each row and column is one token.
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
@@ -99,6 +108,7 @@ class AttentionData:
             weights=weights,
             layer_indices=tuple(self.layer_indices[p] for p in layer_positions),
             head_indices=tuple(self.head_indices[p] for p in head_positions),
+            layer_windows=tuple(self.layer_windows[p] for p in layer_positions) if self.layer_windows else (),
         )
 
     def prettified(self) -> "AttentionData":
@@ -300,6 +310,11 @@ def _array_to_numpy(value, argument: str = "attention") -> tuple[np.ndarray, int
 def _unwrap_model_output(attention):
     if hasattr(attention, "attentions") and not isinstance(attention, (tuple, list, np.ndarray)):
         return attention.attentions
+    if all(hasattr(attention, part) for part in ("encoder", "decoder", "cross")):
+        raise AttentionInputError(
+            "attention is an EncoderDecoderAttention: pass it to `head_view` or `model_view` as is, "
+            "or pick one of its parts: `.encoder`, `.decoder` or `.cross`."
+        )
     if hasattr(attention, "encoder_attentions") and not _is_tensor(attention):
         raise AttentionInputError(
             "attention is an encoder-decoder model output: pass one of its "
@@ -314,7 +329,7 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
     if attention is None:
         raise AttentionInputError("attention is None. " + SDPA_HINT)
     if isinstance(attention, (tuple, list)) and len(attention) == 0:
-        raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + SDPA_HINT)
+        raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + LAST_OUTPUT_HINT + SDPA_HINT)
     if isinstance(attention, (tuple, list)) and all(_is_tensor(a) or isinstance(a, np.ndarray) for a in attention):
         converted = [_array_to_numpy(layer, f"attention[{i}]") for i, layer in enumerate(attention)]
         shapes = {layer.shape for layer, _ in converted}

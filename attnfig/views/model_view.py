@@ -22,7 +22,7 @@ from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
 from .thinning import keep_mask, should_rasterize, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
@@ -81,7 +81,9 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
     dpi = ax.figure.dpi if dpi == "figure" else dpi
     pixels_per_cell = ax.get_position().width * ax.figure.get_figwidth() * dpi / image.shape[1]
     interpolation = "nearest" if pixels_per_cell >= 1 else "antialiased"
-    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", **kwargs}
+    # Square thumbnails come from the figure's size (`grid_figsize`), not from a fixed aspect:
+    # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
+    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", "aspect": "auto", **kwargs}
     artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
     _label_mosaic(ax, data, layout)
     return artist
@@ -105,7 +107,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         ax.add_collection(collection, autolim=False)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
-    ax.set_aspect("equal")
+    ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
 
 
@@ -201,6 +203,7 @@ def model_view(
         cols = sum(data.n_heads for _, data in panels)
         size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
         figure = Figure(figsize=size, layout="constrained")
+        remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
             norm = _shared_norm(panels, vmin, vmax, center, robust)
