@@ -9,23 +9,20 @@ import pytest
 import attnfig
 from attnfig.errors import AttentionInputError
 
-from capture_models import FAMILIES, build
-
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
+from attnfig.testing import build_family_model  # noqa: E402
+
 capture_module = sys.modules["attnfig.capture.capture"]
 TEXT = "the quick brown fox jumped over the lazy dog and the cat sat on the mat"
+ENCODERS = ("bert", "roberta", "distilbert", "albert", "electra", "xlm-roberta")
+FAMILIES = ENCODERS + ("gpt2", "gpt-neox", "opt", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "clip-text")
 CORE = ("bert", "gpt2", "llama", "mistral", "qwen2", "gemma")
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("capture-tokenizers"))
-
-
-@pytest.fixture(scope="module")
-def llama(folder):
-    return build("llama", folder)
+def llama():
+    return build_family_model("llama")
 
 
 def eager_weights(model, tokenizer, text=TEXT, **kwargs):
@@ -37,26 +34,26 @@ def interface_state(model):
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_capture_equals_eager_output_attentions(family, folder):
-    model, tokenizer = build(family, folder)
+def test_capture_equals_eager_output_attentions(family):
+    model, tokenizer = build_family_model(family)
     expected = eager_weights(model, tokenizer)
     data = attnfig.capture(model, tokenizer, TEXT)
     assert data.weights.shape == expected.shape
     np.testing.assert_allclose(data.weights, expected, atol=1e-5)
-    assert data.is_causal == (family not in ("bert", "roberta", "distilbert", "albert"))
+    assert data.is_causal == (family not in ENCODERS)
     assert expected.max() > 0.5  # far from uniform, so the comparison means something
 
 
 @pytest.mark.parametrize("family", CORE)
-def test_a_selection_keeps_its_original_indices(family, folder):
-    model, tokenizer = build(family, folder)
+def test_a_selection_keeps_its_original_indices(family):
+    model, tokenizer = build_family_model(family)
     data = attnfig.capture(model, tokenizer, TEXT, layers=[1], heads=[2])
     assert (data.layer_indices, data.head_indices) == ((1,), (2,))
     np.testing.assert_allclose(data.weights[0, 0], eager_weights(model, tokenizer)[1, 2], atol=1e-5)
 
 
-def test_sliding_window_shorter_than_the_input_is_respected(folder):
-    model, tokenizer = build("mistral", folder)
+def test_sliding_window_shorter_than_the_input_is_respected():
+    model, tokenizer = build_family_model("mistral")
     data = attnfig.capture(model, tokenizer, TEXT, layers=[0])
     n = data.weights.shape[-1]
     assert n > model.config.sliding_window
@@ -99,15 +96,15 @@ def test_nothing_is_left_behind_when_the_model_raises(llama):
 
 def test_small_chunks_give_the_same_maps(llama, monkeypatch):
     model, tokenizer = llama
-    whole = attnfig.capture(model, tokenizer, TEXT, layers=[2])
+    whole = attnfig.capture(model, tokenizer, TEXT, layers=[1])
     monkeypatch.setattr(capture_module, "CHUNK_ELEMENTS", 3 * whole.weights.shape[-1])  # 3 queries a chunk
-    np.testing.assert_allclose(attnfig.capture(model, tokenizer, TEXT, layers=[2]).weights, whole.weights, atol=1e-6)
+    np.testing.assert_allclose(attnfig.capture(model, tokenizer, TEXT, layers=[1]).weights, whole.weights, atol=1e-6)
 
 
 def test_pool_keeps_the_maximum_of_each_block(llama):
     model, tokenizer = llama
-    exact = attnfig.capture(model, tokenizer, TEXT, layers=[0, 2])
-    pooled = attnfig.capture(model, tokenizer, TEXT, layers=[0, 2], pool=4)
+    exact = attnfig.capture(model, tokenizer, TEXT, layers=[0, 1])
+    pooled = attnfig.capture(model, tokenizer, TEXT, layers=[0, 1], pool=4)
     n = exact.weights.shape[-1]
     size = -(-n // 4)
     assert pooled.weights.shape == (2, 4, 4, 4) and pooled.token_blocks[0] == (0, size)
@@ -115,7 +112,7 @@ def test_pool_keeps_the_maximum_of_each_block(llama):
         for col, (c0, c1) in enumerate(pooled.token_blocks):
             np.testing.assert_array_equal(pooled.weights[..., row, col], exact.weights[..., r0:r1, c0:c1].max(axis=(-1, -2)))
     assert not pooled.normalized and pooled.tokens[0].endswith(f"(0-{size - 1})")
-    assert pooled.layer_indices == (0, 2)
+    assert pooled.layer_indices == (0, 1)
 
 
 def test_pooled_data_draws_through_a_view(llama):
@@ -133,8 +130,8 @@ def test_a_list_of_texts_gives_a_list(llama):
     np.testing.assert_allclose(results[1].weights, eager_weights(model, tokenizer, "the cat sat")[:, [1]], atol=1e-5)
 
 
-def test_a_sentence_pair_keeps_sentence_b_start(folder):
-    model, tokenizer = build("bert", folder)
+def test_a_sentence_pair_keeps_sentence_b_start():
+    model, tokenizer = build_family_model("bert")
     data = attnfig.capture(model, tokenizer, "the rabbit quickly hopped", "the turtle slowly crawled")
     assert data.sentence_b_start == attnfig.from_model(model, tokenizer, "the rabbit quickly hopped",
                                                        "the turtle slowly crawled").sentence_b_start
@@ -147,7 +144,7 @@ def test_unsupported_families_get_a_clear_error(tiny_models):
 
 
 @pytest.mark.parametrize("argument, value, message", [
-    ("layers", [7], r"`layers` must be .* \[0, 3\)"),
+    ("layers", [7], r"`layers` must be .* \[0, 2\)"),
     ("heads", "all", r"`heads` must be"),
     ("pool", 0, r"`pool` must be None .* positive integer"),
 ])
@@ -159,16 +156,16 @@ def test_bad_selections_are_rejected_before_running(llama, argument, value, mess
 
 # --- neuron_view on the same mechanism ------------------------------------------------------------
 
-NEURON_FAMILIES = ("distilbert", "albert", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "gpt_neox", "opt",
-                   "clip_text_model")
+NEURON_FAMILIES = ("distilbert", "albert", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "gpt-neox", "opt",
+                   "clip-text")
 
 
 @pytest.mark.parametrize("family", NEURON_FAMILIES)
-def test_neuron_view_matches_the_models_attention_row(family, folder):
-    model, tokenizer = build(family, folder)
+def test_neuron_view_matches_the_models_attention_row(family):
+    model, tokenizer = build_family_model(family)
     eager = eager_weights(model, tokenizer)
     query = 9
-    for layer in (0, 2):  # ALBERT shares one module: each layer must still be its own
+    for layer in (0, 1):  # ALBERT shares one module: each layer must still be its own
         view = attnfig.neuron_view(model, tokenizer, TEXT, layer=layer, head=3, query=query)
         np.testing.assert_allclose(view.weights, eager[layer, 3, query], atol=1e-5)
         visible = np.isfinite(view.scores)
@@ -183,6 +180,6 @@ def test_neuron_view_matches_the_models_attention_row(family, folder):
 
 
 def test_neuron_view_names_the_missing_score_term():
-    config = transformers.BloomConfig(vocab_size=64, hidden_size=16, n_layer=1, n_head=2)
+    model, tokenizer = build_family_model("bloom")
     with pytest.raises(AttentionInputError, match="ALiBi"):
-        attnfig.neuron_view(transformers.BloomModel(config), None, TEXT)
+        attnfig.neuron_view(model, tokenizer, TEXT)

@@ -23,8 +23,8 @@ from .recompute import attention_rows
 # model_type values whose every attention call goes through AttentionInterface and follows the
 # eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
 SUPPORTED_FAMILIES = (
-    "albert", "bert", "clip_text_model", "distilbert", "gemma", "gemma2", "gpt2", "gpt_neox", "llama",
-    "mistral", "opt", "phi", "qwen2", "qwen3", "roberta",
+    "albert", "bert", "clip_text_model", "distilbert", "electra", "gemma", "gemma2", "gpt2", "gpt_neox", "llama",
+    "mistral", "opt", "phi", "qwen2", "roberta", "xlm-roberta",
 )
 CHUNK_ELEMENTS = 1 << 22  # scores held at once per head: 16 MB in float32
 

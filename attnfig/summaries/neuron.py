@@ -19,9 +19,9 @@ from ..errors import AttentionInputError
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
+from ..input.tokens import prettify_tokens as _prettify
 
 NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors
-from ..input.tokens import prettify_tokens as _prettify
 
 # Families whose scores hold a term that q . k does not show: the view would be wrong without it.
 EXTRA_SCORE_TERMS = {
