@@ -183,3 +183,25 @@ def test_neuron_view_names_the_missing_score_term():
     model, tokenizer = build_family_model("bloom")
     with pytest.raises(AttentionInputError, match="ALiBi"):
         attnfig.neuron_view(model, tokenizer, TEXT)
+
+
+# --- summaries streamed from the chunks ------------------------------------------------------------
+
+CORPUS = [("the rabbit quickly hopped .", "the turtle slowly crawled , then sat ."), TEXT, "a cat , a dog ."]
+
+
+@pytest.mark.parametrize("family", ["bert", "llama"])
+def test_streamed_summaries_equal_the_summaries_of_the_maps(family, monkeypatch):
+    model, tokenizer = build_family_model(family)
+    maps = [attnfig.from_model(model, tokenizer, *item) if isinstance(item, tuple) else
+            attnfig.from_model(model, tokenizer, item) for item in CORPUS]
+    monkeypatch.setattr(capture_module, "CHUNK_ELEMENTS", 40)  # a few queries per chunk
+    streamed = {"model": model, "tokenizer": tokenizer}
+    np.testing.assert_allclose(attnfig.head_entropy(CORPUS, **streamed), attnfig.head_entropy(maps), atol=1e-5)
+    expected = attnfig.special_token_attention(maps)
+    for target, values in attnfig.special_token_attention(CORPUS, **streamed).items():
+        np.testing.assert_allclose(values, expected[target], atol=1e-5, err_msg=target)
+    assert np.isfinite(expected["[SEP]" if family == "bert" else "punctuation"]).all()
+    labels = attnfig.head_patterns(CORPUS, **streamed)
+    np.testing.assert_array_equal(labels, attnfig.head_patterns(maps))
+    assert len(set(labels.ravel())) > 1
