@@ -16,7 +16,7 @@ from attnfig.testing import build_family_model  # noqa: E402
 capture_module = sys.modules["attnfig.capture.capture"]
 TEXT = "the quick brown fox jumped over the lazy dog and the cat sat on the mat"
 ENCODERS = ("bert", "roberta", "distilbert", "albert", "electra", "xlm-roberta")
-FAMILIES = ENCODERS + ("gpt2", "gpt-neox", "opt", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "clip-text")
+FAMILIES = ENCODERS + ("gpt2", "gpt-neo", "gpt-neox", "falcon", "opt", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "clip-text")
 CORE = ("bert", "gpt2", "llama", "mistral", "qwen2", "gemma")
 
 
@@ -42,6 +42,7 @@ def test_capture_equals_eager_output_attentions(family):
     np.testing.assert_allclose(data.weights, expected, atol=1e-5)
     assert data.is_causal == (family not in ENCODERS)
     assert expected.max() > 0.5  # far from uniform, so the comparison means something
+    assert not any("_attn" in vars(module) for module in model.modules())  # GPT-Neo's patch removed
 
 
 @pytest.mark.parametrize("family", CORE)
@@ -77,21 +78,31 @@ def test_outputs_are_bit_identical_and_sdpa_stays_sdpa(llama):
     assert interface_state(model) == state and state[1] == "sdpa"
 
 
-def test_nothing_is_left_behind_when_the_model_raises(llama):
-    model, tokenizer = llama
-    state = interface_state(model)
+def full_state(model):
+    modeling = sys.modules[type(model).__module__]
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+    patched = [m for m in model.modules() if "_attn" in vars(m)]
+    return interface_state(model), hooks, patched, getattr(modeling, "apply_rotary_pos_emb", None)
+
+
+@pytest.mark.parametrize("family", ["llama", "gpt-neo", "falcon"])
+def test_nothing_is_left_behind_when_the_model_raises(family):
+    model, tokenizer = build_family_model(family)
+    state = full_state(model)
 
     def fail(module, args):
         raise RuntimeError("boom")
 
-    hook = model.layers[1].register_forward_pre_hook(fail)
+    last_norm = getattr(model, "norm", None) or model.ln_f  # runs after every attention call
+    hook = last_norm.register_forward_pre_hook(fail)
     try:
         with pytest.raises(RuntimeError, match="boom"):
             attnfig.capture(model, tokenizer, TEXT)
     finally:
         hook.remove()
-    assert interface_state(model) == state
+    assert full_state(model) == state
     assert attnfig.capture(model, tokenizer, TEXT, layers=[0]).weights.shape[0] == 1
+    assert full_state(model) == state
 
 
 def test_small_chunks_give_the_same_maps(llama, monkeypatch):
@@ -156,7 +167,7 @@ def test_bad_selections_are_rejected_before_running(llama, argument, value, mess
 
 # --- neuron_view on the same mechanism ------------------------------------------------------------
 
-NEURON_FAMILIES = ("distilbert", "albert", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "gpt-neox", "opt",
+NEURON_FAMILIES = ("distilbert", "albert", "gpt-neo", "falcon", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "gpt-neox", "opt",
                    "clip-text")
 
 
@@ -205,3 +216,22 @@ def test_streamed_summaries_equal_the_summaries_of_the_maps(family, monkeypatch)
     labels = attnfig.head_patterns(CORPUS, **streamed)
     np.testing.assert_array_equal(labels, attnfig.head_patterns(maps))
     assert len(set(labels.ravel())) > 1
+
+
+def test_a_list_of_texts_needs_a_list_of_pairs(llama):
+    model, tokenizer = llama
+    with pytest.raises(AttentionInputError, match=r"`text_pair` must be None or a list of as many texts"):
+        attnfig.capture(model, tokenizer, [TEXT, TEXT], "the cat")
+
+
+def test_bfloat16_models_are_captured_in_float32(llama):
+    model, tokenizer = llama
+    expected = eager_weights(model, tokenizer)
+    try:
+        model.to(torch.bfloat16)
+        data = attnfig.capture(model, tokenizer, TEXT)
+    finally:
+        model.to(torch.float32)
+    assert data.weights.dtype == np.float32
+    np.testing.assert_allclose(data.weights.sum(-1), 1.0, atol=1e-5)  # float32 softmax of bf16 q and k
+    np.testing.assert_allclose(data.weights, expected, atol=0.1)  # bf16 hidden states drift a little

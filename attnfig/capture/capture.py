@@ -20,10 +20,10 @@ from .models import _model_inputs, _sentence_b_start
 from .pooling import block_labels, block_max, block_size, blocks
 from .recompute import attention_rows
 
-# model_type values whose every attention call goes through AttentionInterface and follows the
-# eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
+# model_type values whose every attention call goes through AttentionInterface (GPT-Neo and
+# Falcon: `interface.OWN_ATTENTION`) and follows the eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
 SUPPORTED_FAMILIES = (
-    "albert", "bert", "clip_text_model", "distilbert", "electra", "gemma", "gemma2", "gpt2", "gpt_neox", "llama",
+    "albert", "bert", "clip_text_model", "distilbert", "electra", "falcon", "gemma", "gemma2", "gpt2", "gpt_neo", "gpt_neox", "llama",
     "mistral", "opt", "phi", "qwen2", "roberta", "xlm-roberta",
 )
 CHUNK_ELEMENTS = 1 << 22  # scores held at once per head: 16 MB in float32
@@ -155,8 +155,14 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     _check_pool(pool)
     selection = select(model, layers, heads)
     if not isinstance(text, str):
-        pairs = [None] * len(text) if text_pair is None else list(text_pair)
-        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(text, pairs)]
+        texts = list(text)
+        pairs = [None] * len(texts) if text_pair is None else text_pair
+        if isinstance(pairs, str) or len(pairs) != len(texts):
+            raise AttentionInputError(
+                f"With a list of {len(texts)} texts, `text_pair` must be None or a list of as many texts, "
+                f"but {text_pair!r} was passed."
+            )
+        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]
     return _capture_one(model, tokenizer, text, text_pair, selection, pool, tokenizer_kwargs)
 
 

@@ -47,7 +47,7 @@ def attention_scores(call: AttentionCall, head: int, start: int, stop: int):
             scores.masked_fill_(~rows, lowest)
         else:
             scores += rows.float()
-    elif _is_causal(call, n_queries):
+    if (mask is None or call.options.get("causal_bias")) and _is_causal(call, n_queries):
         query_positions = torch.arange(start, stop, device=scores.device)[:, None] + (n_keys - n_queries)
         key_positions = torch.arange(n_keys, device=scores.device)[None, :]
         hidden = key_positions > query_positions
