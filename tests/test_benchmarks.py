@@ -32,3 +32,14 @@ def test_padding_benchmark_runs_and_shows_the_naive_batch_is_wrong():
     assert float(rows["one left-padded batch (naive, wrong)"][2]) > 0.1
     assert float(rows["from_model, left padding (one by one)"][2]) == 0
     assert float(rows["from_model, right padding (one batch)"][2]) < 1e-5
+
+
+def test_capture_benchmark_cell_reports_its_own_peak():
+    import json
+
+    command = [sys.executable, str(BENCHMARKS / "bench_capture.py"), "--cell", "capture_pool", "256"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    cell = json.loads(result.stdout.strip().splitlines()[-1])
+    assert cell["peak_mb"] >= cell["baseline_mb"] > 50 and cell["seconds"] > 0
