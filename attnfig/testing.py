@@ -2,6 +2,9 @@
 
 Nothing is downloaded: the weights are random (seeded) and the tokenizers are built from
 vocabularies written here. They show the shapes and the plumbing, not real attention.
+`build_family_model` gives one model per family in `FAMILIES` (BERT to Whisper and ViT),
+weights re-drawn far from uniform; `build_tiny_model` and `save_tiny_model` write BERT,
+GPT-2 and BART models to a folder.
 
 >>> # folder = attnfig.testing.save_tiny_model("gpt2", "/tmp/tiny-gpt2")
 >>> # model, tokenizer = attnfig.load_model(folder)
@@ -93,10 +96,13 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
 
 def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     """Build a tiny random `kind` model and save it with its tokenizer to `folder`."""
+    from .capture.runtime import quiet_transformers
+
     folder = Path(folder)
     model, tokenizer = build_tiny_model(kind, folder, **options)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():  # no progress bar while writing the shards
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
     (folder / "attnfig-tiny.json").write_text(json.dumps({"kind": kind, **options}), encoding="utf-8")
     return folder
 
