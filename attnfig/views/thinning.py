@@ -6,14 +6,13 @@
 - A layer x head thumbnail draws at most `THUMBNAIL_LINE_BUDGET` lines: past that
   (sequences longer than about 90 tokens), each query keeps its
   ``THUMBNAIL_LINE_BUDGET // queries`` strongest keys unless `top_k` is given.
-- A tick label needs `LABEL_SPACING` times its font size along the axis; when the axis is
-  too short for every label, every n-th label is shown, n as small as fits.
+- Token labels follow `attnfig.views.labels` (shrink within the style's range, then thin,
+  special tokens and highlights kept); a head view is made `LABEL_SPACING` times the
+  labels' size tall per token, up to a page.
 - Artists holding more than `RASTERIZE_ABOVE` primitives are rasterized inside vector
   output (at ``savefig.dpi``), while text and axes stay vector.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -54,22 +53,6 @@ def keep_mask(weights: np.ndarray, *, alpha_scale: float, min_weight: float | No
             kth = np.partition(weights, -top_k, axis=-1)[..., [-top_k]]  # not [-k:-k+1]: empty for k=1
             keep &= weights >= kth
     return keep
-
-
-def label_step(n_labels: int, axis_points: float, fontsize_points: float) -> int:
-    """Show every `label_step`-th label so labels of this font size fit the axis.
-
-    >>> label_step(512, axis_points=400, fontsize_points=8)
-    13
-    """
-    if n_labels <= 1 or axis_points <= 0:
-        return 1
-    return max(1, math.ceil(n_labels * fontsize_points * LABEL_SPACING / axis_points))
-
-
-def thinned_positions(n_labels: int, axis_points: float, fontsize_points: float) -> np.ndarray:
-    """Indices of the labels kept by `label_step`."""
-    return np.arange(0, n_labels, label_step(n_labels, axis_points, fontsize_points))
 
 
 def should_rasterize(n_primitives: int) -> bool:
