@@ -97,3 +97,37 @@ def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     tokenizer.save_pretrained(folder)
     (folder / "attnfig-tiny.json").write_text(json.dumps({"kind": kind, **options}), encoding="utf-8")
     return folder
+
+
+def render_pdf_page(path, dpi: float):
+    """The first page of a PDF rendered with pdfium at `dpi`, as an RGB uint8 array.
+
+    The page is mapped with the exact scale ``dpi / 72`` onto a bitmap of the page's size
+    rounded to whole pixels. (`PdfPage.render(scale=)` sizes the bitmap with a ceiling of
+    a float32 product, often one pixel too many, and stretches the page to fill it.)
+    """
+    import numpy as np
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    page = pdfium.PdfDocument(str(path))[0]
+    scale = dpi / 72
+    width, height = (round(side * scale) for side in page.get_size())
+    bitmap = pdfium.PdfBitmap.new_native(width, height, raw.FPDFBitmap_BGRA)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    raw.FPDF_RenderPageBitmapWithMatrix(bitmap.raw, page.raw, raw.FS_MATRIX(scale, 0, 0, scale, 0, 0),
+                                        raw.FS_RECTF(0, 0, width, height), raw.FPDF_ANNOT)
+    return np.asarray(bitmap.to_pil().convert("RGB"))
+
+
+def png_pdf_disagreement(png_path, pdf_path, dpi: float, tolerance: int = 8) -> float:
+    """Share of pixels where the PNG and the PDF rendered at `dpi` differ by more than
+    `tolerance` (of 255) in any channel; 1.0 when their sizes differ."""
+    import numpy as np
+    from PIL import Image
+
+    png = np.asarray(Image.open(png_path).convert("RGB"), dtype=np.int16)
+    pdf = render_pdf_page(pdf_path, dpi).astype(np.int16)
+    if png.shape != pdf.shape:
+        return 1.0
+    return float((np.abs(png - pdf).max(-1) > tolerance).mean())

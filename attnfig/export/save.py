@@ -71,10 +71,26 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     paths = output_paths(path_or_paths, formats)
     for path in paths:
         _check_folder(path)
+    whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
     freeze_layout(fig)
     for path in paths:
         _write_atomically(fig, path, dpi, savefig_kwargs)
     return paths
+
+
+def whole_pixel_size(fig, dpi) -> None:
+    """Round the figure's size to whole pixels at `dpi`, before its layout is fixed.
+
+    A PNG has whole pixels; a PDF page of a fractional size, rendered at the same dpi, has
+    its content shifted by the fraction of a pixel, and every image and line lands between
+    pixels. Rounded, both show the same pixels (the size changes by less than a pixel).
+    """
+    if dpi == "figure":
+        dpi = fig.dpi
+    if fig.get_layout_engine() is None:
+        return  # the layout is already fixed: moving the page edge would not move the axes
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(max(1, round(width * dpi)) / dpi, max(1, round(height * dpi)) / dpi, forward=False)
 
 
 def freeze_layout(fig) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.cbook import normalize_kwargs
@@ -16,7 +17,9 @@ from .._docstrings import with_parameters
 from .colors import font_points, palette_colors, with_alphas
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
-from .thinning import keep_mask, should_rasterize, thinned_positions
+from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
+                      raster_backdrop)
+from .thinning import LINE_BUDGET, keep_mask, line_width_points, should_rasterize, thinned_positions, uses_density
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -25,8 +28,10 @@ DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 class _LinePlan:
     """Everything `lines` decided before drawing: which lines, where, in which color."""
 
-    segments: list[np.ndarray]  # per head, (n, 2, 2)
-    colors: list[np.ndarray]  # per head, (n, 4) RGBA with alpha = weight * alpha_scale
+    weights: np.ndarray  # (heads, q, k) of the shown queries and keys
+    keep: np.ndarray  # (heads, q, k) the pairs drawn as lines
+    alpha_scale: float  # opacity = weight * alpha_scale
+    user_thinned: bool  # focus, min_weight or top_k given: the density image honours `keep`
     head_indices: tuple[int, ...]
     head_colors: np.ndarray
     query_tokens: tuple[str, ...]
@@ -90,13 +95,43 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
         keep &= only_focus
     query_y, key_y = column_positions(len(query_tokens)), column_positions(len(key_tokens))
     head_colors = palette_colors(n_heads, palette)
-    segments, colors = [], []
-    for head in range(n_heads):
-        q_index, k_index = np.nonzero(keep[head])
-        segments.append(line_segments(0.0, query_y[q_index], 1.0, key_y[k_index]))
-        colors.append(with_alphas(head_colors[head], weights[head, q_index, k_index] * alpha_scale))
-    return _LinePlan(segments, colors, view.head_indices, head_colors, query_tokens,
+    user_thinned = focus is not None or min_weight is not None or top_k is not None
+    return _LinePlan(weights, keep, alpha_scale, user_thinned, view.head_indices, head_colors, query_tokens,
                      key_tokens, query_y, key_y, query_offset, focus)
+
+
+def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
+    """One LineCollection per head, opacity = weight * alpha_scale."""
+    kwargs.setdefault("rasterized", should_rasterize(int(plan.keep.sum())))
+    if kwargs["rasterized"]:
+        raster_backdrop(ax, kwargs.get("zorder", 2))  # LineCollection draws at zorder 2
+    for head in range(len(plan.head_indices)):
+        q_index, k_index = np.nonzero(plan.keep[head])
+        segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
+        colors = with_alphas(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale)
+        head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
+                       **kwargs}
+        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+
+
+def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
+    """All heads as the exact ink of their lines, composited in drawing order (see `density`)."""
+    weights = np.where(plan.keep, plan.weights, 0) if plan.user_thinned else plan.weights
+    n_rows = max(weights.shape[1:])
+    background = opaque_background(ax)
+
+    def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
+        line_pixels = line_width_points(base_points, height * 72 / pixels_per_inch / n_rows) * pixels_per_inch / 72
+        canvas = blank_canvas(height, width, background)
+        for head in range(weights.shape[0]):
+            ink = lines_ink(weights[head], height, width, line_pixels * plan.alpha_scale)
+            canvas = over(ink_rgba(ink, plan.head_colors[head]), canvas)
+        return canvas
+
+    kwargs.pop("rasterized", None)
+    image = ResolutionImage(ax, render, extent=(0, 1, 1, 0), **kwargs)
+    image.set_label("lines")
+    ax.add_image(image)
 
 
 @with_parameters("attention", "tokens", "layer", "heads", "ax", "sentence_b_start", "thinning", "palette", "prettify_tokens")
@@ -137,12 +172,14 @@ def lines(
         data = data.prettified()
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette)
     ax = plt.gca() if ax is None else ax
-    n_lines = sum(len(s) for s in plan.segments)
-    kwargs.setdefault("rasterized", should_rasterize(n_lines))
     kwargs = normalize_kwargs(kwargs, LineCollection)
-    for head, segments in enumerate(plan.segments):
-        head_kwargs = {"colors": plan.colors[head], "label": f"head {plan.head_indices[head]}", **kwargs}
-        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+    base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
+    axis_points = ax.get_position().height * ax.figure.get_figheight() * 72
+    line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
+    if uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET:
+        _density_image(ax, plan, base_points, kwargs)
+    else:
+        _line_collections(ax, plan, line_points, kwargs)
     _decorate(ax, plan)
     if legend if legend is not None else len(plan.head_indices) > 1:
         head_legend(ax, plan.head_indices, plan.head_colors)

@@ -22,7 +22,8 @@ from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
 from ..themes import display_mode_style
-from .thinning import keep_mask, should_rasterize, thumbnail_top_k
+from .density import ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over
+from .thinning import keep_mask, line_width_points, should_rasterize, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
 GAP = 0.15  # space between thumbnails, as a fraction of a thumbnail
@@ -88,24 +89,71 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.Axe
 
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
+    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
+    kwargs = normalize_kwargs(kwargs, LineCollection)
+    base_points = kwargs.pop("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
+    n_tokens = max(data.weights.shape[2:])
+    thumbnail_inches = _thumbnail_inches(ax, layout)
+    line_points = line_width_points(base_points, thumbnail_inches * 72 / n_tokens)
+    if uses_density(base_points, line_points, output_dpi(ax.figure)):
+        _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs)
+    else:
+        _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs)
+    ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
+    ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
+    ax.set_aspect("equal")
+    _label_mosaic(ax, data, layout)
+
+
+def _thumbnail_inches(ax, layout: Mosaic) -> float:
+    """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
+    box = ax.get_position()
+    figure_width, figure_height = ax.figure.get_size_inches()
+    return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
+
+
+def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
     top_k = thumbnail_top_k(*data.weights.shape[2:], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
-    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
-    kwargs = normalize_kwargs(kwargs, LineCollection)
-    kwargs.setdefault("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
     kwargs.setdefault("rasterized", should_rasterize(int(keep.sum())))
     x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     for row in range(data.n_layers):
         head, q_index, k_index = np.nonzero(keep[row])
         segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
         rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
-        collection = LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs)
+        collection = LineCollection(segments, colors=rgba, linewidths=line_points,
+                                    label=f"layer {data.layer_indices[row]}", **kwargs)
         ax.add_collection(collection, autolim=False)
-    ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
-    ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
-    ax.set_aspect("equal")
-    _label_mosaic(ax, data, layout)
+
+
+def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs) -> None:
+    """Every thumbnail as the exact ink of its lines, one image for the panel (see `density`)."""
+    weights = data.weights
+    if min_weight is not None or top_k is not None:
+        weights = np.where(keep_mask(weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k), weights, 0)
+    colors = [layer_colors[index] for index in data.layer_indices]
+    x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
+    background = opaque_background(ax)
+
+    def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
+        per_unit = width / layout.width
+        side = max(1, int(per_unit))
+        line_pixels = line_width_points(base_points, side * 72 / pixels_per_inch / max(weights.shape[2:])) * pixels_per_inch / 72
+        canvas = blank_canvas(height, width, background)
+        for row in range(data.n_layers):
+            top = min(height - side, round(y0[row] * per_unit))
+            for head in range(data.n_heads):
+                ink = lines_ink(weights[row, head], side, side, line_pixels)
+                left = min(width - side, round(x0[head] * per_unit))
+                tile = canvas[top: top + side, left: left + side]
+                tile[:] = over(ink_rgba(ink, colors[row]), tile)
+        return canvas
+
+    kwargs.pop("rasterized", None)
+    image = ResolutionImage(ax, render, extent=(0, layout.width, layout.height, 0), **kwargs)
+    image.set_label("thumbnails")
+    ax.add_image(image)
 
 
 def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:

@@ -1,0 +1,232 @@
+"""Images computed at the output resolution: line density and peak-keeping reductions.
+
+Two rules (stated again in `attnfig.thinning`):
+
+- **Line density.** A line of weight ``w`` and width ``lw`` pixels crossing a column of
+  pixels leaves ``w * lw * sqrt(1 + slope**2)`` of ink there; the inks of all lines add up,
+  and a pixel's opacity is ``1 - exp(-ink)``, what alpha-compositing many faint lines gives.
+  When more tokens than pixel rows share an axis, tokens are first summed into one bin per
+  pixel row (coarser if needed), so an image costs at most `INK_BUDGET` line crossings
+  and `CHUNK` at once, whatever the weights and the number of tokens.
+- **Reduction.** When a heatmap has more cells than output pixels, each pixel shows the
+  ``max`` (default: a single strong cell stays visible at any size) or the ``mean`` of
+  the cells it covers, never a resampling that averages peaks away.
+
+Both are drawn by `ResolutionImage`, which computes its array when it is drawn, at the
+pixel size it has in that output (PNG, or the ``savefig.dpi`` image embedded in PDF/SVG).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox, TransformedBbox
+
+from ..errors import AttentionInputError, one_of_message
+
+REDUCTIONS = ("max", "mean")
+CHUNK = 1 << 21  # line crossings computed at once (a few tens of MB)
+INK_BUDGET = 1 << 24  # line crossings (lines x pixel columns) per ink image
+
+
+def bin_edges(n: int, bins: int) -> np.ndarray:
+    """Start indices of `bins` nearly equal runs of `n` items (all n when ``bins >= n``).
+
+    >>> bin_edges(10, 4).tolist(), bin_edges(3, 8).tolist()
+    ([0, 2, 5, 7], [0, 1, 2])
+    """
+    bins = max(1, min(int(bins), n))
+    return np.floor(np.arange(bins) * n / bins).astype(np.intp)
+
+
+def reduce_blocks(matrix: np.ndarray, rows: int, cols: int, reduce: str = "max") -> np.ndarray:
+    """`matrix[..., q, k]` reduced to at most ``rows x cols`` cells by block `reduce`.
+
+    NaN cells (masked) are ignored; a block of NaN only stays NaN.
+
+    >>> m = np.zeros((8, 8)); m[5, 2] = 1.0
+    >>> reduce_blocks(m, 2, 2).tolist(), float(reduce_blocks(m, 2, 2, "mean")[1, 0])
+    ([[0.0, 0.0], [1.0, 0.0]], 0.0625)
+    """
+    check_reduce(reduce)
+    row_edges, col_edges = bin_edges(matrix.shape[-2], rows), bin_edges(matrix.shape[-1], cols)
+    if reduce == "max":
+        out = np.fmax.reduceat(matrix, row_edges, axis=-2)
+        return np.fmax.reduceat(out, col_edges, axis=-1)
+    finite = np.isfinite(matrix)
+    total = np.add.reduceat(np.add.reduceat(np.where(finite, matrix, 0), row_edges, axis=-2), col_edges, axis=-1)
+    count = np.add.reduceat(np.add.reduceat(finite.astype(np.float32), row_edges, axis=-2), col_edges, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def check_reduce(reduce) -> None:
+    if reduce not in REDUCTIONS:
+        raise AttentionInputError(one_of_message("reduce", REDUCTIONS, reduce))
+
+
+def binned_weights(weights: np.ndarray, rows: int, cols: int):
+    """Sum `weights[..., q, k]` into at most `rows` query and `cols` key bins.
+
+    Returns the binned weights and the bins' centres in token units (token i spans [i, i + 1]).
+    """
+    n_q, n_k = weights.shape[-2:]
+    row_edges, col_edges = bin_edges(n_q, rows), bin_edges(n_k, cols)
+    binned = weights
+    if len(row_edges) < n_q:
+        binned = np.add.reduceat(binned, row_edges, axis=-2)
+    if len(col_edges) < n_k:
+        binned = np.add.reduceat(binned, col_edges, axis=-1)
+    return binned, _centres(row_edges, n_q), _centres(col_edges, n_k)
+
+
+def _centres(edges: np.ndarray, n: int) -> np.ndarray:
+    return (edges + np.append(edges[1:], n)) / 2
+
+
+def line_ink(weights: np.ndarray, query_y: np.ndarray, key_y: np.ndarray, height: int, width: int,
+             line_width: float) -> np.ndarray:
+    """Ink of straight lines from ``(0, query_y[q])`` to ``(width, key_y[k])`` on a
+    ``height x width`` pixel grid, each of weight ``weights[q, k]`` and `line_width` pixels.
+
+    y positions are in pixels. The ink of a line is spread over the two pixel rows nearest
+    its centre in each column, so the total ink of a column is exact. Columns are done in
+    chunks of at most `CHUNK` line crossings, which bounds the memory.
+
+    >>> ink = line_ink(np.array([[1.0]]), np.array([2.0]), np.array([2.0]), 4, 3, 0.5)
+    >>> ink[:, 0].tolist()
+    [0.0, 0.25, 0.25, 0.0]
+    """
+    q_index, k_index = np.nonzero(weights > 0)
+    mass = weights[q_index, k_index].astype(np.float32)
+    y_start = query_y[q_index].astype(np.float32) - np.float32(0.5)  # in pixel-centre units
+    rise = (key_y[k_index] - query_y[q_index]).astype(np.float32)
+    mass *= np.float32(line_width) * np.sqrt(1 + (rise / width) ** 2)
+    ink = np.zeros((width, height + 2))
+    step = max(1, CHUNK // max(1, len(mass)))
+    for first in range(0, width, step):
+        columns = np.arange(first, min(first + step, width))
+        x = ((columns + 0.5) / width).astype(np.float32)
+        y = y_start[None, :] + x[:, None] * rise[None, :]
+        low = np.floor(y)
+        upper_share = y - low
+        rows = np.clip(low.astype(np.intp), -1, height) + 1
+        flat = (columns[:, None] - first) * (height + 2)
+        size = len(columns) * (height + 2)
+        block = np.bincount((flat + rows).ravel(), (mass * (1 - upper_share)).ravel(), minlength=size)
+        block += np.bincount((flat + np.minimum(rows + 1, height + 1)).ravel(), (mass * upper_share).ravel(),
+                             minlength=size)
+        ink[columns] = block.reshape(len(columns), height + 2)
+    return ink[:, 1:-1].T
+
+
+def lines_ink(weights: np.ndarray, height: int, width: int, line_width: float) -> np.ndarray:
+    """Ink image of the lines of `weights[q, k]` (queries at x = 0, keys at x = width; token
+    i centred at ``(i + 0.5) / n`` of the height), within `INK_BUDGET` line crossings.
+
+    Tokens are summed into one bin per pixel row; if more than ``INK_BUDGET / width``
+    bin pairs still carry weight, bins are merged by two until they fit.
+    """
+    bins = min(height, max(weights.shape))
+    while True:
+        binned, query_bins, key_bins = binned_weights(weights, bins, bins)
+        if bins <= 1 or np.count_nonzero(binned) * width <= INK_BUDGET:
+            break
+        bins //= 2
+    query_y, key_y = query_bins * height / weights.shape[0], key_bins * height / weights.shape[1]
+    return line_ink(binned, query_y, key_y, height, width, line_width)
+
+
+def ink_rgba(ink: np.ndarray, color) -> np.ndarray:
+    """An RGBA image of `color` whose opacity is ``1 - exp(-ink)``."""
+    rgba = np.empty(ink.shape + (4,), dtype=np.float32)
+    rgba[..., :3] = np.asarray(color, dtype=np.float32)[:3]
+    rgba[..., 3] = -np.expm1(-ink) * float(color[3])
+    return rgba
+
+
+def over(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """Alpha-composite RGBA `top` over `bottom` (straight alpha), as drawing order does."""
+    alpha = top[..., 3:] + bottom[..., 3:] * (1 - top[..., 3:])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rgb = (top[..., :3] * top[..., 3:] + bottom[..., :3] * bottom[..., 3:] * (1 - top[..., 3:])) / alpha
+    return np.concatenate([np.nan_to_num(rgb), alpha], axis=-1)
+
+
+def output_dpi(figure) -> float:
+    """The dpi of saved figures: the style's ``savefig.dpi`` (the figure's when "figure")."""
+    dpi = mpl.rcParams["savefig.dpi"]
+    return figure.dpi if dpi == "figure" else float(dpi)
+
+
+def blank_canvas(height: int, width: int, background) -> np.ndarray:
+    """An RGBA canvas filled with `background` (transparent when None)."""
+    canvas = np.zeros((height, width, 4), dtype=np.float32)
+    if background is not None:
+        canvas[:] = background
+    return canvas
+
+
+def opaque_background(ax):
+    """The RGBA color under the Axes (its face, else the figure's), or None if see-through.
+
+    Images and rasters drawn onto an opaque background composite the same way in every
+    format; on a transparent one, PDF viewers and Agg round faint colors differently.
+    """
+    for color in (ax.get_facecolor(), ax.figure.get_facecolor()):
+        if color[3] >= 1:
+            return np.asarray(color, dtype=np.float32)
+        if color[3] > 0:
+            return None
+    return None
+
+
+def raster_backdrop(ax, zorder: float) -> None:
+    """Under rasterized artists, an opaque rasterized patch of the Axes' background.
+
+    Rasterized neighbours are drawn into one image; with this patch first, that image is
+    opaque and its faint lines are blended onto the background exactly as in a PNG.
+    """
+    background = opaque_background(ax)
+    if background is not None:
+        ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=background, edgecolor="none",
+                               rasterized=True, zorder=zorder - 0.01, label="raster backdrop"))
+
+
+class ResolutionImage(AxesImage):
+    """An image whose array is computed when drawn, at the pixel size it takes in that output.
+
+    `render(height, width, pixels_per_inch)` returns the array (scalars for a colormap, or
+    RGBA). The image
+    is redrawn for PNG and for the ``savefig.dpi`` image inside PDF/SVG alike, so both show
+    the same pixels.
+    """
+
+    def __init__(self, ax, render: Callable[[int, int, float], np.ndarray], extent, **kwargs):
+        kwargs.setdefault("interpolation", "nearest")
+        super().__init__(ax, extent=extent, **kwargs)
+        self._render = render
+        self._rendered_size = None
+        self._render_at(1, 1, ax.figure.dpi)  # the real size is known when drawn
+
+    def _pixel_size(self, magnification: float) -> tuple[int, int]:
+        x1, x2, y1, y2 = self.get_extent()
+        box = TransformedBbox(Bbox([[x1, y1], [x2, y2]]), self.get_transform())
+        height, width = abs(box.height) * magnification, abs(box.width) * magnification
+        # Never more array rows than output pixels: nearest-neighbour upsampling then shows
+        # every computed row (a peak is never skipped).
+        return max(1, int(height)), max(1, int(width))
+
+    def _render_at(self, height: int, width: int, pixels_per_inch: float) -> None:
+        if self._rendered_size != (height, width, pixels_per_inch):
+            self.set_data(self._render(height, width, pixels_per_inch))
+            self._rendered_size = (height, width, pixels_per_inch)
+
+    def make_image(self, renderer, magnification=1.0, unsampled=False):
+        # Display units are pixels at figure.dpi (points in PDF/SVG, where figure.dpi is 72
+        # and the magnification brings images to savefig.dpi).
+        self._render_at(*self._pixel_size(magnification), self.figure.dpi * magnification)
+        return super().make_image(renderer, magnification, unsampled)
