@@ -6,8 +6,8 @@ Two rules (stated again in `attnfig.thinning`):
   pixels leaves ``w * lw * sqrt(1 + slope**2)`` of ink there; the inks of all lines add up,
   and a pixel's opacity is ``1 - exp(-ink)``, what alpha-compositing many faint lines gives.
   When more tokens than pixel rows share an axis, tokens are first summed into one bin per
-  pixel row (coarser if needed), so an image costs at most `INK_BUDGET` line crossings
-  and `CHUNK` at once, whatever the weights and the number of tokens.
+  pixel row (fewer if needed), so an image costs at most `INK_BUDGET` line crossings
+  whatever the weights and the number of tokens.
 - **Reduction.** When a heatmap has more cells than output pixels, each pixel shows the
   ``max`` (default: a single strong cell stays visible at any size) or the ``mean`` of
   the cells it covers, never a resampling that averages peaks away.
@@ -17,6 +17,8 @@ pixel size it has in that output (PNG, or the ``savefig.dpi`` image embedded in 
 """
 from __future__ import annotations
 
+import functools
+import math
 from typing import Callable
 
 import matplotlib as mpl
@@ -28,8 +30,8 @@ from matplotlib.transforms import Bbox, TransformedBbox
 from ..errors import AttentionInputError, one_of_message
 
 REDUCTIONS = ("max", "mean")
-CHUNK = 1 << 21  # line crossings computed at once (a few tens of MB)
-INK_BUDGET = 1 << 24  # line crossings (lines x pixel columns) per ink image
+CHUNK = 1 << 20  # line crossings computed at once (about 20 MB)
+INK_BUDGET = 1 << 22  # line crossings (lines x pixel columns) per ink image
 
 
 def bin_edges(n: int, bins: int) -> np.ndarray:
@@ -52,6 +54,8 @@ def reduce_blocks(matrix: np.ndarray, rows: int, cols: int, reduce: str = "max")
     ([[0.0, 0.0], [1.0, 0.0]], 0.0625)
     """
     check_reduce(reduce)
+    if matrix.shape[-2] <= rows and matrix.shape[-1] <= cols:
+        return matrix
     row_edges, col_edges = bin_edges(matrix.shape[-2], rows), bin_edges(matrix.shape[-1], cols)
     if reduce == "max":
         out = np.fmax.reduceat(matrix, row_edges, axis=-2)
@@ -61,6 +65,22 @@ def reduce_blocks(matrix: np.ndarray, rows: int, cols: int, reduce: str = "max")
     count = np.add.reduceat(np.add.reduceat(finite.astype(np.float32), row_edges, axis=-2), col_edges, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def fit_to_pixels(matrix: np.ndarray, rows: int, cols: int, reduce: str = "max") -> np.ndarray:
+    """`matrix[..., q, k]` as exactly ``rows x cols`` pixels: axes with more cells than
+    pixels are reduced by `reduce_blocks`, axes with fewer repeat each cell (crisp squares).
+
+    >>> fit_to_pixels(np.array([[0.0, 1.0]]), 2, 4).tolist()
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]]
+    """
+    n_rows, n_cols = matrix.shape[-2:]
+    out = reduce_blocks(matrix, rows, cols, reduce) if n_rows > rows or n_cols > cols else matrix
+    if out.shape[-2] < rows:
+        out = np.take(out, (np.arange(rows) * out.shape[-2]) // rows, axis=-2)
+    if out.shape[-1] < cols:
+        out = np.take(out, (np.arange(cols) * out.shape[-1]) // cols, axis=-1)
+    return out
 
 
 def check_reduce(reduce) -> None:
@@ -93,49 +113,52 @@ def line_ink(weights: np.ndarray, query_y: np.ndarray, key_y: np.ndarray, height
     ``height x width`` pixel grid, each of weight ``weights[q, k]`` and `line_width` pixels.
 
     y positions are in pixels. The ink of a line is spread over the two pixel rows nearest
-    its centre in each column, so the total ink of a column is exact. Columns are done in
-    chunks of at most `CHUNK` line crossings, which bounds the memory.
+    its centre in each column, so the total ink of a column is exact.
 
     >>> ink = line_ink(np.array([[1.0]]), np.array([2.0]), np.array([2.0]), 4, 3, 0.5)
     >>> ink[:, 0].tolist()
     [0.0, 0.25, 0.25, 0.0]
     """
-    q_index, k_index = np.nonzero(weights > 0)
-    mass = weights[q_index, k_index].astype(np.float32)
-    y_start = query_y[q_index].astype(np.float32) - np.float32(0.5)  # in pixel-centre units
-    rise = (key_y[k_index] - query_y[q_index]).astype(np.float32)
-    mass *= np.float32(line_width) * np.sqrt(1 + (rise / width) ** 2)
-    ink = np.zeros((width, height + 2))
-    step = max(1, CHUNK // max(1, len(mass)))
+    geometry = _ink_geometry(tuple(query_y.tolist()), tuple(key_y.tolist()), height, width)
+    mass = np.asarray(weights, dtype=np.float32).ravel() * np.float32(line_width)
+    ink = np.zeros(width * (height + 2))
+    for index, share in geometry:  # chunks of columns, at most CHUNK crossings each
+        ink += np.bincount(index.ravel(), (share * mass).ravel(), minlength=ink.size)
+    return ink.reshape(width, height + 2)[:, 1:-1].T
+
+
+@functools.lru_cache(maxsize=4)
+def _ink_geometry(query_y: tuple, key_y: tuple, height: int, width: int):
+    """Where each line crosses each pixel column: flat pixel indices and ink shares per unit
+    of mass, for every (query, key) pair; cached, since every thumbnail of a grid shares it."""
+    query_y, key_y = np.asarray(query_y, dtype=np.float32), np.asarray(key_y, dtype=np.float32)
+    y_start = np.repeat(query_y, len(key_y)) - np.float32(0.5)  # pixel-centre units
+    rise = np.tile(key_y, len(query_y)) - np.repeat(query_y, len(key_y))
+    thickness = np.sqrt(1 + (rise / width) ** 2)
+    chunks = []
+    step = max(1, CHUNK // max(1, len(rise)))
     for first in range(0, width, step):
         columns = np.arange(first, min(first + step, width))
-        x = ((columns + 0.5) / width).astype(np.float32)
-        y = y_start[None, :] + x[:, None] * rise[None, :]
+        y = y_start[None, :] + ((columns + 0.5) / width).astype(np.float32)[:, None] * rise[None, :]
         low = np.floor(y)
         upper_share = y - low
-        rows = np.clip(low.astype(np.intp), -1, height) + 1
-        flat = (columns[:, None] - first) * (height + 2)
-        size = len(columns) * (height + 2)
-        block = np.bincount((flat + rows).ravel(), (mass * (1 - upper_share)).ravel(), minlength=size)
-        block += np.bincount((flat + np.minimum(rows + 1, height + 1)).ravel(), (mass * upper_share).ravel(),
-                             minlength=size)
-        ink[columns] = block.reshape(len(columns), height + 2)
-    return ink[:, 1:-1].T
+        rows = np.clip(low.astype(np.int32), -1, height) + 1
+        flat = columns[:, None].astype(np.int32) * (height + 2)
+        index = np.stack([flat + rows, flat + np.minimum(rows + 1, height + 1)])
+        share = np.stack([(1 - upper_share) * thickness, upper_share * thickness])
+        chunks.append((index, share))
+    return tuple(chunks)
 
 
 def lines_ink(weights: np.ndarray, height: int, width: int, line_width: float) -> np.ndarray:
     """Ink image of the lines of `weights[q, k]` (queries at x = 0, keys at x = width; token
     i centred at ``(i + 0.5) / n`` of the height), within `INK_BUDGET` line crossings.
 
-    Tokens are summed into one bin per pixel row; if more than ``INK_BUDGET / width``
-    bin pairs still carry weight, bins are merged by two until they fit.
+    Tokens are summed into one bin per pixel row, fewer if ``bins**2 * width`` would pass
+    `INK_BUDGET`: the cost depends on the output's pixels, not on the tokens or weights.
     """
-    bins = min(height, max(weights.shape))
-    while True:
-        binned, query_bins, key_bins = binned_weights(weights, bins, bins)
-        if bins <= 1 or np.count_nonzero(binned) * width <= INK_BUDGET:
-            break
-        bins //= 2
+    budget_bins = int(math.sqrt(INK_BUDGET / width))
+    binned, query_bins, key_bins = binned_weights(weights, min(height, budget_bins), min(height, budget_bins))
     query_y, key_y = query_bins * height / weights.shape[0], key_bins * height / weights.shape[1]
     return line_ink(binned, query_y, key_y, height, width, line_width)
 
@@ -205,12 +228,18 @@ class ResolutionImage(AxesImage):
     the same pixels.
     """
 
-    def __init__(self, ax, render: Callable[[int, int, float], np.ndarray], extent, **kwargs):
+    def __init__(self, ax, render: Callable[[int, int, float], np.ndarray], extent, initial=None, **kwargs):
         kwargs.setdefault("interpolation", "nearest")
+        # The array is already at output pixels: color it after resampling, which never
+        # makes a float RGBA copy of a larger array.
+        kwargs.setdefault("interpolation_stage", "data")
         super().__init__(ax, extent=extent, **kwargs)
         self._render = render
         self._rendered_size = None
-        self._render_at(1, 1, ax.figure.dpi)  # the real size is known when drawn
+        if initial is None:
+            self._render_at(1, 1, ax.figure.dpi)  # the real size is known when drawn
+        else:
+            self.set_data(initial)
 
     def _pixel_size(self, magnification: float) -> tuple[int, int]:
         x1, x2, y1, y2 = self.get_extent()

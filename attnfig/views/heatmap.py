@@ -15,6 +15,7 @@ from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points
 from ..input.data import as_attention, future_mask
 from ..errors import AttentionInputError
+from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .thinning import thinned_positions
 
 
@@ -64,15 +65,19 @@ def matrix_heatmap(
     mask=None,
     xlabel=None,
     ylabel=None,
+    reduce="max",
     **kwargs,
 ):
-    """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap)."""
+    """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap).
+
+    With more cells than output pixels, each pixel shows the `reduce` ("max" or "mean")
+    of its cells (see `attnfig.views.density`).
+    """
+    check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
                  mask=mask)
     ax = plt.gca() if ax is None else ax
-    kwargs.setdefault("interpolation", "nearest")
-    kwargs.setdefault("aspect", "equal" if len(plan.row_labels) == len(plan.col_labels) else "auto")
-    image = ax.imshow(plan.matrix, cmap=plan.cmap, norm=plan.norm, **kwargs)
+    image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
     _label_axes(ax, plan)
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -83,6 +88,28 @@ def matrix_heatmap(
     if cbar:
         add_colorbar(ax.figure, image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
     return ax
+
+
+def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, kwargs) -> ResolutionImage:
+    """One image of the cells, computed at the output's pixel size (`fit_to_pixels`)."""
+    n_rows, n_cols = matrix.shape
+    aspect = kwargs.pop("aspect", "equal" if n_rows == n_cols else "auto")
+    filled = []  # the NaN-filled float32 copy, made once and only if cells must be reduced
+
+    def render(height: int, width: int, pixels_per_inch: float):
+        if n_rows <= height and n_cols <= width:
+            return matrix
+        if not filled:
+            filled.append(matrix.astype(np.float32).filled(np.nan))
+        return np.ma.masked_invalid(fit_to_pixels(filled[0], height, width, reduce))
+
+    image = ResolutionImage(ax, render, extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5), initial=matrix,
+                            cmap=plan.cmap, norm=plan.norm, **kwargs)
+    ax.add_image(image)
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_aspect(aspect)
+    return image
 
 
 def add_colorbar(figure, mappable, **kwargs):
@@ -136,6 +163,7 @@ def heatmap(
     annot: bool = False,
     fmt: str = ".2f",
     mask=None,
+    reduce: str = "max",
     prettify_tokens: bool = True,
     **kwargs,
 ):
@@ -145,7 +173,9 @@ def heatmap(
     and annotation options. Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
-    with ``robust=True``, which helps long sequences). `**kwargs` go to `imshow`.
+    with ``robust=True``, which helps long sequences). With more cells than output pixels
+    (long inputs), each pixel shows the ``reduce="max"`` (default: a single strong cell stays
+    visible) or ``"mean"`` of its cells. `**kwargs` go to the image (`AxesImage`).
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -169,7 +199,7 @@ def heatmap(
         vmin = 0.0
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
-        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, **kwargs,
+        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, reduce=reduce, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {head}"
     ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")

@@ -6,6 +6,7 @@ A 12 x 12 grid is then a handful of artists instead of 144 Axes.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -22,10 +23,12 @@ from .heatmap import add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
 from ..themes import display_mode_style
-from .density import ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over
+from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
+                      opaque_background, output_dpi, over)
 from .thinning import keep_mask, line_width_points, should_rasterize, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
+SMALL_MOSAIC_CELLS = 1 << 20  # up to this many weights, the heatmap mosaic is also kept whole
 GAP = 0.15  # space between thumbnails, as a fraction of a thumbnail
 THUMBNAIL_LINEWIDTH = 0.4  # thumbnail lines, as a fraction of rcParams["lines.linewidth"]
 
@@ -71,20 +74,39 @@ def mosaic_image(blocks: np.ndarray, mask: np.ndarray | None = None) -> tuple[np
     return np.ma.masked_invalid(image), gap_k / k
 
 
-def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.AxesImage:
-    mask = future_mask(*data.weights.shape[2:]) if data.is_causal else None
-    image, gap = mosaic_image(data.weights, mask)
-    layout = Mosaic(data.n_layers, data.n_heads, gap)
-    # Cells larger than an output pixel stay crisp squares; smaller ones are averaged. The
-    # weights are resampled before coloring, so the mosaic never becomes a float RGBA copy.
-    dpi = mpl.rcParams["savefig.dpi"]
-    dpi = ax.figure.dpi if dpi == "figure" else dpi
-    pixels_per_cell = ax.get_position().width * ax.figure.get_figwidth() * dpi / image.shape[1]
-    interpolation = "nearest" if pixels_per_cell >= 1 else "antialiased"
-    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", **kwargs}
-    artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
+def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> ResolutionImage:
+    n_queries, n_keys = data.weights.shape[2:]
+    mask = future_mask(n_queries, n_keys) if data.is_causal else None
+    layout = Mosaic(data.n_layers, data.n_heads, gap_pixels(n_keys) / n_keys)
+    x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
+    small = data.weights.size <= SMALL_MOSAIC_CELLS
+
+    def render(height: int, width: int, pixels_per_inch: float):
+        side = max(1, int(width / layout.width))
+        if small and n_queries <= side and n_keys <= side:
+            return mosaic_image(data.weights, mask)[0]  # cells larger than pixels: exact cells
+        # The mosaic at output pixels: each layer's thumbnails reduced (or repeated) to
+        # `side` pixels, never a full-size float copy of every weight.
+        canvas = np.full((height, width), np.nan, dtype=np.float32)
+        per_unit = width / layout.width
+        for row in range(data.n_layers):
+            layer = data.weights[row] if mask is None else np.where(mask, np.nan, data.weights[row])
+            tiles = fit_to_pixels(layer, side, side, reduce)
+            top = min(height - side, round(y0[row] * per_unit))
+            for head in range(data.n_heads):
+                left = min(width - side, round(x0[head] * per_unit))
+                canvas[top: top + side, left: left + side] = tiles[head]
+        return np.ma.masked_invalid(canvas)
+
+    initial = mosaic_image(data.weights, mask)[0] if small else None
+    image = ResolutionImage(ax, render, extent=(0, layout.width, layout.height, 0), initial=initial, cmap=cmap,
+                            norm=norm, **kwargs)
+    ax.add_image(image)
+    ax.set_xlim(0, layout.width)
+    ax.set_ylim(layout.height, 0)
+    ax.set_aspect("equal")
     _label_mosaic(ax, data, layout)
-    return artist
+    return image
 
 
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
@@ -180,10 +202,19 @@ def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple
 
 
 def _shared_norm(panels, vmin, vmax, center, robust):
-    """One color scale for every thumbnail of every panel; attention weights start at 0."""
+    """One color scale for every thumbnail of every panel; attention weights start at 0.
+
+    Without `robust`, only each panel's finite range is read (no copy of the weights).
+    """
     if vmin is None and center is None and all(data.normalized for _, data in panels):
         vmin = 0.0
-    return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center, robust)
+    if robust:
+        values = np.concatenate([data.weights.ravel() for _, data in panels])
+    else:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN panels
+            values = np.array([f(data.weights) for _, data in panels for f in (np.nanmin, np.nanmax)])
+    return color_norm(values, vmin, vmax, center, robust)
 
 
 @with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode")
@@ -208,6 +239,7 @@ def model_view(
     center=None,
     robust: bool = False,
     cbar: bool = True,
+    reduce: str = "max",
     min_weight=None,
     top_k=None,
     palette=None,
@@ -220,7 +252,10 @@ def model_view(
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
     BertViz does), opacity = weight; ``kind="heatmap"`` draws heatmaps on one shared color
     scale with one colorbar (``center`` gives a diverging scale, for differences;
-    ``robust=True`` ends the scale at the 98th percentile, as seaborn does).
+    ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
+    smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
+    or ``"mean"``. Line thumbnails whose lines would be thinner than an output pixel are
+    drawn as the exact ink of their lines (see `attnfig.views.thinning`).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
     (`imshow` or `LineCollection`).
 
@@ -231,6 +266,7 @@ def model_view(
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    check_reduce(reduce)
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
@@ -246,7 +282,7 @@ def model_view(
         if kind == "heatmap":
             norm = _shared_norm(panels, vmin, vmax, center, robust)
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
-            images = [_heatmap_panel(ax, data, norm, cmap, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
+            images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
                 label = "attention weight" if center is None else "difference"
                 add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
