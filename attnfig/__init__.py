@@ -13,7 +13,7 @@ from .views.model_view import model_view
 from .views.head_view import head_view
 from .views.heatmap import heatmap
 from .views.lines import lines
-from .errors import AttentionInputError, SaveError, StyleNotFoundError
+from .errors import ArgumentError, AttentionInputError, SaveError, StyleNotFoundError
 from .capture.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
@@ -22,6 +22,10 @@ from .summaries.special_tokens import plot_special_token_attention, special_toke
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
+# Last: the function `capture` takes the name of the subpackage `attnfig.capture` from here on
+# (every submodule of it is imported by then, so later imports do not rebind the name).
+from .capture import interface as _interface, pooling as _pooling, recompute as _recompute  # noqa: F401
+from .capture.capture import capture
 
 _register_styles()
 
@@ -45,12 +49,14 @@ __all__ = [
     "special_token_attention",
     "uniform_entropy",
     "AttentionData",
+    "ArgumentError",
     "AttentionInputError",
     "EncoderDecoderAttention",
     "SaveError",
     "StyleNotFoundError",
     "as_attention",
     "available_styles",
+    "capture",
     "figsize",
     "head_view",
     "heatmap",

@@ -21,9 +21,13 @@ PARAMETERS = {
         with `encoder_tokens` and `decoder_tokens`. Cross attention has decoder queries and
         encoder keys.""",
     "prettify_tokens": """prettify_tokens : bool
-        Strip ``##``, ``Ġ`` and ``▁`` markers from the labels (`attnfig.prettify_tokens`).""",
+        Drop ``Ġ`` and ``▁`` word-start marks; pieces that continue a word show ``##``, for
+        every tokenizer (`attnfig.prettify_tokens`).""",
     "display_mode": """display_mode : {"light", "dark", None}
         Apply the light or dark theme to this figure only; None follows the active style.""",
+    "html_action": """html_action : {"view", "return"}
+        BertViz's argument, accepted for compatibility: a static figure has one action,
+        and both values return the Figure (save it with `attnfig.save`).""",
     "ax": """ax : matplotlib Axes, optional
         Where to draw; the current Axes by default.""",
     "thinning": """min_weight, top_k : optional

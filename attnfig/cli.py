@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from .errors import MissingDependencyError
 from .export.batch import VIEWS
 
 PLOT_EXAMPLES = """examples:
@@ -118,7 +119,7 @@ def main(argv=None) -> int:
     command = {"plot": _plot, "batch": _batch, "styles": _styles}[args.command]
     try:
         return command(args)
-    except (FileNotFoundError, ValueError, OSError) as err:
+    except (FileNotFoundError, ValueError, OSError, MissingDependencyError) as err:
         print(f"attnfig {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,25 @@ class AttentionInputError(ValueError):
     """
 
 
+class MissingDependencyError(ModuleNotFoundError):
+    """torch or transformers is missing: the model helpers need ``pip install "attnfig[hf]"``."""
+
+
+class ArgumentError(AttentionInputError, TypeError):
+    """A figure function's argument of the wrong name, type or value (an unknown keyword,
+    an empty selection, colour limits out of order...).
+
+    It is an `AttentionInputError`, so one ``except`` catches every bad input.
+
+    >>> import attnfig, numpy as np
+    >>> try:
+    ...     attnfig.heatmap(np.full((1, 1, 2, 2), 0.5), vmin=1.0, vmax=0.0)
+    ... except attnfig.ArgumentError as err:
+    ...     print(str(err).split(":")[0])
+    `vmin` (1.0) must be less than `vmax` (0.0)
+    """
+
+
 class StyleNotFoundError(ValueError):
     """A style name that is neither an attnfig style nor a matplotlib one."""
 

@@ -8,7 +8,9 @@ vocabularies written here. They show the shapes and the plumbing, not real atten
 """
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 from pathlib import Path
 
 KINDS = ("bert", "gpt2", "bart")
@@ -97,6 +99,158 @@ def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     tokenizer.save_pretrained(folder)
     (folder / "attnfig-tiny.json").write_text(json.dumps({"kind": kind, **options}), encoding="utf-8")
     return folder
+
+
+# --- one tiny random model per architecture family ---------------------------------------
+
+FAMILIES = (
+    "bert", "roberta", "distilbert", "albert", "electra", "deberta-v2", "xlm-roberta", "mpnet",
+    "gpt2", "gpt-neo", "gpt-neox", "opt", "bloom", "falcon", "llama", "mistral", "qwen2", "gemma",
+    "gemma2", "phi", "clip-text",
+    "t5", "bart", "mbart", "pegasus", "marian", "whisper",
+    "vit",
+)
+ENCODER_FAMILIES = FAMILIES[:8]
+DECODER_FAMILIES = FAMILIES[8:21]
+SEQ2SEQ_FAMILIES = FAMILIES[21:27]
+VISION_FAMILIES = FAMILIES[27:]
+SLIDING_WINDOW = 4  # shorter than the test sentences: the window really cuts
+_HIDDEN, _HEADS, _LAYERS = 32, 4, 2
+
+# family: (model class, config class, tokenizer, config keywords). Sizes: 2 layers, 4 heads of 8.
+_ENCODER = dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS, intermediate_size=64,
+                max_position_embeddings=64)
+_ROTARY = dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS, intermediate_size=64,
+               max_position_embeddings=64)
+_SEQ2SEQ = dict(d_model=_HIDDEN, encoder_layers=_LAYERS, decoder_layers=_LAYERS, encoder_attention_heads=_HEADS,
+                decoder_attention_heads=_HEADS, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64)
+_FAMILY_SPECS = {
+    "bert": ("BertModel", "BertConfig", "wordpiece", _ENCODER),
+    "roberta": ("RobertaModel", "RobertaConfig", "roberta", dict(_ENCODER, type_vocab_size=1)),
+    "distilbert": ("DistilBertModel", "DistilBertConfig", "wordpiece",
+                   dict(dim=_HIDDEN, n_layers=_LAYERS, n_heads=_HEADS, hidden_dim=64, max_position_embeddings=64)),
+    "albert": ("AlbertModel", "AlbertConfig", "wordpiece", dict(_ENCODER, embedding_size=16)),
+    "electra": ("ElectraModel", "ElectraConfig", "wordpiece", dict(_ENCODER, embedding_size=16)),
+    "deberta-v2": ("DebertaV2Model", "DebertaV2Config", "wordpiece",
+                   dict(_ENCODER, relative_attention=True, position_buckets=8, max_relative_positions=16,
+                        pos_att_type=["p2c", "c2p"])),
+    "xlm-roberta": ("XLMRobertaModel", "XLMRobertaConfig", "roberta", dict(_ENCODER, type_vocab_size=1)),
+    "mpnet": ("MPNetModel", "MPNetConfig", "wordpiece", _ENCODER),  # MPNet hard-codes 32 buckets
+    "gpt2": ("GPT2Model", "GPT2Config", "bpe", dict(n_embd=_HIDDEN, n_layer=_LAYERS, n_head=_HEADS, n_positions=64)),
+    "gpt-neo": ("GPTNeoModel", "GPTNeoConfig", "bpe",
+                dict(hidden_size=_HIDDEN, num_layers=_LAYERS, num_heads=_HEADS, max_position_embeddings=64,
+                     attention_types=[[["global", "local"], 1]], window_size=SLIDING_WINDOW)),
+    "gpt-neox": ("GPTNeoXModel", "GPTNeoXConfig", "bpe", _ROTARY),
+    "opt": ("OPTModel", "OPTConfig", "bpe",
+            dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS, ffn_dim=64,
+                 max_position_embeddings=64, word_embed_proj_dim=_HIDDEN)),
+    "bloom": ("BloomModel", "BloomConfig", "bpe", dict(hidden_size=_HIDDEN, n_layer=_LAYERS, n_head=_HEADS)),
+    "falcon": ("FalconModel", "FalconConfig", "bpe",
+               dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS)),
+    "llama": ("LlamaModel", "LlamaConfig", "bpe", dict(_ROTARY, num_key_value_heads=2)),
+    "mistral": ("MistralModel", "MistralConfig", "bpe",
+                dict(_ROTARY, num_key_value_heads=2, sliding_window=SLIDING_WINDOW)),
+    "qwen2": ("Qwen2Model", "Qwen2Config", "bpe", dict(_ROTARY, num_key_value_heads=2)),
+    "gemma": ("GemmaModel", "GemmaConfig", "bpe", dict(_ROTARY, num_key_value_heads=2, head_dim=8)),
+    "gemma2": ("Gemma2Model", "Gemma2Config", "bpe",
+               dict(_ROTARY, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8,
+                    sliding_window=SLIDING_WINDOW, layer_types=["sliding_attention", "full_attention"])),
+    "phi": ("PhiModel", "PhiConfig", "bpe", _ROTARY),
+    "clip-text": ("CLIPTextModel", "CLIPTextConfig", "bpe", dict(_ENCODER, projection_dim=_HIDDEN)),
+    "t5": ("T5Model", "T5Config", "seq2seq",
+           dict(d_model=_HIDDEN, d_kv=8, d_ff=64, num_layers=_LAYERS, num_heads=_HEADS,
+                relative_attention_num_buckets=8)),
+    "bart": ("BartModel", "BartConfig", "seq2seq", _SEQ2SEQ),
+    "mbart": ("MBartModel", "MBartConfig", "seq2seq", _SEQ2SEQ),
+    "pegasus": ("PegasusModel", "PegasusConfig", "seq2seq", _SEQ2SEQ),
+    "marian": ("MarianModel", "MarianConfig", "seq2seq", _SEQ2SEQ),
+    "whisper": ("WhisperModel", "WhisperConfig", "whisper",
+                dict(_SEQ2SEQ, num_mel_bins=16, max_source_positions=50, max_target_positions=64)),
+    "vit": ("ViTModel", "ViTConfig", "image",
+            dict(_ENCODER, image_size=32, patch_size=8, num_channels=3)),
+}
+_CAUSAL_TOKENIZERS = ("bpe",)
+
+
+@functools.lru_cache(maxsize=None)
+def _tokenizer_folder(kind: str) -> Path:
+    """Vocabulary files for `kind` ("wordpiece" or "bpe"), written once per process."""
+    folder = Path(tempfile.mkdtemp(prefix=f"attnfig-{kind}-"))
+    if kind == "wordpiece":
+        (folder / "vocab.txt").write_text("\n".join(_wordpiece_vocab()) + "\n", encoding="utf-8")
+    else:
+        _write_bpe_tokenizer_files(folder)
+    return folder
+
+
+def _family_tokenizer(kind: str):
+    import transformers as tf
+
+    if kind == "wordpiece":
+        return tf.BertTokenizerFast.from_pretrained(str(_tokenizer_folder("wordpiece")), do_lower_case=True)
+    if kind == "image":
+        return tf.ViTImageProcessorPil(size={"height": 32, "width": 32})  # no torchvision needed
+    folder = str(_tokenizer_folder("bpe"))
+    if kind == "roberta":
+        return tf.RobertaTokenizerFast.from_pretrained(folder)
+    if kind == "seq2seq":
+        return tf.BartTokenizerFast.from_pretrained(folder)
+    if kind == "whisper":
+        features = tf.WhisperFeatureExtractor(feature_size=16, chunk_length=1)  # 100 frames: 50 encoder positions
+        return tf.WhisperProcessor(feature_extractor=features, tokenizer=tf.WhisperTokenizerFast.from_pretrained(folder, pad_token="<pad>"))
+    tokenizer = tf.GPT2TokenizerFast.from_pretrained(folder, pad_token="<pad>", padding_side="left")
+    return tokenizer  # decoder-only models pad on the left, the hard case for absolute positions
+
+
+def redraw_weights(model, *, std: float = 0.25, seed: int = 0):
+    """Re-draw every weight matrix of `model` from N(0, std²) so attention is far from uniform.
+
+    Norm scales and biases keep their values. Returns the model.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() >= 2 and parameter.is_floating_point():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * std)
+    return model
+
+
+def build_family_model(family: str, *, seed: int = 0, **config_overrides):
+    """Return ``(model, tokenizer_or_processor)``: a tiny random `family` model in eval mode.
+
+    2 layers and 4 heads (2 key-value heads where the family groups queries), weights re-drawn
+    from N(0, 0.25²) so attention is far from uniform. Decoder-only tokenizers pad on the left;
+    Whisper gets a `WhisperProcessor` (1-second clips), ViT a `ViTImageProcessor` (32 x 32).
+    `config_overrides` go to the family's config class.
+
+    >>> model, tokenizer = build_family_model("llama", num_hidden_layers=1)
+    >>> type(model).__name__, model.config.num_key_value_heads, model.training
+    ('LlamaModel', 2, False)
+    """
+    import transformers as tf
+
+    if family not in _FAMILY_SPECS:
+        raise ValueError(f"The value for `family` must be one of {list(FAMILIES)}, but {family!r} was passed.")
+    model_class, config_class, tokenizer_kind, defaults = _FAMILY_SPECS[family]
+    tokenizer = _family_tokenizer(tokenizer_kind)
+    options = dict(defaults, attention_dropout=0.1)  # dropout on: eval() must really switch it off
+    if tokenizer_kind != "image":
+        text_tokenizer = getattr(tokenizer, "tokenizer", tokenizer)
+        special = {
+            "pad_token_id": text_tokenizer.pad_token_id, "bos_token_id": text_tokenizer.bos_token_id,
+            "eos_token_id": text_tokenizer.eos_token_id,
+        }
+        options.update(vocab_size=len(text_tokenizer), **{k: v for k, v in special.items() if v is not None})
+        if tokenizer_kind in ("seq2seq", "whisper"):
+            options["decoder_start_token_id"] = text_tokenizer.eos_token_id
+    options.update(config_overrides)
+    config = getattr(tf, config_class)(**options)
+    model = getattr(tf, model_class)(config)
+    redraw_weights(model, seed=seed)
+    model.eval()
+    return model, tokenizer
 
 
 def render_pdf_page(path, dpi: float):

@@ -97,6 +97,38 @@ def style(*names: str):
     return plt.style.context([resolve_style(n) for n in names])
 
 
+# What a figure carries from the style it was drawn under to every later save: fonts are
+# looked up by family at draw time, and the output options are read at save time.
+CARRIED_PREFIXES = ("font.", "mathtext.", "text.", "pdf.", "ps.", "svg.", "savefig.")
+CARRIED_KEYS = ("axes.unicode_minus",)
+
+
+def carried_rcparams() -> dict:
+    """The active rcParams a figure keeps for its saves (fonts, text, output formats).
+
+    >>> carried_rcparams()["pdf.fonttype"] in (3, 42)
+    True
+    """
+    return {key: value for key, value in mpl.rcParams.items()
+            if key.startswith(CARRIED_PREFIXES) or key in CARRIED_KEYS}
+
+
+def remember_style(figure) -> None:
+    """Record the active style on `figure` (once: the first attnfig drawing on it wins).
+
+    `attnfig.save` writes the figure under these rcParams, wherever and whenever it is
+    called, so a figure made in ``with attnfig.style("neurips"):`` keeps its fonts.
+    """
+    figure = figure.get_figure(root=True) if hasattr(figure, "get_figure") else figure
+    if getattr(figure, "_attnfig_rcparams", None) is None:
+        figure._attnfig_rcparams = carried_rcparams()
+
+
+def figure_style(figure) -> dict:
+    """The rcParams `remember_style` recorded on `figure` (empty when none was)."""
+    return dict(getattr(figure, "_attnfig_rcparams", None) or {})
+
+
 def display_mode_style(display_mode: str | None):
     """Context for BertViz's ``display_mode``: "light", "dark", or None for the active style."""
     modes = ("light", "dark")

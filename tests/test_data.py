@@ -234,9 +234,19 @@ def test_select_keeps_original_indices_and_rejects_missing_ones():
 # --- tokens ---------------------------------------------------------------------------------
 
 
-def test_prettify_tokens_strips_markers_and_keeps_specials():
-    raw = ["[CLS]", "hop", "##ped", "\u0120the", "\u2581cat", "\u010a", "dog</w>", "<|endoftext|>", "##"]
-    assert attnfig.prettify_tokens(raw) == ["[CLS]", "hop", "ped", "the", "cat", "\u21b5", "dog", "<|endoftext|>", "##"]
+def test_prettify_tokens_strips_word_start_marks_and_keeps_specials():
+    raw = ["[CLS]", "hop", "##ped", "\u0120the", "\u2581cat", "\u010a", "\u0120dog</w>", "<|endoftext|>", "##"]
+    assert attnfig.prettify_tokens(raw) == ["[CLS]", "hop", "##ped", "the", "cat", "\u21b5", "dog", "<|endoftext|>", "##"]
+
+
+@pytest.mark.parametrize("raw", [
+    ["[CLS]", "un", "##quest", "##ion", "##ably", "inc", "[SEP]"],  # WordPiece
+    ["<s>", "\u0120un", "quest", "ion", "ably", "\u0120inc", "</s>"],  # byte-level BPE
+    ["\u2581un", "quest", "ion", "ably", "\u2581inc", "</s>"],  # SentencePiece
+])
+def test_word_pieces_stay_distinguishable_from_words_for_every_tokenizer(raw):
+    pretty = [t for t in attnfig.prettify_tokens(raw) if not t.startswith(("[", "<"))]
+    assert pretty == ["un", "##quest", "##ion", "##ably", "inc"]
 
 
 def test_merge_subwords_sums_keys_averages_queries():

@@ -192,8 +192,12 @@ def test_pattern_table_and_labelled_grid():
     table = attnfig.head_patterns(data)
     assert table.tolist() == [kinds]
     fig = attnfig.plot_head_patterns(data)
-    assert [t.get_text() for t in fig.axes[0].texts] == ["D", "V", "B"]
-    assert "D = diagonal" in fig.axes[0].get_title()
+    assert not fig.axes[0].texts  # nothing written over the thumbnails
+    frames = [c for c in fig.axes[0].collections if c.get_label() == "pattern frames"][0]
+    colors = attnfig.summaries.patterns.pattern_colors()
+    np.testing.assert_allclose(frames.get_edgecolors(), [colors[k] for k in kinds])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["V vertical", "D diagonal", "B block"]
 
 
 # --- neuron view ----------------------------------------------------------------------------

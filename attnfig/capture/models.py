@@ -5,111 +5,167 @@ never imports them.
 """
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import inspect
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from ..input.data import AttentionData, as_attention
+from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import AttentionInputError
+from .inputs import audio_inputs, image_inputs, input_kind
+from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
+from .windows import layer_windows
 
 MINILM_SHORTCUT = "minilm"
-
-
-@dataclass(frozen=True)
-class EncoderDecoderAttention:
-    """The three attention sets of an encoder-decoder model (BART, T5, Marian...).
-
-    ``cross`` has decoder tokens as queries and encoder tokens as keys.
-    """
-
-    encoder: AttentionData
-    decoder: AttentionData
-    cross: AttentionData
-
-
-@contextlib.contextmanager
-def eager_attention(model) -> Iterator[None]:
-    """Switch `model` to eager attention (the only kind that returns weights), then restore it.
-
-    >>> # with eager_attention(model): outputs = model(**inputs, output_attentions=True)
-    """
-    previous = getattr(model.config, "_attn_implementation", None)
-    switch = previous not in (None, "eager")
-    if switch:
-        _set_attention_implementation(model, "eager")
-    try:
-        yield
-    finally:
-        if switch:
-            _set_attention_implementation(model, previous)
-
-
-def _set_attention_implementation(model, name: str) -> None:
-    if hasattr(model, "set_attn_implementation"):
-        model.set_attn_implementation(name)
-    else:  # transformers < 4.48 reads the config at every forward
-        model.config._attn_implementation = name
 
 
 def from_model(
     model,
     tokenizer,
-    text: str | Sequence[str],
+    text: Any,
     text_pair: str | Sequence[str] | None = None,
     *,
-    decoder_text: str | None = None,
+    decoder_text: str | Sequence[str] | None = None,
     **tokenizer_kwargs,
-) -> AttentionData | EncoderDecoderAttention | list[AttentionData]:
+) -> AttentionData | EncoderDecoderAttention | list:
     """Run `model` on `text` (and `text_pair`) and return its attention.
 
     Encoder (BERT family) and decoder-only (GPT-2 family) models give `AttentionData`;
-    encoder-decoder models (BART, T5) give `EncoderDecoderAttention` with ``.encoder``,
-    ``.decoder`` and ``.cross`` (the decoder reads `decoder_text`, by default `text`).
-    A list of texts gives a list of `AttentionData`, padding removed. The model runs
-    under ``torch.inference_mode()`` with eager attention, restored afterwards.
+    encoder-decoder models (BART, T5, Whisper) give `EncoderDecoderAttention` with ``.encoder``,
+    ``.decoder`` and ``.cross`` (the decoder reads `decoder_text`, by default `text`; Whisper's
+    by default only its start token). Whisper takes a waveform (with its processor or feature
+    extractor as `tokenizer`) or input_features, ViT an image (with its image processor) or
+    pixel_values; their positions are labelled by time and by patch grid cell. A list of inputs
+    gives a list of results, padding removed; items padded on the left run one by one, so
+    absolute positions match a single run. The model runs in eval mode with eager attention
+    under ``torch.inference_mode()``, its settings restored afterwards.
 
     >>> # model = AutoModel.from_pretrained(path); tokenizer = AutoTokenizer.from_pretrained(path)
     >>> # data = attnfig.from_model(model, tokenizer, "the rabbit quickly hopped", "The turtle slowly crawled")
     """
-    import torch
-
-    batched = not isinstance(text, str)
-    if batched:
-        tokenizer_kwargs.setdefault("padding", True)
-    encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
+    require_hf("torch")
+    kind = input_kind(model)
     is_encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
+    if _is_batch(text, kind):
+        items = list(text)
+        pairs = _per_item(text_pair, len(items), "text_pair")
+        decoders = _per_item(decoder_text, len(items), "decoder_text")
+        if kind != "text" or is_encoder_decoder:
+            return [from_model(model, tokenizer, item, pair, decoder_text=decoder, **tokenizer_kwargs)
+                    for item, pair, decoder in zip(items, pairs, decoders)]
+        tokenizer_kwargs.setdefault("padding", True)
+    if kind != "text":
+        return _from_non_text(model, tokenizer, text, kind, decoder_text)
+
+    encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
+    mask = encoded.get("attention_mask")
+    if _is_batch(text, kind) and mask is not None and bool((mask[:, 0] == 0).any()):
+        # Left padding shifts absolute positions (GPT-2, OPT, CLIP): run each text alone.
+        single = {key: value for key, value in tokenizer_kwargs.items() if key != "padding"}
+        return [from_model(model, tokenizer, item, pair, **single) for item, pair in zip(items, pairs)]
     inputs = _model_inputs(model, encoded)
     if is_encoder_decoder:
-        if batched:
-            raise AttentionInputError("`from_model` takes one text at a time for encoder-decoder models.")
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
         inputs["decoder_input_ids"] = decoder_ids.to(_device(model))
-    with eager_attention(model), torch.inference_mode():
-        outputs = model(**inputs, output_attentions=True)
+    outputs = _run(model, inputs)
 
     if is_encoder_decoder:
         encoder_tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
         decoder_tokens = tokenizer.convert_ids_to_tokens(inputs["decoder_input_ids"][0])
-        return EncoderDecoderAttention(
-            encoder=as_attention(outputs.encoder_attentions, encoder_tokens),
-            decoder=as_attention(outputs.decoder_attentions, decoder_tokens),
-            cross=as_attention(outputs.cross_attentions, decoder_tokens, key_tokens=encoder_tokens),
-        )
-    items = range(encoded["input_ids"].shape[0])
+        return _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens)
+    windows = layer_windows(model.config, len(outputs.attentions))
     results = [
-        as_attention(
+        _with_windows(as_attention(
             outputs.attentions,
             tokenizer.convert_ids_to_tokens(encoded["input_ids"][item]),
             batch=item,
-            attention_mask=encoded.get("attention_mask"),
+            attention_mask=mask,
             sentence_b_start=_sentence_b_start(encoded, item) if text_pair is not None else None,
-        )
-        for item in items
+        ), windows)
+        for item in range(encoded["input_ids"].shape[0])
     ]
-    return results if batched else results[0]
+    return results if _is_batch(text, kind) else results[0]
+
+
+def _is_batch(value, kind: str) -> bool:
+    if kind == "text":
+        return not isinstance(value, str)
+    return isinstance(value, (list, tuple))
+
+
+def _per_item(value, count: int, argument: str) -> list:
+    if value is None or isinstance(value, str):
+        return [value] * count
+    values = list(value)
+    if len(values) != count:
+        raise AttentionInputError(
+            f"`{argument}` has {len(values)} entries but {count} inputs were passed: give one per input."
+        )
+    return values
+
+
+def _run(model, inputs):
+    """One forward pass with attention weights, checked for a causal mask that was ignored."""
+    with prepared(model):
+        outputs = model(**inputs, output_attentions=True)
+    if declares_causal(model):
+        decoder = getattr(outputs, "decoder_attentions", None)
+        check_no_future_weights(decoder if decoder is not None else outputs.attentions, model)
+    return outputs
+
+
+def _with_windows(data: AttentionData, windows) -> AttentionData:
+    return dataclasses.replace(data, layer_windows=tuple(windows)) if any(w is not None for w in windows) else data
+
+
+def _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens) -> EncoderDecoderAttention:
+    decoder = as_attention(outputs.decoder_attentions, decoder_tokens)
+    return EncoderDecoderAttention(
+        encoder=as_attention(outputs.encoder_attentions, encoder_tokens),
+        decoder=_with_windows(decoder, layer_windows(model.config, decoder.n_layers)),
+        cross=as_attention(outputs.cross_attentions, decoder_tokens, key_tokens=encoder_tokens),
+    )
+
+
+def _from_non_text(model, processor, value, kind: str, decoder_text):
+    """Whisper (audio) and ViT (image) inputs: the positions are labelled by time or patch."""
+    if kind == "image":
+        inputs, labels = image_inputs(model, processor, value)
+        outputs = _run(model, _on_model(model, inputs))
+        n_positions = outputs.attentions[0].shape[-1]
+        return as_attention(outputs.attentions, labels if len(labels) == n_positions else None)
+    inputs, encoder_tokens = audio_inputs(model, processor, value)
+    decoder_ids = _decoder_ids(model, processor, decoder_text)
+    outputs = _run(model, _on_model(model, {**inputs, "decoder_input_ids": decoder_ids}))
+    tokenizer = getattr(processor, "tokenizer", None)
+    ids = decoder_ids[0].tolist()
+    decoder_tokens = tokenizer.convert_ids_to_tokens(ids) if tokenizer is not None else [str(i) for i in ids]
+    return _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens)
+
+
+def _on_model(model, inputs: dict) -> dict:
+    """Inputs on the model's device; features and pixels in its float dtype (bf16 models)."""
+    parameter = next(model.parameters())
+    return {name: tensor.to(parameter.device, dtype=parameter.dtype if tensor.is_floating_point() else None)
+            for name, tensor in inputs.items()}
+
+
+def _decoder_ids(model, processor, decoder_text):
+    import torch
+
+    start = model.config.decoder_start_token_id
+    if decoder_text is None:
+        return torch.tensor([[start]])
+    tokenizer = getattr(processor, "tokenizer", None)
+    if tokenizer is None:
+        raise AttentionInputError(
+            "`decoder_text` needs a tokenizer: pass the model's processor (e.g. WhisperProcessor), "
+            f"not {type(processor).__name__}, as `tokenizer`."
+        )
+    ids = tokenizer(decoder_text, add_special_tokens=False)["input_ids"]
+    return torch.tensor([[start, *ids]])
 
 
 def _device(model):
@@ -176,10 +232,13 @@ def load_model(model: str | os.PathLike):
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model_path(model)
-    from transformers import AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer
+    transformers = require_hf("transformers")
 
-    config = AutoConfig.from_pretrained(path)
-    auto = AutoModelForSeq2SeqLM if getattr(config, "is_encoder_decoder", False) else AutoModel
-    loaded = auto.from_pretrained(path, attn_implementation="eager")
+    with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
+        config = transformers.AutoConfig.from_pretrained(path)
+        encoder_decoder = getattr(config, "is_encoder_decoder", False)
+        auto = transformers.AutoModelForSeq2SeqLM if encoder_decoder else transformers.AutoModel
+        loaded = auto.from_pretrained(path, attn_implementation="eager")
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     loaded.eval()
-    return loaded, AutoTokenizer.from_pretrained(path)
+    return loaded, tokenizer

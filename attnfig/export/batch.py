@@ -137,8 +137,9 @@ _WORKER: dict = {}
 
 
 def _load(model_path: str) -> None:
-    import torch
+    from ..capture.runtime import require_hf
 
+    torch = require_hf("torch")
     from ..capture.models import load_model
 
     torch.set_num_threads(1)  # same numbers whatever --jobs is: reproducible figures

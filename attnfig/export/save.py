@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib as mpl
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.layout_engine import PlaceHolderLayoutEngine, TightLayoutEngine
 
 from ..errors import SaveError
+from ..themes import figure_style
 
 FORMATS = ("pdf", "svg", "png")
 # Constrained layout with fixed-aspect axes needs a few passes to settle; each only measures text.
@@ -62,6 +63,12 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     ``savefig.dpi``) sets PNG resolution and that of rasterized artists in PDF and SVG.
     The first save fixes the figure's layout (see `freeze_layout`).
 
+    A figure is written under the style it was drawn in (its fonts, ``pdf.fonttype``,
+    ``svg.fonttype``, ``savefig.*``), wherever and whenever `save` is called. No text is
+    clipped: a figure without a layout engine (pyplot's current figure, say) whose text
+    leaves the canvas gets matplotlib's tight layout, and, if that is not enough, a tight
+    bounding box.
+
     >>> import attnfig, numpy as np, tempfile, os
     >>> fig = attnfig.model_view(np.full((2, 2, 3, 3), 1 / 3), kind="heatmap")
     >>> folder = tempfile.mkdtemp()
@@ -71,15 +78,38 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     paths = output_paths(path_or_paths, formats)
     for path in paths:
         _check_folder(path)
-    whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
-    freeze_layout(fig)
-    for path in paths:
-        _write_atomically(fig, path, dpi, savefig_kwargs)
+    with mpl.rc_context(figure_style(fig)):
+        whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
+        if not prepare_layout(fig):
+            savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
+        for path in paths:
+            _write_atomically(fig, path, dpi, savefig_kwargs)
     return paths
 
 
+def prepare_layout(fig) -> bool:
+    """Lay `fig` out for saving (`freeze_layout`) so that no text leaves the canvas.
+
+    A figure without a layout engine whose text overflows gets tight layout first (it
+    copes with colorbars added before it, which constrained layout does not). Returns
+    whether everything now fits the canvas.
+    """
+    if fig.get_layout_engine() is None and not fits_canvas(fig):
+        fig.set_layout_engine(TightLayoutEngine())
+    freeze_layout(fig)
+    return fits_canvas(fig)
+
+
+def fits_canvas(fig, tolerance_inches: float = 0.5 / 72) -> bool:
+    """Whether everything drawn (texts included) lies inside the figure's canvas."""
+    extent = fig.get_tightbbox(fig._get_renderer())
+    width, height = fig.get_size_inches()
+    return (extent.x0 >= -tolerance_inches and extent.y0 >= -tolerance_inches
+            and extent.x1 <= width + tolerance_inches and extent.y1 <= height + tolerance_inches)
+
+
 def whole_pixel_size(fig, dpi) -> None:
-    """Round the figure's size to whole pixels at `dpi`, before its layout is fixed.
+    """Round the figure's size to whole pixels at `dpi` (Axes keep their relative places).
 
     A PNG has whole pixels; a PDF page of a fractional size, rendered at the same dpi, has
     its content shifted by the fraction of a pixel, and every image and line lands between
@@ -87,8 +117,6 @@ def whole_pixel_size(fig, dpi) -> None:
     """
     if dpi == "figure":
         dpi = fig.dpi
-    if fig.get_layout_engine() is None:
-        return  # the layout is already fixed: moving the page edge would not move the axes
     width, height = fig.get_size_inches()
     fig.set_size_inches(max(1, round(width * dpi)) / dpi, max(1, round(height * dpi)) / dpi, forward=False)
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import AttentionInputError
 from .tokens import join_word, prettify_tokens, word_groups
+from .transformer_lens import cached_patterns, is_pattern_cache
 
 # Rows of a softmax sum to 1. bf16/fp16 keep ~3 significant digits, so their rows may be
 # off by a few 1e-3 after rounding; float32 rows are off by ~1e-6.
@@ -22,6 +23,12 @@ SDPA_HINT = (
     "Load the model with `attn_implementation=\"eager\"` "
     "(AutoModel.from_pretrained(path, attn_implementation=\"eager\")), call "
     "`model.set_attn_implementation(\"eager\")`, or use `attnfig.from_model`, which does it for you."
+)
+# transformers 5 returns cross_attentions last, empty for an encoder: BertViz's `outputs[-1]`.
+LAST_OUTPUT_HINT = (
+    "If it is `model(...)[-1]` (BertViz's example code): on transformers 5 the last output is "
+    "`cross_attentions`, empty for a model without cross-attention; pass `outputs.attentions`, "
+    "or the output object itself. Otherwise: "
 )
 
 
@@ -43,6 +50,12 @@ class AttentionData:
     layer_indices: tuple[int, ...] = field(default=())
     head_indices: tuple[int, ...] = field(default=())
     normalized: bool = True
+    # Keys a query can see per layer: None (all, or all earlier ones if causal) or a sliding
+    # window (query i sees keys i - window + 1 .. i). Empty when unknown.
+    layer_windows: tuple[int | None, ...] = field(default=())
+    # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
+    # empty when each row and column is one token.
+    token_blocks: tuple[tuple[int, int], ...] = field(default=())
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]
@@ -76,22 +89,26 @@ class AttentionData:
         """Position in `weights` of the original head index `head` (negative counts back)."""
         return _position_of(head, self.head_indices, "head")
 
-    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None) -> "AttentionData":
+    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None, *,
+               arguments: tuple[str, str] = ("include_layers", "heads")) -> "AttentionData":
         """Keep the given original layer and head indices, remembering them.
+
+        `arguments` names the two selections in error messages.
 
         >>> import numpy as np, attnfig
         >>> data = attnfig.as_attention(np.full((4, 6, 3, 3), 1 / 3))
         >>> data.select(layers=[1, 3], heads=[5]).head_indices
         (5,)
         """
-        layer_positions = [self.layer_position(i) for i in _as_index_list(layers, "include_layers")] if layers is not None else list(range(self.n_layers))
-        head_positions = [self.head_position(i) for i in _as_index_list(heads, "heads")] if heads is not None else list(range(self.n_heads))
+        layer_positions = [self.layer_position(i) for i in _as_index_list(layers, arguments[0], self.layer_indices)] if layers is not None else list(range(self.n_layers))
+        head_positions = [self.head_position(i) for i in _as_index_list(heads, arguments[1], self.head_indices)] if heads is not None else list(range(self.n_heads))
         weights = self.weights[np.ix_(layer_positions, head_positions)]
         return dataclasses.replace(
             self,
             weights=weights,
             layer_indices=tuple(self.layer_indices[p] for p in layer_positions),
             head_indices=tuple(self.head_indices[p] for p in head_positions),
+            layer_windows=tuple(self.layer_windows[p] for p in layer_positions) if self.layer_windows else (),
         )
 
     def prettified(self) -> "AttentionData":
@@ -117,15 +134,22 @@ def _position_of(index: int, indices: Sequence[int], what: str) -> int:
     )
 
 
-def _as_index_list(values, argument: str) -> list[int]:
-    if isinstance(values, (int, np.integer)):
+def _as_index_list(values, argument: str, available: Sequence[int] = ()) -> list[int]:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
         return [int(values)]
     try:
-        return [v for v in values]
+        chosen = [v for v in values] if not isinstance(values, (str, bytes)) else None
     except TypeError:
+        chosen = None
+    if chosen is None or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in chosen):
         raise AttentionInputError(
             f"`{argument}` must be an integer or a list of integers, but {values!r} was passed."
-        ) from None
+        )
+    if not chosen:
+        raise AttentionInputError(
+            f"`{argument}` is empty: select at least one of {list(available)}, or pass None for all."
+        )
+    return chosen
 
 
 def as_attention(
@@ -144,8 +168,9 @@ def as_attention(
     `attention` may be transformers' ``output_attentions`` tuple (one ``[batch, heads, q, k]``
     tensor per layer), a list of those, a ``[layers, batch, heads, q, k]``,
     ``[layers, heads, q, k]``, ``[heads, q, k]`` or ``[q, k]`` array or tensor (any device,
-    any float dtype, with or without grad), a model output with ``.attentions``, or an
-    `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
+    any float dtype, with or without grad), a model output with ``.attentions``, a
+    TransformerLens ``ActivationCache`` (its ``blocks.{l}.attn.hook_pattern`` entries; tokens
+    from ``model.to_str_tokens(prompt)``), or an `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
     positions are dropped from both axes and from the tokens.
 
     >>> import numpy as np, attnfig
@@ -158,6 +183,9 @@ def as_attention(
         if tokens is None and key_tokens is None and sentence_b_start is None and not merge_subwords:
             return attention
         return _retokened(attention, tokens, key_tokens, sentence_b_start, merge_subwords)
+    cache_layers = ()
+    if is_pattern_cache(attention):
+        attention, cache_layers = cached_patterns(attention)
 
     weights, bits = _to_layer_array(attention, batch)
     weights = _check_values(weights, normalized)
@@ -181,6 +209,7 @@ def as_attention(
         sentence_b_start=None if sentence_b_start is None else int(sentence_b_start),
         is_causal=detect_causal(weights),
         normalized=normalized,
+        layer_indices=cache_layers,
     )
     return merge_subword_tokens(data) if merge_subwords else data
 
@@ -281,6 +310,11 @@ def _array_to_numpy(value, argument: str = "attention") -> tuple[np.ndarray, int
 def _unwrap_model_output(attention):
     if hasattr(attention, "attentions") and not isinstance(attention, (tuple, list, np.ndarray)):
         return attention.attentions
+    if all(hasattr(attention, part) for part in ("encoder", "decoder", "cross")):
+        raise AttentionInputError(
+            "attention is an EncoderDecoderAttention: pass it to `head_view` or `model_view` as is, "
+            "or pick one of its parts: `.encoder`, `.decoder` or `.cross`."
+        )
     if hasattr(attention, "encoder_attentions") and not _is_tensor(attention):
         raise AttentionInputError(
             "attention is an encoder-decoder model output: pass one of its "
@@ -295,7 +329,7 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
     if attention is None:
         raise AttentionInputError("attention is None. " + SDPA_HINT)
     if isinstance(attention, (tuple, list)) and len(attention) == 0:
-        raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + SDPA_HINT)
+        raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + LAST_OUTPUT_HINT + SDPA_HINT)
     if isinstance(attention, (tuple, list)) and all(_is_tensor(a) or isinstance(a, np.ndarray) for a in attention):
         converted = [_array_to_numpy(layer, f"attention[{i}]") for i, layer in enumerate(attention)]
         shapes = {layer.shape for layer, _ in converted}
@@ -418,6 +452,13 @@ def _check_tokens(tokens, length: int, argument: str, axis: str) -> tuple[str, .
             f"positions. Pass one token per position (with padding, pass the tokenizer's "
             f"`attention_mask` so padded positions are dropped)."
         )
+    for position, token in enumerate(tokens):
+        if not isinstance(token, str):
+            raise AttentionInputError(
+                f"`{argument}` must hold strings (one label per position), but entry {position} is "
+                f"{token!r} (a {type(token).__name__}). Decode bytes and convert ids with "
+                "tokenizer.convert_ids_to_tokens(...)."
+            )
     return tuple(str(t) for t in tokens)
 
 
@@ -469,6 +510,8 @@ def _drop_masked_tokens(tokens, keep: np.ndarray, argument: str):
 
 
 def _retokened(data: AttentionData, tokens, key_tokens, sentence_b_start, merge_subwords):
+    tokens = _pick_batch_tokens(tokens, 0, "tokens")  # read an iterator once
+    key_tokens = _pick_batch_tokens(key_tokens, 0, "key_tokens")
     query_tokens = _check_tokens(tokens, data.weights.shape[2], "tokens", "query") if tokens is not None else data.query_tokens
     if key_tokens is None and tokens is not None and data.is_self_attention:
         key_tokens = query_tokens

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import string
 from typing import Sequence
 
 # A special token is a bracketed word: [CLS], [SEP], <s>, </s>, <pad>, <|endoftext|>.
@@ -10,6 +11,7 @@ BPE_SPACE = "\u0120"  # Ġ, GPT-2 / RoBERTa byte-level BPE word start
 BPE_NEWLINE = "\u010a"  # Ċ, a newline in byte-level BPE
 SENTENCEPIECE_SPACE = "\u2581"  # ▁, SentencePiece word start
 NEWLINE_MARK = "\u21b5"  # ↵, how a newline is shown on a figure
+CONTINUATION = "##"  # how a piece that continues a word is shown, for every tokenizer
 
 
 def is_special_token(token: str) -> bool:
@@ -22,26 +24,37 @@ def is_special_token(token: str) -> bool:
 
 
 def prettify_tokens(tokens: Sequence[str]) -> list[str]:
-    """Return the tokens as a reader wants them on a figure.
+    """Return the tokens as a reader wants them on a figure, word pieces still told from words.
 
-    WordPiece ``##`` and BPE ``Ġ``/SentencePiece ``▁`` markers are removed, ``Ċ`` becomes
-    a newline mark ``↵``, ``</w>`` endings are dropped and special tokens are kept.
+    A piece that continues a word is shown with `CONTINUATION` (``##``), whatever the
+    tokenizer: WordPiece's ``##`` is kept (as BertViz does), and a BPE or SentencePiece
+    piece without its word-start mark ``Ġ``/``▁`` gets it (punctuation excepted). The
+    word-start marks themselves are removed, ``Ċ`` becomes a newline mark ``↵``, ``</w>``
+    endings are dropped and special tokens are kept.
 
-    >>> prettify_tokens(["[CLS]", "hop", "##ped", "\u0120the", "\u2581cat", "\u010a"])
-    ['[CLS]', 'hop', 'ped', 'the', 'cat', '↵']
+    >>> prettify_tokens(["[CLS]", "un", "##quest", "##ion", "##ably", "[SEP]"])
+    ['[CLS]', 'un', '##quest', '##ion', '##ably', '[SEP]']
+    >>> prettify_tokens(["\u0120the", "\u0120un", "quest", "ionably", ","])
+    ['the', 'un', '##quest', '##ionably', ',']
+    >>> prettify_tokens(["\u2581un", "quest", "\u2581cat", "\u010a"])
+    ['un', '##quest', 'cat', '↵']
     """
+    tokens = [str(token) for token in tokens]
+    continues = {position for group in word_groups(tokens) for position in group[1:]}
     pretty = []
-    for token in tokens:
-        token = str(token)
+    for position, token in enumerate(tokens):
         if is_special_token(token):
             pretty.append(token)
             continue
-        if token.startswith("##") and len(token) > 2:
-            token = token[2:]
+        marked = token.startswith(CONTINUATION) and len(token) > len(CONTINUATION)
+        if marked:
+            token = token[len(CONTINUATION):]
         if token.endswith("</w>"):
             token = token[: -len("</w>")]
         token = token.replace(BPE_NEWLINE, NEWLINE_MARK)
         token = token.replace(BPE_SPACE, " ").replace(SENTENCEPIECE_SPACE, " ").strip(" ")
+        if marked or (position in continues and token and not all(c in string.punctuation for c in token)):
+            token = CONTINUATION + token
         pretty.append(token if token else " ")
     return pretty
 
@@ -80,5 +93,9 @@ def _continues_word(token: str, previous: str, marks_word_starts: bool) -> bool:
 
 
 def join_word(pieces: Sequence[str]) -> str:
-    """Join the prettified pieces of one word: ``["hop", "ped"] -> "hopped"``."""
-    return "".join(pieces)
+    """Join the prettified pieces of one word: ``["hop", "##ped"] -> "hopped"``.
+
+    >>> join_word(["hop", "##ped"])
+    'hopped'
+    """
+    return "".join([pieces[0], *(p.removeprefix(CONTINUATION) for p in pieces[1:])]) if pieces else ""

@@ -6,7 +6,9 @@ import dataclasses
 import numpy as np
 
 from ..input.data import AttentionData, as_attention
-from ..errors import AttentionInputError
+from ..errors import ArgumentError, AttentionInputError
+from ..views.arguments import check_keywords, check_real
+from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.model_view import model_view
 from ..views.heatmap import matrix_heatmap
 
@@ -23,6 +25,8 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
     >>> attention_difference(a, b).weights[0, 0].tolist()
     [[-0.5, 0.5], [0.0, 0.0]]
     """
+    if tokens is not None and not isinstance(tokens, str):
+        tokens = list(tokens)  # an iterator is read once, for both sets
     a, b = as_attention(first, tokens), as_attention(second, tokens)
     if a.weights.shape != b.weights.shape:
         raise AttentionInputError(
@@ -40,19 +44,41 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
 
 def plot_difference(first, second, tokens=None, *, layer: int = 0, head: int | str = 0, ax=None, cmap=None,
                     vmax=None, **kwargs):
-    """Heatmap of ``first - second`` for one head (or ``head="mean"``), centred on 0; returns the Axes."""
+    """Heatmap of ``first - second`` for one head (or ``head="mean"``), centred on 0; returns the Axes.
+
+    The scale runs from ``-vmax`` to ``vmax`` (by default the largest absolute difference).
+    `**kwargs` go to `imshow`.
+
+    >>> import numpy as np
+    >>> a, b = np.full((1, 1, 2, 2), 0.5), np.array([[[[1.0, 0.0], [0.5, 0.5]]]])
+    >>> plot_difference(a, b, ["x", "y"], head=-1).get_title()
+    'Layer 0, head 0: first − second'
+    """
+    check_keywords(plot_difference, kwargs, matrix_heatmap, *IMSHOW_TAKERS,
+                   exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "center", "cbar_kws"))
+    if vmax is not None and check_real("vmax", vmax) <= 0:
+        raise ArgumentError(f"`vmax` is the half-width of a scale centred on 0: it must be > 0, but {vmax!r} was passed.")
     diff = attention_difference(first, second, tokens).prettified()
     layer_weights = diff.weights[diff.layer_position(layer)]
+    if isinstance(head, str) and head != "mean":
+        raise ArgumentError(f"`head` must be a head index or \"mean\", but {head!r} was passed.")
     matrix = layer_weights.mean(axis=0) if head == "mean" else layer_weights[diff.head_position(head)]
     limit = vmax if vmax is not None else float(np.abs(matrix).max()) or 1.0
     ax = matrix_heatmap(matrix, diff.query_tokens, diff.key_tokens, ax=ax, cmap=cmap or DIVERGING_CMAP,
                         vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"}, **kwargs)
-    ax.set_title(f"Layer {layer}, {'mean of heads' if head == 'mean' else f'head {head}'}: first \u2212 second")
+    shown_layer = diff.layer_indices[diff.layer_position(layer)]
+    shown_head = "mean of heads" if head == "mean" else f"head {diff.head_indices[diff.head_position(head)]}"
+    ax.set_title(f"Layer {shown_layer}, {shown_head}: first \u2212 second")
     return ax
 
 
 def difference_grid(first, second, tokens=None, *, cmap=None, **kwargs):
-    """Layer x head grid of ``first - second`` on one diverging scale centred on 0; returns the Figure."""
+    """Layer x head grid of ``first - second`` on one diverging scale centred on 0; returns the Figure.
+
+    `**kwargs` go to `model_view` (``vmin`` and ``vmax`` must lie on either side of 0).
+    """
+    check_keywords(difference_grid, kwargs, model_view, *IMSHOW_TAKERS,
+                   exclude=("attention", "tokens", "kind", "cmap", "center", "X", "norm", "extent"))
     diff = attention_difference(first, second, tokens)
     limit = float(np.abs(diff.weights).max()) or 1.0
     kwargs.setdefault("vmin", -limit)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..input.corpus import as_corpus
-from ..views.heatmap import matrix_heatmap
+from ..views.arguments import check_keywords
+from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
+
+
+UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uniform entropy
 
 
 def row_entropy(weights: np.ndarray) -> np.ndarray:
@@ -20,12 +24,22 @@ def row_entropy(weights: np.ndarray) -> np.ndarray:
 
 
 def uniform_row_entropy(data) -> np.ndarray:
-    """Entropy of uniform attention over the keys each query can see: ``ln(keys)``, per query.
+    """Entropy of uniform attention over the keys each query can see, ``ln(keys)``: ``[layers, q]``.
 
-    For a causal model query i sees i + 1 keys.
+    A causal query i sees i + 1 keys, or ``min(i + 1, window)`` in a sliding-window layer
+    (`AttentionData.layer_windows`, filled by `from_model` from the model's config).
+
+    >>> import attnfig, dataclasses
+    >>> data = attnfig.as_attention(np.tril(np.ones((5, 5))) / np.arange(1, 6)[:, None])
+    >>> np.exp(uniform_row_entropy(dataclasses.replace(data, layer_windows=(2,)))).round().tolist()
+    [[1.0, 2.0, 2.0, 2.0, 2.0]]
     """
-    q, k = data.weights.shape[2:]
-    visible = np.arange(1, q + 1) if data.is_causal else np.full(q, k)
+    layers, _, q, k = data.weights.shape
+    windows = data.layer_windows or (None,) * layers
+    visible = np.empty((layers, q))
+    for position, window in enumerate(windows):
+        seen = np.arange(1, q + 1) if data.is_causal else np.full(q, k)
+        visible[position] = seen if window is None or not data.is_causal else np.minimum(seen, window)
     return np.log(visible)
 
 
@@ -56,6 +70,8 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Head', 'Layer')
     """
+    check_keywords(plot_head_entropy, kwargs, matrix_heatmap, *IMSHOW_TAKERS,
+                   exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "cbar_kws", "xlabel", "ylabel"))
     corpus = as_corpus(attention, tokens)
     entropy = head_entropy(corpus)
     uniform = uniform_entropy(corpus)
@@ -63,10 +79,18 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     ax = matrix_heatmap(
         entropy, [str(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
         vmin=0.0, vmax=max(uniform, float(entropy.max())), annot=annot, fmt=fmt,
-        cbar_kws={"label": f"mean entropy (nats); uniform: {uniform:.2f}, dashed"}, xlabel="Head",
+        cbar_kws={"label": "mean entropy (nats)"}, xlabel="Head",
         ylabel="Layer", **kwargs,
     )
     ax.tick_params(axis="x", labelrotation=0)
     colorbar = ax.images[0].colorbar
-    colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
+    if colorbar is not None:  # cbar=False draws none
+        colorbar.ax.axhline(uniform, linestyle="--", color=colorbar.ax.yaxis.label.get_color())
+        mark_uniform(colorbar, uniform)
     return ax
+
+
+def mark_uniform(colorbar, uniform: float) -> None:
+    """Label the uniform entropy on the colorbar, dropping round ticks too close to it."""
+    ticks = [t for t in colorbar.get_ticks() if 0 <= t <= UNIFORM_TICK_ROOM * uniform]
+    colorbar.set_ticks(ticks + [uniform], labels=[f"{t:g}" for t in ticks] + [f"uniform {uniform:.2f}"])

@@ -15,7 +15,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..errors import AttentionInputError
-from ..views.heatmap import matrix_heatmap
+from ..views.colors import font_points
+from ..views.heatmap import add_colorbar, matrix_heatmap
+from ..views.labels import LABEL_PITCH
+
+NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors
 from ..input.tokens import prettify_tokens as _prettify
 
 
@@ -98,11 +102,16 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
 
 
 def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None) -> Figure:
-    """Draw a `NeuronView`: q, the keys, q x k, q . k and the softmax, side by side; returns the Figure."""
+    """Draw a `NeuronView`: q, the keys, q x k, q . k and the softmax, side by side; returns the Figure.
+
+    One column wide (the style's figure width); the vectors get color scales below them,
+    the scores and weights are written in their cells (up to 30 tokens).
+    """
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]
-    figure = Figure(figsize=figsize or (width * 1.3, height), layout="constrained")
-    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 1, 1])
+    rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
+    figure = Figure(figsize=figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES)), layout="constrained")
+    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 1.5, 1.5])
     for ax in axes[0, 1:]:
         ax.set_axis_off()
     limit = float(np.abs(np.concatenate([view.key_vectors.ravel(), view.query_vector])).max())
@@ -127,4 +136,8 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     axes[1, 3].set_title("softmax")
     for ax in axes[1, 1:]:
         ax.set_yticks([])
+    for ax in axes.ravel():
+        ax.set_xticks([])
+    for ax, label in ((axes[1, 0], "q, k"), (axes[1, 1], "q × k")):
+        add_colorbar(figure, ax.images[0], ax=ax, location="bottom", shrink=0.8, aspect=25, label=label)
     return figure

@@ -16,10 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import to_rgba
+from matplotlib.patches import Patch, Rectangle
 
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
-from ..views.model_view import Mosaic, gap_pixels, model_view
+from ..views.arguments import check_keywords
+from ..views.colors import font_points, palette_colors
+from ..views.heatmap import IMSHOW_TAKERS
+from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}
@@ -95,23 +101,54 @@ def head_patterns(attention, tokens=None) -> np.ndarray:
     return np.array(PATTERNS, dtype=object)[votes.argmax(axis=-1)].astype(str)
 
 
-def plot_head_patterns(attention, tokens=None, **kwargs):
-    """The layer x head heatmap grid with each thumbnail labelled by its type; returns the Figure.
+FRAME_WIDTH = 0.8  # points: a frame sits in the gap between thumbnails, off the data
+OTHER_COLOR = "0.6"  # heterogeneous heads: a neutral frame
 
-    Labels are abbreviated (V, D, V+D, B, H); the legend spells them out. `**kwargs` go
-    to `model_view`.
+
+def pattern_colors(palette=None) -> dict[str, np.ndarray]:
+    """One frame color per pattern type: the style's palette, gray for heterogeneous."""
+    colors = palette_colors(len(PATTERNS) - 1, palette)
+    return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
+
+
+def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
+    """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
+
+    The frames sit in the gaps between thumbnails, so no data is covered; the legend below
+    names each type with its abbreviation (V, D, V+D, B, H). `**kwargs` go to `model_view`.
     """
+    check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
+                   exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
     corpus = as_corpus(attention, tokens)
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
+    include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)
+    if include_layers is not None or include_heads is not None:  # labels follow the thumbnails kept
+        shown = data.select(include_layers, include_heads, arguments=("include_layers", "include_heads"))
+        rows = [data.layer_position(i) for i in shown.layer_indices]
+        cols = [data.head_position(i) for i in shown.head_indices]
+        data, labels = shown, labels[np.ix_(rows, cols)]
+    used = [p for p in PATTERNS if p in set(labels.ravel())]
+    width, height = kwargs.get("figsize") or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True))
+    # An entry is a swatch plus its text, at about half a font size per character.
+    entry_points = (max(len(f"{ABBREVIATIONS[p]} {p}") for p in used) * 0.5 + 3) * font_points("legend.fontsize")
+    ncols = max(1, min(len(used), int(width * 72 // entry_points)))
+    if kwargs.get("figsize") is None:  # the grid's own size, plus the legend's rows
+        legend_rows = -(-len(used) // ncols)
+        kwargs["figsize"] = (width, height + (legend_rows + 0.5) * 1.5 * font_points("legend.fontsize") / 72)
     figure = model_view(data, kind="heatmap", **kwargs)
     ax = figure.axes[0]
     q, k = data.weights.shape[2:]
     layout = Mosaic(data.n_layers, data.n_heads, gap_pixels(k) / k)
-    for row, y in enumerate(layout.origins(data.n_layers)):
-        for col, x in enumerate(layout.origins(data.n_heads)):
-            ax.text(x + 0.05, y + 0.05, ABBREVIATIONS[labels[row, col]], ha="left", va="top", fontsize="x-small",
-                    bbox={"boxstyle": "square,pad=0.1", "facecolor": ax.get_facecolor(), "alpha": 0.8, "linewidth": 0})
-    used = [p for p in PATTERNS if p in set(labels.ravel())]
-    ax.set_title("  ".join(f"{ABBREVIATIONS[p]} = {p}" for p in used), fontsize="small")
+    colors = pattern_colors(palette)
+    margin = layout.gap / 4  # the frame runs through the middle of the thumbnail's half of the gap
+    frames = [Rectangle((x - margin, y - margin), 1 + 2 * margin, 1 + 2 * margin)
+              for y in layout.origins(data.n_layers) for x in layout.origins(data.n_heads)]
+    collection = PatchCollection(frames, facecolors="none", linewidths=FRAME_WIDTH,
+                                 edgecolors=[colors[p] for p in labels.ravel()], label="pattern frames")
+    ax.add_collection(collection, autolim=False)
+    handles = [Patch(facecolor="none", edgecolor=colors[p], linewidth=2 * FRAME_WIDTH,
+                     label=f"{ABBREVIATIONS[p]} {p}") for p in used]
+    figure.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False,
+                  handlelength=1.0, handletextpad=0.4, columnspacing=1.0)
     return figure

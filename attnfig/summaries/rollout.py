@@ -8,13 +8,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from matplotlib.collections import LineCollection
 
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
 from ..views.heatmap import matrix_heatmap
+from ..views.arguments import check_keywords, check_real
+from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
 
 KINDS = ("heatmap", "lines")
+# The arguments of `lines` that plot_rollout decides; the others pass through its **kwargs.
+LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
 def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
@@ -30,8 +35,7 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     data = as_attention(attention, tokens)
     if not data.is_self_attention:
         raise AttentionInputError("Attention rollout needs self-attention (square [q, k] with the same tokens).")
-    if not 0 <= residual <= 1:
-        raise AttentionInputError(f"`residual` must be in [0, 1], but {residual!r} was passed.")
+    check_real("residual", residual, low=0, high=1)
     first = data.layer_position(start_layer)
     identity = np.eye(data.weights.shape[-1])
     rollout = identity
@@ -54,11 +58,16 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    if kind == "lines":
+        check_keywords(plot_rollout, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
+    else:
+        check_keywords(plot_rollout, kwargs, matrix_heatmap, *IMSHOW_TAKERS, exclude=MATRIX_ARGUMENTS_SET_BY_CALLER)
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
     rollout = attention_rollout(data, start_layer=start_layer, residual=residual)
-    title = f"Attention rollout, layers {start_layer}\u2013{data.layer_indices[-1]}"
+    first_layer = data.layer_indices[data.layer_position(start_layer)]
+    title = f"Attention rollout, layers {first_layer}\u2013{data.layer_indices[-1]}"
     if kind == "lines":
         rolled = dataclasses.replace(data, weights=rollout[None, None].astype(np.float32), layer_indices=(0,),
                                      head_indices=(0,), is_causal=False)

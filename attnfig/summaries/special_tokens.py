@@ -8,20 +8,25 @@ from __future__ import annotations
 import string
 import warnings
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 import numpy as np
 
-from ..views.colors import palette_colors
+from ..views.colors import font_points, palette_colors
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
-from ..errors import one_of_message
+from ..errors import ArgumentError, one_of_message
+from ..views.arguments import check_keywords
 from ..input.tokens import prettify_tokens
+from ..themes import remember_style
 
 CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
 SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
 TARGETS = ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous")
 SPREADS = ("heads", "corpus", None)
 BAND_ALPHA = 0.2  # opacity of the interquartile band
+MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
 
 
 def is_punctuation(token: str) -> bool:
@@ -92,15 +97,22 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     6
     """
     if spread not in SPREADS:
-        raise ValueError(one_of_message("spread", SPREADS, spread))
+        raise ArgumentError(one_of_message("spread", SPREADS, spread))
+    targets = [targets] if isinstance(targets, str) else list(targets)
+    if not targets:
+        raise ArgumentError(f"`targets` is empty: choose at least one of {list(TARGETS)}.")
     for target in targets:
         if target not in TARGETS:
-            raise ValueError(one_of_message("targets", TARGETS, target))
-    per_input = special_token_attention_per_input(attention, tokens)
-    corpus = as_corpus(attention, tokens)
+            raise ArgumentError(one_of_message("targets", TARGETS, target))
+    check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
+    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = plt.gca() if ax is None else ax
+    remember_style(ax.figure)
     kwargs.setdefault("marker", "o")
+    # Markers no taller than the tick labels' letters, whatever the style's font size.
+    kwargs.setdefault("markersize", min(mpl.rcParams["lines.markersize"], MARKER_SIZE * font_points("xtick.labelsize")))
     for color, target in zip(palette_colors(len(targets), palette), targets):
         values = per_input[target]  # [inputs, layers, heads]
         if np.isnan(values).all():
@@ -115,5 +127,7 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     ax.set_ylabel("Mean attention")
     ax.set_xticks(layers)
     ax.set_ylim(bottom=0)
-    ax.legend()
+    # Above the axes, off the data: at one column there is no empty corner to put it in.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, borderaxespad=0.2,
+              handlelength=1.5, columnspacing=1.0)
     return ax

@@ -7,29 +7,81 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm, to_rgba_array
 
+from ..errors import ArgumentError
+from .arguments import check_color_limits
+
+
+# Colors after the style's cycle, for many heads: each far from tab10's colors and from
+# each other (after Kelly's colors of maximum contrast), so the default gives 20 distinct.
+EXTRA_COLORS = ("#f3c300", "#000080", "#a1caf1", "#8db600", "#b3446c", "#2b3d26", "#f99379", "#ff00ff",
+                "#00ff7f", "#800000")
+
 
 def palette_colors(n: int, palette=None) -> np.ndarray:
     """Return `n` RGBA colors: from the style's color cycle, a seaborn palette name or a list.
 
-    Colors repeat when `n` exceeds the palette, as BertViz does past 10 heads.
+    The style's cycle is extended by `EXTRA_COLORS` (without repeats) before colors repeat;
+    a list or palette name repeats past its end, as BertViz does past 10 heads.
 
     >>> palette_colors(3, ["red", "blue"])[:, :3].tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
     if palette is None:
-        base = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+        base = list(mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"]))
+        if n > len(base):
+            known = {tuple(c) for c in to_rgba_array(base).round(3)}
+            base += [c for c in EXTRA_COLORS if tuple(to_rgba_array([c])[0].round(3)) not in known]
     elif isinstance(palette, str):
         import seaborn as sns
 
-        base = sns.color_palette(palette)
+        try:
+            base = sns.color_palette(palette)
+        except ValueError:
+            raise ArgumentError(
+                f"`palette` {palette!r} is neither a seaborn palette nor a matplotlib colormap name; "
+                "pass such a name or a list of colors."
+            ) from None
     else:
-        base = list(palette)
+        base = _color_list(palette)
     return to_rgba_array(list(islice(cycle(base), n)))
+
+
+def head_colors(head_indices, palette=None) -> np.ndarray:
+    """One RGBA color per head, chosen by its ORIGINAL index: a head keeps its color
+    whatever subset of heads is shown.
+
+    >>> (head_colors([3, 7])[0] == head_colors(range(12))[3]).all()
+    np.True_
+    """
+    indices = np.asarray(list(head_indices), dtype=int)
+    if not indices.size:
+        return np.zeros((0, 4))
+    return palette_colors(int(indices.max()) + 1, palette)[indices]
+
+
+def _color_list(palette) -> list:
+    try:
+        base = list(palette)
+        to_rgba_array(base)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"`palette` must be a palette name or a list of matplotlib colors, but {palette!r} was passed."
+        ) from None
+    if not base:
+        raise ArgumentError("`palette` is an empty list: pass at least one color, or None for the style's colors.")
+    return base
 
 
 def colormap(cmap=None):
     """The named colormap, or the style's ``image.cmap``."""
-    return mpl.colormaps[cmap or mpl.rcParams["image.cmap"]] if not isinstance(cmap, mpl.colors.Colormap) else cmap
+    if isinstance(cmap, mpl.colors.Colormap):
+        return cmap
+    try:
+        return mpl.colormaps[cmap or mpl.rcParams["image.cmap"]]
+    except (KeyError, TypeError):
+        raise ArgumentError(
+            f"`cmap` must be a matplotlib Colormap or the name of one (such as 'viridis'), but {cmap!r} was passed."
+        ) from None
 
 
 def font_points(rc_key: str) -> float:
@@ -40,12 +92,13 @@ def font_points(rc_key: str) -> float:
 
 
 def with_alphas(color, alphas: np.ndarray) -> np.ndarray:
-    """One RGBA row per alpha: `color` with its opacity scaled by each alpha (clipped to [0, 1]).
+    """One RGBA row per alpha: `color` (or one color per row) with its opacity scaled by
+    each alpha (clipped to [0, 1]).
 
     >>> with_alphas([1.0, 0.0, 0.0, 1.0], np.array([0.5, 2.0]))[:, 3].tolist()
     [0.5, 1.0]
     """
-    rgba = np.tile(np.asarray(color, dtype=float), (len(alphas), 1))
+    rgba = np.array(np.broadcast_to(np.asarray(color, dtype=float), (len(alphas), 4)))
     rgba[:, 3] *= np.clip(alphas, 0, 1)
     return rgba
 
@@ -58,6 +111,7 @@ def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None, robust: bo
     >>> n = color_norm(np.array([-0.2, 0.5]), center=0.0); (n.vmin, n.vcenter, n.vmax)
     (-0.5, 0.0, 0.5)
     """
+    check_color_limits(vmin, vmax, center)
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if not finite.size:

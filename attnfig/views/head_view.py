@@ -5,15 +5,22 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from .._docstrings import with_parameters
-from .colors import font_points, palette_colors
+from matplotlib.collections import LineCollection
+
+from .arguments import check_html_action, check_keywords
+from .colors import font_points, head_colors
 from .lines import head_legend_handles, legend_options, lines
 from ..input.panels import resolve_panels
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
 from .thinning import LABEL_SPACING
 
-# A head view grows with its tokens until it is this many default figure heights tall;
-# past that, token labels are thinned (see attnfig.thinning).
+# A head view grows with its tokens until it is this many default figure heights tall, and
+# never past a page (11 in); past that, token labels shrink and thin (attnfig.views.labels).
 MAX_HEIGHT_FACTOR = 3.0
+PAGE_INCHES = 11.0
+# The arguments of `lines` that head_view decides; the others pass through its **kwargs.
+LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
+                            "prettify_tokens", "legend")
 
 
 def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
@@ -21,10 +28,11 @@ def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
     width, height = mpl.rcParams["figure.figsize"]
     label_inches = n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72
     margins = 6 * font_points("font.size") / 72  # title and head legend above the columns
-    return (width * 0.6 * n_panels, min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height))
+    return (width * 0.6 * n_panels,
+            min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height, PAGE_INCHES))
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode")
+@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")
 def head_view(
     attention=None,
     tokens=None,
@@ -38,8 +46,10 @@ def head_view(
     encoder_tokens=None,
     decoder_tokens=None,
     include_layers=None,
+    include_heads=None,
     prettify_tokens: bool = True,
     display_mode: str | None = None,
+    html_action: str = "view",
     figsize=None,
     **kwargs,
 ) -> Figure:
@@ -58,24 +68,27 @@ def head_view(
     >>> fig.legends[0].get_title().get_text()
     'Layer 1, heads'
     """
+    check_html_action(html_action)
+    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
             decoder_attention=decoder_attention, cross_attention=cross_attention,
             encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, prettify_tokens=prettify_tokens,
+            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
         )
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
+        remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
             if title:
                 ax.set_title(title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
-        handles = head_legend_handles(head_indices, palette_colors(len(head_indices), kwargs.get("palette")))
+        handles = head_legend_handles(head_indices, head_colors(head_indices, kwargs.get("palette")))
         options = legend_options(len(handles), figure.get_figwidth(), title=f"Layer {layer}, heads")
         figure.legend(handles=handles, loc="outside upper center", **options)
     return figure

@@ -9,14 +9,22 @@ from dataclasses import dataclass
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
+from matplotlib.image import AxesImage
 
 from .._docstrings import with_parameters
-from .colors import color_norm, colormap, font_points
+from .colors import color_norm, colormap
 from ..input.data import as_attention, future_mask
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
-from .thinning import thinned_positions
+from .labels import set_token_ticks
+from ..themes import remember_style
+
+QUERY_LABEL = "query"
+KEY_LABEL = "key"
+WEIGHT_LABEL = "attention weight"
+from .arguments import check_keywords
 
 
 @dataclass
@@ -66,19 +74,25 @@ def matrix_heatmap(
     xlabel=None,
     ylabel=None,
     reduce="max",
+    square=False,
+    highlight=(),
     **kwargs,
 ):
     """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap).
 
-    With more cells than output pixels, each pixel shows the `reduce` ("max" or "mean")
-    of its cells (see `attnfig.views.density`).
+    Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
+    follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
+    special tokens always shown). With more cells than output pixels, each pixel shows the
+    `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`).
     """
     check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
                  mask=mask)
     ax = plt.gca() if ax is None else ax
+    remember_style(ax.figure)
+    kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
-    _label_axes(ax, plan)
+    _label_axes(ax, plan, highlight)
     if xlabel:
         ax.set_xlabel(xlabel)
     if ylabel:
@@ -93,7 +107,7 @@ def matrix_heatmap(
 def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, kwargs) -> ResolutionImage:
     """One image of the cells, computed at the output's pixel size (`fit_to_pixels`)."""
     n_rows, n_cols = matrix.shape
-    aspect = kwargs.pop("aspect", "equal" if n_rows == n_cols else "auto")
+    aspect = kwargs.pop("aspect")
     filled = []  # the NaN-filled float32 copy, made once and only if cells must be reduced
 
     def render(height: int, width: int, pixels_per_inch: float):
@@ -112,6 +126,18 @@ def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, 
     return image
 
 
+# What the **kwargs of `matrix_heatmap` may hold (beyond its own arguments): imshow's.
+IMSHOW_TAKERS = (AxesImage, Axes.imshow)
+# matrix_heatmap's own arguments, and imshow's that it sets itself.
+MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
+                            "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
+                            "ylabel", "X", "norm", "reduce")
+# What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
+MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
+# `heatmap` takes these itself (as named arguments) or sets them.
+HEATMAP_ARGUMENTS = tuple(set(MATRIX_HEATMAP_ARGUMENTS) - {"xlabel", "ylabel"})
+
+
 def add_colorbar(figure, mappable, **kwargs):
     """`figure.colorbar` as attnfig draws it: rasterized solids, no outline."""
     colorbar = figure.colorbar(mappable, **kwargs)
@@ -120,15 +146,10 @@ def add_colorbar(figure, mappable, **kwargs):
     return colorbar
 
 
-def _label_axes(ax, plan: _HeatmapPlan) -> None:
-    figure = ax.figure
-    box = ax.get_position()
-    height_points = box.height * figure.get_figheight() * 72
-    width_points = box.width * figure.get_figwidth() * 72
-    rows = thinned_positions(len(plan.row_labels), height_points, font_points("ytick.labelsize"))
-    cols = thinned_positions(len(plan.col_labels), width_points, font_points("xtick.labelsize"))
-    ax.set_yticks(rows, [plan.row_labels[i] for i in rows])
-    ax.set_xticks(cols, [plan.col_labels[i] for i in cols], rotation=90)
+def _label_axes(ax, plan: _HeatmapPlan, highlight=()) -> None:
+    rows = set_token_ticks(ax.yaxis, np.arange(len(plan.row_labels)), plan.row_labels, highlight=highlight)
+    set_token_ticks(ax.xaxis, np.arange(len(plan.col_labels)), plan.col_labels, highlight=highlight, rotation=90,
+                    share_with=rows)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -164,13 +185,20 @@ def heatmap(
     fmt: str = ".2f",
     mask=None,
     reduce: str = "max",
+    square: bool = False,
+    highlight=(),
+    xlabel: str | None = KEY_LABEL,
+    ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
     **kwargs,
 ):
     """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
 
-    Query tokens run down the y axis, key tokens along x; seaborn's names for the colour
-    and annotation options. Above the diagonal of a causal model the cells are masked
+    Query tokens run down the y axis, key tokens along x (the axes say so: `ylabel`,
+    `xlabel`), the colorbar is labelled "attention weight"; seaborn's names for the colour
+    and annotation options, and as in seaborn the cells fill the Axes unless
+    ``square=True``. Token labels shrink to fit, then thin out, always keeping special
+    tokens and the `highlight` positions (see `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
     with ``robust=True``, which helps long sequences). With more cells than output pixels
@@ -182,6 +210,7 @@ def heatmap(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['a', 'b', 'c']
     """
+    check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
@@ -197,10 +226,12 @@ def heatmap(
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
     if vmin is None and data.normalized:
         vmin = 0.0
+    cbar_kws = {"label": WEIGHT_LABEL, **(cbar_kws or {})}
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
-        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, reduce=reduce, **kwargs,
+        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,
+        ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
     )
-    label = "mean of heads" if isinstance(head, str) else f"head {head}"
+    label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
     return ax

@@ -14,12 +14,16 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
 from .._docstrings import with_parameters
-from .colors import font_points, palette_colors, with_alphas
+from .colors import font_points, with_alphas
+from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
-from .thinning import LINE_BUDGET, keep_mask, line_width_points, should_rasterize, thinned_positions, uses_density
+from .labels import set_token_ticks
+from .thinning import LINE_BUDGET, keep_mask, line_width_points, should_rasterize, uses_density
+from ..themes import remember_style
+from .arguments import check_keywords
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -40,6 +44,9 @@ class _LinePlan:
     key_y: np.ndarray
     query_offset: int  # index of the first shown query in the full token list
     focus: int | None
+    focus_weights: np.ndarray | None  # [heads, keys]: the focus query's weights, per head
+    highlight_queries: tuple[int, ...] = ()  # positions among the shown queries
+    highlight_keys: tuple[int, ...] = ()
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -73,10 +80,11 @@ def direction_slices(direction: str, sentence_b_start: int | None, n_queries: in
     return slice(*a_or_b[query_side]), slice(*a_or_b[key_side])
 
 
-def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k, palette) -> _LinePlan:
+def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k, palette, highlight=()) -> _LinePlan:
     layer_position = data.layer_position(layer)
     view = data.select(heads=heads) if heads is not None else data
     rows, cols = direction_slices(direction, data.sentence_b_start, *data.weights.shape[2:])
+    highlight = [int(h) for h in highlight]
     weights = view.weights[layer_position][:, rows, cols]
     query_tokens, key_tokens = view.query_tokens[rows], view.key_tokens[cols]
     query_offset = rows.start or 0
@@ -94,10 +102,14 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
         only_focus[:, focus - query_offset, :] = True
         keep &= only_focus
     query_y, key_y = column_positions(len(query_tokens)), column_positions(len(key_tokens))
-    head_colors = palette_colors(n_heads, palette)
+    head_colors = colors_by_head(view.head_indices, palette)
     user_thinned = focus is not None or min_weight is not None or top_k is not None
+    focus_weights = None if focus is None else weights[:, focus - query_offset, :]
+    key_offset = cols.start or 0
     return _LinePlan(weights, keep, alpha_scale, user_thinned, view.head_indices, head_colors, query_tokens,
-                     key_tokens, query_y, key_y, query_offset, focus)
+                     key_tokens, query_y, key_y, query_offset, focus, focus_weights,
+                     tuple(h - query_offset for h in highlight if 0 <= h - query_offset < len(query_tokens)),
+                     tuple(h - key_offset for h in highlight if 0 <= h - key_offset < len(key_tokens)))
 
 
 def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
@@ -148,6 +160,7 @@ def lines(
     min_weight: float | None = None,
     top_k: int | None = None,
     palette=None,
+    highlight=(),
     prettify_tokens: bool = True,
     legend: bool | None = None,
     **kwargs,
@@ -156,10 +169,15 @@ def lines(
 
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
     line whose opacity is its weight divided by the number of heads shown (as in BertViz),
-    one color per head from the style's palette. `focus=i` keeps the lines of query i;
+    one color per head from the style's palette, chosen by the head's original index (a head
+    keeps its color in any selection). `focus=i` keeps the lines of query i and, as
+    BertViz's hover boxes, puts one mark per head beside each key token, at full strength
+    (opacity = that head's weight; an empty box is a weight of 0);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
-    `top_k` thin further. `**kwargs` go to each head's `LineCollection`.
+    `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
+    positions and special tokens are always labelled. `**kwargs` go to each head's
+    `LineCollection`.
 
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)
@@ -167,11 +185,13 @@ def lines(
     >>> len(ax.collections)
     2
     """
+    check_keywords(lines, kwargs, LineCollection)
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
     if prettify_tokens:
         data = data.prettified()
-    plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette)
+    plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     ax = plt.gca() if ax is None else ax
+    remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
     axis_points = ax.get_position().height * ax.figure.get_figheight() * 72
@@ -181,6 +201,8 @@ def lines(
     else:
         _line_collections(ax, plan, line_points, kwargs)
     _decorate(ax, plan)
+    if plan.focus_weights is not None:
+        focus_marks(ax, plan)
     if legend if legend is not None else len(plan.head_indices) > 1:
         head_legend(ax, plan.head_indices, plan.head_colors)
     return ax
@@ -193,20 +215,47 @@ def _decorate(ax, plan: _LinePlan) -> None:
         ax.spines[side].set_visible(False)
     ax.set_xticks([])
     ax.tick_params(axis="y", length=0)
-    fig = ax.figure
-    axis_points = ax.get_position().height * fig.get_figheight() * 72
-    fontsize = font_points("ytick.labelsize")
-    shown_q = thinned_positions(len(plan.query_tokens), axis_points, fontsize)
-    ax.set_yticks(plan.query_y[shown_q], [plan.query_tokens[i] for i in shown_q])
+    bold = () if plan.focus is None else (plan.focus - plan.query_offset,)
+    set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold)
     right = ax.secondary_yaxis("right")
-    shown_k = thinned_positions(len(plan.key_tokens), axis_points, fontsize)
-    right.set_yticks(plan.key_y[shown_k], [plan.key_tokens[i] for i in shown_k])
+    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys)
     right.tick_params(length=0)
     right.spines["right"].set_visible(False)
-    if plan.focus is not None:
-        for label, index in zip(ax.get_yticklabels(), shown_q):
-            if index + plan.query_offset == plan.focus:
-                label.set_fontweight("bold")
+
+
+FOCUS_MARK_SIZE = 0.8  # side of a focus mark, as a fraction of the tick label size
+FOCUS_MARK_STEP = 1.2  # distance between marks, as a fraction of their side
+
+
+def focus_marks(ax, plan: _LinePlan):
+    """One square per head beside each key token, opacity = the focus query's weight.
+
+    Drawn as one collection just right of the lines, in points from the Axes' edge so they
+    keep their size at any figure size; the key labels move out to make room.
+    """
+    from matplotlib.collections import PathCollection
+    from matplotlib.markers import MarkerStyle
+    from matplotlib.transforms import IdentityTransform, ScaledTranslation, blended_transform_factory
+
+    n_heads, n_keys = plan.focus_weights.shape
+    side = FOCUS_MARK_SIZE * font_points("ytick.labelsize")
+    step = FOCUS_MARK_STEP * side
+    x_points = step * (np.arange(n_heads) + 0.5)
+    offsets = np.column_stack([np.tile(x_points / 72, n_keys), np.repeat(plan.key_y, n_heads)])
+    weights = plan.focus_weights.T.ravel()  # key by key, heads in order
+    colors = np.tile(plan.head_colors, (n_keys, 1))
+    x_transform = ax.figure.dpi_scale_trans + ScaledTranslation(1, 0, ax.transAxes)
+    marker = MarkerStyle("s")
+    marks = PathCollection(
+        [marker.get_path().transformed(marker.get_transform())], sizes=[side**2],
+        offsets=offsets, offset_transform=blended_transform_factory(x_transform, ax.transData),
+        facecolors=with_alphas(colors, weights), edgecolors=colors, linewidths=0.3, clip_on=False, transform=IdentityTransform(),
+        label="focus weights",
+    )
+    ax.add_collection(marks, autolim=False)
+    for child in ax.child_axes:  # the key labels' axis (secondary_yaxis)
+        child.tick_params(pad=mpl.rcParams["ytick.major.pad"] + step * n_heads)
+    return marks
 
 
 def head_legend_handles(head_indices, head_colors) -> list[Patch]:

@@ -19,10 +19,11 @@ from .._docstrings import with_parameters
 from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
 from ..input.data import AttentionData, future_mask
 from ..errors import AttentionInputError, one_of_message
-from .heatmap import add_colorbar
+from .arguments import check_html_action, check_keywords
+from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over)
 from .thinning import keep_mask, line_width_points, should_rasterize, uses_density, thumbnail_top_k
@@ -53,6 +54,29 @@ class Mosaic:
         return self.rows * (1 + self.gap) - self.gap
 
 
+@dataclass
+class Tiles:
+    """The pixels of each thumbnail in a mosaic image of ``height x width`` pixels."""
+
+    layout: Mosaic
+    image_height: int
+    image_width: int
+
+    @property
+    def height(self) -> int:
+        return max(1, int(self.image_height / self.layout.height))
+
+    @property
+    def width(self) -> int:
+        return max(1, int(self.image_width / self.layout.width))
+
+    def slices(self, row: int, col: int) -> tuple[slice, slice]:
+        step = 1 + self.layout.gap
+        top = min(self.image_height - self.height, round(row * step * self.image_height / self.layout.height))
+        left = min(self.image_width - self.width, round(col * step * self.image_width / self.layout.width))
+        return slice(top, top + self.height), slice(left, left + self.width)
+
+
 def gap_pixels(n_tokens: int) -> int:
     """Width of the gap between heatmap thumbnails of `n_tokens` cells, in whole cells."""
     return max(1, round(GAP * n_tokens))
@@ -78,33 +102,32 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
     n_queries, n_keys = data.weights.shape[2:]
     mask = future_mask(n_queries, n_keys) if data.is_causal else None
     layout = Mosaic(data.n_layers, data.n_heads, gap_pixels(n_keys) / n_keys)
-    x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     small = data.weights.size <= SMALL_MOSAIC_CELLS
 
     def render(height: int, width: int, pixels_per_inch: float):
-        side = max(1, int(width / layout.width))
-        if small and n_queries <= side and n_keys <= side:
+        tile = Tiles(layout, height, width)
+        if small and n_queries <= tile.height and n_keys <= tile.width:
             return mosaic_image(data.weights, mask)[0]  # cells larger than pixels: exact cells
         # The mosaic at output pixels: each layer's thumbnails reduced (or repeated) to
-        # `side` pixels, never a full-size float copy of every weight.
+        # the tile's pixels, never a full-size float copy of every weight.
         canvas = np.full((height, width), np.nan, dtype=np.float32)
-        per_unit = width / layout.width
         for row in range(data.n_layers):
             layer = data.weights[row] if mask is None else np.where(mask, np.nan, data.weights[row])
-            tiles = fit_to_pixels(layer, side, side, reduce)
-            top = min(height - side, round(y0[row] * per_unit))
+            tiles = fit_to_pixels(layer, tile.height, tile.width, reduce)
             for head in range(data.n_heads):
-                left = min(width - side, round(x0[head] * per_unit))
-                canvas[top: top + side, left: left + side] = tiles[head]
+                canvas[tile.slices(row, head)] = tiles[head]
         return np.ma.masked_invalid(canvas)
 
     initial = mosaic_image(data.weights, mask)[0] if small else None
+    kwargs.pop("aspect", None)
     image = ResolutionImage(ax, render, extent=(0, layout.width, layout.height, 0), initial=initial, cmap=cmap,
                             norm=norm, **kwargs)
     ax.add_image(image)
     ax.set_xlim(0, layout.width)
     ax.set_ylim(layout.height, 0)
-    ax.set_aspect("equal")
+    # Square thumbnails come from the figure's size (`grid_figsize`), not from a fixed aspect:
+    # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
+    ax.set_aspect("auto")
     _label_mosaic(ax, data, layout)
     return image
 
@@ -123,7 +146,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
-    ax.set_aspect("equal")
+    ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
 
 
@@ -155,21 +178,18 @@ def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_
     if min_weight is not None or top_k is not None:
         weights = np.where(keep_mask(weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k), weights, 0)
     colors = [layer_colors[index] for index in data.layer_indices]
-    x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     background = opaque_background(ax)
 
     def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
-        per_unit = width / layout.width
-        side = max(1, int(per_unit))
-        line_pixels = line_width_points(base_points, side * 72 / pixels_per_inch / max(weights.shape[2:])) * pixels_per_inch / 72
+        tile = Tiles(layout, height, width)
+        spacing_points = tile.height * 72 / pixels_per_inch / max(weights.shape[2:])
+        line_pixels = line_width_points(base_points, spacing_points) * pixels_per_inch / 72
         canvas = blank_canvas(height, width, background)
         for row in range(data.n_layers):
-            top = min(height - side, round(y0[row] * per_unit))
             for head in range(data.n_heads):
-                ink = lines_ink(weights[row, head], side, side, line_pixels)
-                left = min(width - side, round(x0[head] * per_unit))
-                tile = canvas[top: top + side, left: left + side]
-                tile[:] = over(ink_rgba(ink, colors[row]), tile)
+                ink = lines_ink(weights[row, head], tile.height, tile.width, line_pixels)
+                region = canvas[tile.slices(row, head)]
+                region[:] = over(ink_rgba(ink, colors[row]), region)
         return canvas
 
     kwargs.pop("rasterized", None)
@@ -217,7 +237,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
     return color_norm(values, vmin, vmax, center, robust)
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode")
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action")
 def model_view(
     attention=None,
     tokens=None,
@@ -243,6 +263,7 @@ def model_view(
     min_weight=None,
     top_k=None,
     palette=None,
+    html_action: str = "view",
     figsize=None,
     **kwargs,
 ) -> Figure:
@@ -267,6 +288,11 @@ def model_view(
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
     check_reduce(reduce)
+    check_html_action(html_action)
+    if kind == "heatmap":
+        check_keywords(model_view, kwargs, *IMSHOW_TAKERS, exclude=("X", "cmap", "norm", "extent"))
+    else:
+        check_keywords(model_view, kwargs, LineCollection)
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
@@ -278,6 +304,7 @@ def model_view(
         cols = sum(data.n_heads for _, data in panels)
         size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
         figure = Figure(figsize=size, layout="constrained")
+        remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
             norm = _shared_norm(panels, vmin, vmax, center, robust)

@@ -63,7 +63,7 @@ def keep_mask(weights: np.ndarray, *, alpha_scale: float, min_weight: float | No
         if not isinstance(top_k, (int, np.integer)) or top_k < 1:
             raise AttentionInputError(f"`top_k` must be a positive integer, but {top_k!r} was passed.")
         if top_k < weights.shape[-1]:
-            kth = np.partition(weights, -top_k, axis=-1)[..., -top_k : -top_k + 1]
+            kth = np.partition(weights, -top_k, axis=-1)[..., [-top_k]]  # not [-k:-k+1]: empty for k=1
             keep &= weights >= kth
     return keep
 

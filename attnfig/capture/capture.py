@@ -1,0 +1,187 @@
+"""`capture`: the attention of chosen heads from a model as loaded, at any length.
+
+The model runs once, unchanged (sdpa stays sdpa, its outputs are the same bits). Each attention
+call of a selected layer is intercepted (`interface.intercepted_attention`) and the selected
+heads' weights are recomputed from the queries and keys the model computed, a chunk of
+queries at a time (`recompute.attention_rows`), so memory is the selection's maps, or with
+``pool=N`` at most ``N x N`` per head (`pooling`), plus one chunk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..errors import AttentionInputError
+from ..input.data import AttentionData
+from .interface import AttentionCall, intercepted_attention
+from .models import _model_inputs, _sentence_b_start
+from .pooling import block_labels, block_max, block_size, blocks
+from .recompute import attention_rows
+
+# model_type values whose every attention call goes through AttentionInterface and follows the
+# eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
+SUPPORTED_FAMILIES = (
+    "albert", "bert", "clip_text_model", "distilbert", "gemma", "gemma2", "gpt2", "gpt_neox", "llama",
+    "mistral", "opt", "phi", "qwen2", "qwen3", "roberta",
+)
+CHUNK_ELEMENTS = 1 << 22  # scores held at once per head: 16 MB in float32
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The original layer and head indices to capture, and the model's totals."""
+
+    layers: tuple[int, ...]
+    heads: tuple[int, ...]
+    n_layers: int
+    n_heads: int
+
+
+def check_family(model) -> None:
+    """Raise a clear error for a model `capture` cannot reproduce exactly."""
+    config = model.config
+    family = getattr(config, "model_type", None)
+    if getattr(config, "is_encoder_decoder", False) or family not in SUPPORTED_FAMILIES:
+        raise AttentionInputError(
+            f"`capture` supports the model families {list(SUPPORTED_FAMILIES)}, but the model is a "
+            f"{type(model).__name__} (model_type {family!r}). Use `attnfig.from_model`, which runs "
+            "any model with eager attention and output_attentions=True."
+        )
+
+
+def select(model, layers, heads) -> Selection:
+    """Check `layers` and `heads` against the model and return the selection (None = all)."""
+    config = model.config
+    n_layers, n_heads = config.num_hidden_layers, config.num_attention_heads
+    return Selection(
+        _indices(layers, n_layers, "layers"), _indices(heads, n_heads, "heads"), n_layers, n_heads
+    )
+
+
+def _indices(values, total: int, argument: str) -> tuple[int, ...]:
+    if values is None:
+        return tuple(range(total))
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    try:
+        chosen = [v for v in values]
+    except TypeError:
+        chosen = None
+    valid = chosen is not None and chosen and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and -total <= v < total for v in chosen
+    )
+    if not valid:
+        raise AttentionInputError(
+            f"`{argument}` must be None (all), an integer or a list of integers in [0, {total}) "
+            f"(the model has {total}), but {values!r} was passed."
+        )
+    return tuple(dict.fromkeys(int(v) % total for v in chosen))
+
+
+def _check_pool(pool) -> None:
+    if pool is not None and (not isinstance(pool, (int, np.integer)) or isinstance(pool, bool) or pool < 1):
+        raise AttentionInputError(
+            f"`pool` must be None (the exact maps) or a positive integer N (each map reduced to at most "
+            f"N x N by block max), but {pool!r} was passed."
+        )
+
+
+def stream_rows(model, inputs: dict, selection: Selection, consume: Callable, *, rows_per_chunk: int | None = None,
+                align: int = 1) -> bool:
+    """Run `model` once on `inputs`; call ``consume(layer_pos, head_pos, start, rows)`` per chunk.
+
+    `rows` is the float32 ``[chunk, keys]`` weights of queries ``start:start + chunk``; chunks are a
+    multiple of `align` rows. Returns whether the attention was causal.
+    """
+    import torch
+
+    wanted = {layer: position for position, layer in enumerate(selection.layers)}
+    causal = []
+
+    def on_call(call: AttentionCall) -> None:
+        if call.layer not in wanted:
+            return
+        n_queries, n_keys = call.query.shape[2], call.key.shape[2]
+        chunk = rows_per_chunk or max(1, CHUNK_ELEMENTS // n_keys)
+        chunk = max(align, chunk // align * align)
+        for head_position, head in enumerate(selection.heads):
+            for start in range(0, n_queries, chunk):
+                stop = min(start + chunk, n_queries)
+                consume(wanted[call.layer], head_position, start, attention_rows(call, head, start, stop))
+        if not causal:
+            causal.append(_call_is_causal(call))
+
+    with intercepted_attention(model, on_call) as calls, torch.inference_mode():
+        model(**inputs)
+    if calls[0] != selection.n_layers:
+        raise AttentionInputError(
+            f"{type(model).__name__} made {calls[0]} attention calls through transformers' AttentionInterface "
+            f"for {selection.n_layers} layers, so `capture` cannot tell the layers apart (a configuration "
+            "option may route its attention around the interface). Use `attnfig.from_model`."
+        )
+    return bool(causal and causal[0])
+
+
+def _call_is_causal(call: AttentionCall) -> bool:
+    from .recompute import _is_causal
+
+    return _is_causal(call, call.query.shape[2]) if call.attention_mask is None else bool(
+        getattr(call.module, "is_causal", False) or call.options.get("is_causal")
+    )
+
+
+def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
+            layers=None, heads=None, pool: int | None = None, **tokenizer_kwargs):
+    """The attention of the selected `layers` and `heads`, from `model` as loaded, as `AttentionData`.
+
+    Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
+    queries at a time. ``pool=N`` reduces each map to at most ``N x N`` blocks by block max
+    (see `attnfig.capture.pooling`); the rows then no longer sum to 1 and the tokens are block
+    labels, with the blocks' positions in ``token_blocks``. A list of texts gives a list.
+
+    >>> import attnfig
+    >>> import attnfig.testing
+    >>> model, tokenizer = attnfig.testing.build_tiny_model("gpt2", "/tmp/attnfig-doctest-gpt2")
+    >>> data = attnfig.capture(model, tokenizer, "the rabbit quickly hopped", layers=[1], heads=[2])
+    >>> data.weights.shape[:2], data.layer_indices, data.head_indices
+    ((1, 1), (1,), (2,))
+    """
+    check_family(model)
+    _check_pool(pool)
+    selection = select(model, layers, heads)
+    if not isinstance(text, str):
+        pairs = [None] * len(text) if text_pair is None else list(text_pair)
+        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(text, pairs)]
+    return _capture_one(model, tokenizer, text, text_pair, selection, pool, tokenizer_kwargs)
+
+
+def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, tokenizer_kwargs) -> AttentionData:
+    import torch
+
+    encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
+    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    n = len(tokens)
+    size = 1 if pool is None else block_size(n, pool)
+    spans = blocks(n, size)
+    weights = np.zeros((len(selection.layers), len(selection.heads), len(spans), len(spans)), dtype=np.float32)
+    target = torch.from_numpy(weights)
+
+    def store(layer_position, head_position, start, rows):
+        rows = rows if size == 1 else block_max(rows, size)
+        first = start // size
+        target[layer_position, head_position, first : first + rows.shape[0]] = rows.cpu()
+
+    is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, align=size)
+    b_start = _sentence_b_start(encoded, 0) if text_pair is not None else None
+    if pool is None:
+        labels, token_blocks = tuple(tokens), ()
+    else:
+        labels, token_blocks = block_labels(tokens, spans), spans
+        b_start = None if b_start is None or b_start % size else b_start // size
+    return AttentionData(
+        weights=weights, query_tokens=labels, key_tokens=labels, sentence_b_start=b_start,
+        is_causal=is_causal, layer_indices=selection.layers, head_indices=selection.heads,
+        normalized=pool is None, token_blocks=token_blocks,
+    )

@@ -1,0 +1,110 @@
+"""Model inputs that are not text: Whisper's audio features and ViT's image patches.
+
+Each helper returns the keyword arguments for ``model(...)`` and the labels of the positions
+the attention runs over (seconds for audio frames, grid cells for image patches).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import AttentionInputError
+
+INPUT_KINDS = {"input_ids": "text", "input_features": "audio", "pixel_values": "image"}
+
+
+def input_kind(model) -> str:
+    """"text", "audio" or "image", from the model's main input (``input_ids``, ``input_features``...)."""
+    return INPUT_KINDS.get(getattr(model, "main_input_name", "input_ids"), "text")
+
+
+def is_array(value) -> bool:
+    """True for a numpy array or a torch tensor."""
+    return isinstance(value, np.ndarray) or (hasattr(value, "detach") and hasattr(value, "shape"))
+
+
+def _as_tensor(value):
+    import torch
+
+    return value.detach().float() if hasattr(value, "detach") else torch.as_tensor(np.asarray(value, dtype=np.float32))
+
+
+def _part(processor, name: str):
+    """The feature extractor or image processor inside a processor (or the object itself)."""
+    return getattr(processor, name, processor)
+
+
+def audio_inputs(model, processor, audio) -> tuple[dict[str, Any], list[str]]:
+    """``{"input_features": ...}`` and one time label per encoder position ("0.02s", ...).
+
+    `audio` is a 1-D waveform (turned into features by `processor`, a feature extractor or a
+    processor holding one) or ready ``input_features`` ``[mel_bins, frames]`` / ``[1, mel_bins, frames]``.
+    """
+    mel_bins = model.config.num_mel_bins
+    if isinstance(audio, str) or not is_array(audio):
+        raise AttentionInputError(
+            f"{type(model).__name__} reads audio, but {type(audio).__name__} was passed as `text`. Pass a 1-D "
+            "waveform array (with the model's feature extractor or processor as `tokenizer`) or "
+            f"input_features shaped [{mel_bins}, frames]."
+        )
+    extractor = _part(processor, "feature_extractor")
+    ndim = len(audio.shape)
+    if ndim == 1:
+        if extractor is None or not callable(extractor) or not hasattr(extractor, "sampling_rate"):
+            raise AttentionInputError(
+                "A waveform needs the model's feature extractor (or processor) as `tokenizer` to become "
+                f"input_features, but {type(processor).__name__} was passed. Pass e.g. "
+                "WhisperProcessor.from_pretrained(path), or input_features yourself."
+            )
+        features = extractor(np.asarray(audio, dtype=np.float32), sampling_rate=extractor.sampling_rate,
+                             return_tensors="pt")["input_features"]
+        seconds_per_frame = extractor.hop_length / extractor.sampling_rate
+    elif ndim in (2, 3) and audio.shape[-2] == mel_bins and (ndim == 2 or audio.shape[0] == 1):
+        features = _as_tensor(audio).reshape(1, mel_bins, -1)
+        seconds_per_frame = getattr(extractor, "hop_length", 160) / getattr(extractor, "sampling_rate", 16000)
+    else:
+        raise AttentionInputError(
+            f"audio must be a 1-D waveform or input_features [{mel_bins}, frames], but an array of shape "
+            f"{list(audio.shape)} was passed."
+        )
+    expected = 2 * model.config.max_source_positions
+    if features.shape[-1] != expected:
+        raise AttentionInputError(
+            f"{type(model).__name__} takes input_features of exactly {expected} frames "
+            f"({expected * seconds_per_frame:g} s), but {features.shape[-1]} arrived. Let the feature extractor "
+            "pad the waveform (it pads to its chunk length) or pad the features yourself."
+        )
+    stride = features.shape[-1] // model.config.max_source_positions
+    labels = [f"{i * stride * seconds_per_frame:.2f}s" for i in range(model.config.max_source_positions)]
+    return {"input_features": features}, labels
+
+
+def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
+    """``{"pixel_values": ...}`` and labels "[CLS]", then "(row,col)" per patch of the grid.
+
+    `image` is anything `processor` (an image processor, or a processor holding one) takes:
+    a PIL image or a ``[height, width, channels]`` array; or, without a processor, ready
+    ``pixel_values`` ``[channels, height, width]`` / ``[1, channels, height, width]``.
+    """
+    config = model.config
+    if isinstance(image, str):
+        raise AttentionInputError(
+            f"{type(model).__name__} reads images, but a string was passed as `text`. Pass a PIL image or an "
+            "array with the model's image processor as `tokenizer`, or pixel_values "
+            f"[{config.num_channels}, {config.image_size}, {config.image_size}]."
+        )
+    image_processor = _part(processor, "image_processor")
+    if image_processor is not None and callable(image_processor):
+        pixel_values = image_processor(images=image, return_tensors="pt")["pixel_values"]
+    elif is_array(image) and len(image.shape) in (3, 4) and image.shape[-3] == config.num_channels:
+        pixel_values = _as_tensor(image).reshape(1, *image.shape[-3:])
+    else:
+        raise AttentionInputError(
+            "An image needs the model's image processor as `tokenizer` (e.g. "
+            "AutoImageProcessor.from_pretrained(path)), or pixel_values shaped "
+            f"[{config.num_channels}, height, width]; got {type(image).__name__} with {type(processor).__name__}."
+        )
+    rows, columns = (size // config.patch_size for size in pixel_values.shape[-2:])
+    patches = [f"({row},{column})" for row in range(rows) for column in range(columns)]
+    return {"pixel_values": pixel_values}, ["[CLS]", *patches]

@@ -1,0 +1,142 @@
+"""How a model runs for attnfig: eager attention that really took, eval() semantics, quiet logs.
+
+Everything is restored afterwards, so the caller's model leaves as it came.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Iterator
+
+from ..errors import AttentionInputError, MissingDependencyError
+
+HF_INSTALL_HINT = 'pip install "attnfig[hf]"'
+
+
+def require_hf(module: str = "transformers"):
+    """Import and return `module` (torch or transformers), or say how to install it.
+
+    >>> require_hf("torch").__name__
+    'torch'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingDependencyError(
+            f"attnfig's model helpers need torch and transformers, but {module} is not installed "
+            f"({err}). Install them with: {HF_INSTALL_HINT} (and `pip install torch==<version>` "
+            "first for a CPU-only build)."
+        ) from None
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' warnings and progress bars for the block, then restore them.
+
+    >>> with quiet_transformers(): pass
+    """
+    logging = require_hf("transformers").utils.logging
+    verbosity = logging.get_verbosity()
+    bars = logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def eval_mode(model) -> Iterator[None]:
+    """Run `model` under eval() semantics (no dropout), then give every module its mode back."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _configs(model) -> list:
+    """The distinct configs of `model` and its sub-models that name an attention implementation."""
+    found = {}
+    for owner in [model, *model.modules()]:
+        config = getattr(owner, "config", None)
+        if config is not None and hasattr(config, "_attn_implementation"):
+            found.setdefault(id(config), config)
+    return list(found.values())
+
+
+def attention_implementations(model) -> set[str | None]:
+    """The attention implementations `model`'s configs say are in use (``{"eager"}`` when switched)."""
+    return {config._attn_implementation for config in _configs(model)}
+
+
+@contextlib.contextmanager
+def eager_attention(model) -> Iterator[None]:
+    """Switch `model` to eager attention (the only kind that returns weights), then restore it.
+
+    ``set_attn_implementation("eager")`` does not always take (Falcon only logs a warning on
+    transformers 5 and keeps sdpa, whose boolean mask the eager maths then ignores): the
+    configs are checked afterwards and set directly where it did not, as transformers < 4.48
+    did. A model still not on eager gets an error naming the fix.
+
+    >>> # with eager_attention(model): outputs = model(**inputs, output_attentions=True)
+    """
+    previous = [(config, config._attn_implementation) for config in _configs(model)]
+    if all(name == "eager" for _, name in previous):
+        yield
+        return
+    if hasattr(model, "set_attn_implementation"):
+        with contextlib.suppress(ValueError, NotImplementedError):
+            model.set_attn_implementation("eager")
+    for config, _ in previous:
+        if config._attn_implementation != "eager":
+            config._attn_implementation = "eager"
+    in_use = attention_implementations(model)
+    try:
+        if in_use != {"eager"}:
+            raise AttentionInputError(
+                f"{type(model).__name__} could not be switched to eager attention (it reports "
+                f"{sorted(map(str, in_use))}), the only kind that returns attention weights. Load it with "
+                'from_pretrained(path, attn_implementation="eager").'
+            )
+        yield
+    finally:
+        if hasattr(model, "set_attn_implementation"):
+            with contextlib.suppress(ValueError, NotImplementedError):
+                model.set_attn_implementation(previous[0][1])
+        for config, name in previous:
+            config._attn_implementation = name
+
+
+def declares_causal(model) -> bool:
+    """True when one of `model`'s attention modules says it is causal (a decoder)."""
+    return any(getattr(module, "is_causal", None) is True for module in model.modules())
+
+
+def check_no_future_weights(attentions, model, what: str = "attentions") -> None:
+    """Raise when a causal model's self-attention gives weight to later tokens (a wrong mask)."""
+    for layer, weights in enumerate(attentions):
+        q, k = weights.shape[-2:]
+        if q != k or q < 2:
+            return
+        future = weights.float().triu(1).abs().amax()
+        if float(future) > 0:
+            raise AttentionInputError(
+                f"{type(model).__name__} is causal but its {what}[{layer}] gives weight {float(future):.3g} to "
+                f"later tokens: the attention implementation in use ({sorted(map(str, attention_implementations(model)))}) "
+                "ignored the causal mask. Load the model with "
+                'from_pretrained(path, attn_implementation="eager") and try again.'
+            )
+
+
+@contextlib.contextmanager
+def prepared(model) -> Iterator[None]:
+    """Eval mode, eager attention, inference mode and quiet logs for the block; all restored."""
+    torch = require_hf("torch")
+    with quiet_transformers(), eval_mode(model), eager_attention(model), torch.inference_mode():
+        yield

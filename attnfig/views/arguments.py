@@ -1,0 +1,115 @@
+"""Argument checks shared by every figure function: one call at each door.
+
+Each check raises `ArgumentError` naming the function or argument, the accepted values
+and what arrived, so bad input never reaches matplotlib as a raw traceback.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import math
+import numbers
+
+from matplotlib.artist import Artist, ArtistInspector
+
+from ..errors import ArgumentError, one_of_message
+
+HTML_ACTIONS = ("view", "return")
+
+
+@functools.lru_cache(maxsize=None)
+def accepted_keywords(target) -> frozenset[str]:
+    """Keyword names `target` takes: an artist class's properties (aliases included) and
+    constructor arguments, or a function's named parameters.
+
+    >>> from matplotlib.collections import LineCollection
+    >>> {"lw", "colors", "rasterized"} <= accepted_keywords(LineCollection)
+    True
+    """
+    names: set[str] = set()
+    if isinstance(target, type) and issubclass(target, Artist):
+        inspector = ArtistInspector(target)
+        names.update(inspector.get_setters())
+        for aliases in inspector.aliasd.values():
+            names.update(aliases)
+        constructors = [vars(klass)["__init__"] for klass in target.__mro__ if "__init__" in vars(klass)]
+    else:
+        constructors = [target]
+    for function in constructors:
+        for parameter in inspect.signature(function).parameters.values():
+            if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+                names.add(parameter.name)
+    names.discard("self")
+    return frozenset(names)
+
+
+def check_keywords(function, kwargs: dict, *targets, exclude=()) -> None:
+    """Raise `ArgumentError` for a keyword that neither `function` nor any of `targets` (the
+    artist classes or functions its ``**kwargs`` go to) takes; `exclude` names the keywords
+    `function` sets itself when it calls them.
+
+    >>> from matplotlib.collections import LineCollection
+    >>> def lines(attention, *, layer=0, **kwargs): ...
+    >>> check_keywords(lines, {"lw": 2}, LineCollection)
+    >>> check_keywords(lines, {"colour": "red"}, LineCollection)
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `lines` got an unexpected keyword argument 'colour' (did you mean 'color'?). ...
+    """
+    if not kwargs:
+        return
+    own = accepted_keywords(function)
+    passed_on = set().union(*(accepted_keywords(target) for target in targets)) - set(exclude)
+    unknown = [name for name in kwargs if name not in passed_on]
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name, passed_on | own, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    takers = [f"the properties of {t.__name__} (see `{t.__name__}.set`)" if isinstance(t, type)
+              else f"`{t.__name__}`'s arguments" for t in targets]
+    raise ArgumentError(
+        f"`{function.__name__}` got an unexpected keyword argument {name!r}{hint}. It takes "
+        f"{sorted(own)}, and passes other keywords on as {' or '.join(takers)}."
+    )
+
+
+def check_html_action(html_action) -> None:
+    """BertViz's `html_action`: a static figure has one action, it is returned either way."""
+    if not isinstance(html_action, str) or html_action not in HTML_ACTIONS:
+        raise ArgumentError(
+            one_of_message("html_action", HTML_ACTIONS, html_action)
+            + " attnfig draws a static Figure and returns it for both; save it with `attnfig.save`."
+        )
+
+
+def check_real(argument: str, value, *, low: float | None = None, high: float | None = None,
+               optional: bool = False) -> float | None:
+    """`value` as a finite float within [low, high]; None passes when `optional`.
+
+    >>> check_real("residual", 0.5, low=0, high=1)
+    0.5
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ArgumentError(f"`{argument}` must be a finite real number, but {value!r} was passed.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+        raise ArgumentError(f"`{argument}` must be in {bounds}, but {value!r} was passed.")
+    return float(value)
+
+
+def check_color_limits(vmin, vmax, center=None) -> None:
+    """Colour limits that are numbers, in order, with `center` strictly between them."""
+    vmin = check_real("vmin", vmin, optional=True)
+    vmax = check_real("vmax", vmax, optional=True)
+    center = check_real("center", center, optional=True)
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ArgumentError(f"`vmin` ({vmin!r}) must be less than `vmax` ({vmax!r}): swap them or drop one.")
+    if center is not None and ((vmin is not None and not vmin < center) or (vmax is not None and not center < vmax)):
+        raise ArgumentError(
+            f"`center` ({center!r}) must lie strictly between `vmin` ({vmin!r}) and `vmax` ({vmax!r}) "
+            "for a diverging scale."
+        )

@@ -1,0 +1,210 @@
+"""Token labels on axes: drawn as typed, and fitted to the axis by one stated rule.
+
+Every view and summary that puts tokens on an axis goes through `set_token_ticks`.
+
+The rule, evaluated at draw time against the axis's real length (so it holds at any
+figure size and after the layout engine has made room for the labels):
+
+1. A label needs `LABEL_PITCH` times its font size along the axis (a label's box is
+   about one font size tall, so 15% is left between neighbours).
+2. When every label fits at the style's tick size, every label is drawn at that size.
+   Axes labelled together (a heatmap's rows and columns) share the smaller size.
+3. Otherwise the font shrinks, down to `min_fontsize` (`MIN_FONT_FRACTION` of the tick
+   size, never below `MIN_FONT_POINTS`), until every label fits.
+4. When they still do not fit, labels are thinned at the smallest size: special tokens
+   (``[CLS]``, ``</s>``...) and the `highlight` positions are always kept; the others
+   are taken evenly (every n-th, n as small as fits), skipping any that would touch a
+   kept label.
+
+Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not math.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.ticker import Formatter, Locator
+
+from ..input.tokens import is_special_token
+
+LABEL_PITCH = 1.15
+MIN_FONT_FRACTION = 0.75
+MIN_FONT_POINTS = 5.0
+REPLACEMENT = "\ufffd"  # shown for characters no font can draw (lone surrogates)
+_CONTROL = {"\n": "\u21b5", "\r": "\u21b5", "\t": "\u2192"}
+_LATEX_SPECIALS = re.compile(r"([\\#$%&_{}~^])")
+_LATEX_REPLACEMENTS = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def literal(token) -> str:
+    """The text that makes matplotlib draw `token` exactly as typed.
+
+    Dollar signs are escaped (no mathtext), lone surrogates become ``\ufffd`` (Agg cannot
+    encode them), newlines and tabs become ``↵`` and ``→``; under ``text.usetex`` LaTeX's
+    special characters are escaped too.
+
+    >>> literal("$x^2$"), literal("a\\ud800b"), literal("line\\n")
+    ('\\\\$x^2\\\\$', 'a\ufffdb', 'line↵')
+    """
+    text = "".join(_CONTROL.get(c, REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c) for c in str(token))
+    if mpl.rcParams["text.usetex"]:
+        return _LATEX_SPECIALS.sub(lambda m: _LATEX_REPLACEMENTS.get(m[1], "\\" + m[1]), text)
+    return text.replace("$", r"\$")
+
+
+def tick_fontsize(axis_name: str = "y") -> float:
+    """The style's tick label size in points (``xtick.labelsize`` or ``ytick.labelsize``)."""
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(size=mpl.rcParams[f"{axis_name}tick.labelsize"]).get_size_in_points()
+
+
+def min_fontsize(fontsize: float) -> float:
+    """The smallest size labels may shrink to: the bottom of the style's range.
+
+    >>> min_fontsize(8.0), min_fontsize(6.0), min_fontsize(4.0)
+    (6.0, 5.0, 4.0)
+    """
+    return min(fontsize, max(MIN_FONT_POINTS, MIN_FONT_FRACTION * fontsize))
+
+
+@dataclass(frozen=True)
+class LabelFit:
+    """The labels an axis shows (indices into the tokens) and their font size in points."""
+
+    shown: np.ndarray
+    fontsize: float
+
+
+def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), smallest: float | None = None) -> LabelFit:
+    """Which of `n_labels` evenly spaced labels an axis of `axis_points` shows, at which size.
+
+    See the module docstring for the rule; `keep` are the positions always shown.
+
+    >>> fit = fit_labels(11, axis_points=80, fontsize=8.0)    # 11 labels fit at 6.3 pt
+    >>> len(fit.shown), round(fit.fontsize, 1)
+    (11, 6.3)
+    >>> fit = fit_labels(100, axis_points=120, fontsize=8.0, keep=[0, 57, 99])
+    >>> fit.fontsize, {0, 57, 99} <= set(fit.shown.tolist()), len(fit.shown)
+    (6.0, True, 16)
+    """
+    if n_labels <= 0:
+        return LabelFit(np.arange(0), fontsize)
+    smallest = min_fontsize(fontsize) if smallest is None else min(smallest, fontsize)
+    pitch = axis_points / n_labels  # points between neighbouring labels
+    if pitch >= fontsize * LABEL_PITCH:
+        return LabelFit(np.arange(n_labels), fontsize)
+    if pitch >= smallest * LABEL_PITCH:
+        return LabelFit(np.arange(n_labels), float(pitch / LABEL_PITCH))
+    return LabelFit(_thinned(n_labels, pitch, smallest, keep), smallest)
+
+
+def _thinned(n_labels: int, pitch: float, fontsize: float, keep) -> np.ndarray:
+    """Kept positions plus every n-th other one that does not crowd a kept label."""
+    gap = max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9))))  # positions a label needs
+    kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
+    shown = list(kept)
+    for index in range(0, n_labels, gap):
+        if not kept.size or np.abs(kept - index).min() >= gap:
+            shown.append(index)
+    shown = np.unique(np.asarray(shown, dtype=int))
+    if len(kept) > 1 and np.diff(kept).min() < gap:
+        # Even kept labels crowd each other: keep the first of each crowded run.
+        thinned = [shown[0]]
+        for index in shown[1:]:
+            if index - thinned[-1] >= gap:
+                thinned.append(index)
+        shown = np.asarray(thinned)
+    return shown
+
+
+def special_positions(tokens) -> list[int]:
+    """Positions of special tokens (``[CLS]``, ``</s>``...): always labelled."""
+    return [i for i, token in enumerate(tokens) if is_special_token(str(token))]
+
+
+class TokenLocator(Locator):
+    """Tick positions of the token labels that fit the axis at draw time (the module's rule).
+
+    It also sets the tick labels' font size, so shrinking and thinning follow the axis
+    whatever size the figure or layout gives it.
+    """
+
+    def __init__(self, positions, span: float, keep=(), bold=(), fontsize: float | None = None, partners=()):
+        self.positions = np.asarray(positions, dtype=float)
+        self.span = span  # how many label pitches the axis length holds
+        self.keep = tuple(keep)
+        self.bold = frozenset(bold)
+        self.fontsize = fontsize
+        self.fit: LabelFit | None = None
+        self.partners = list(partners)  # locators whose labels share one font size with these
+
+    def _axis_points(self) -> float:
+        axes = self.axis.axes
+        box = axes.get_window_extent()
+        length = box.height if self.axis.axis_name == "y" else box.width
+        return length * 72 / axes.figure.dpi
+
+    def _own_fit(self) -> LabelFit:
+        fontsize = self.fontsize or tick_fontsize(self.axis.axis_name)  # from rcParams when not fixed
+        pitch_points = self._axis_points() / self.span
+        return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep)
+
+    def __call__(self):
+        if self.axis is None or not len(self.positions):
+            return self.positions
+        self.fit = self._own_fit()
+        shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in self.partners if p.axis is not None])
+        self.axis.set_tick_params(labelsize=shared)
+        if self.bold:  # ticks are filled in this order right after the locator runs
+            for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
+                tick.label1.set_fontweight("bold" if index in self.bold else "normal")
+                tick.label2.set_fontweight("bold" if index in self.bold else "normal")
+        return self.positions[self.fit.shown]
+
+    def tick_values(self, vmin, vmax):
+        return self.positions
+
+
+class TokenFormatter(Formatter):
+    """The literal token at each tick position."""
+
+    def __init__(self, positions, tokens):
+        self.lookup = {round(float(p), 6): literal(t) for p, t in zip(positions, tokens)}
+
+    def __call__(self, x, pos=None):
+        return self.lookup.get(round(float(x), 6), "")
+
+
+def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highlight=(), bold=(),
+                    rotation=None, share_with: TokenLocator | None = None) -> TokenLocator:
+    """Label `axis` (an Axis, e.g. ``ax.yaxis``) with `tokens` at `positions` by the module's rule.
+
+    `span` is how many label pitches fit the axis length (the number of tokens when they
+    fill the axis, the default); special tokens and `highlight` positions are always kept.
+    `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
+    the smaller of their two font sizes. Returns the locator, whose ``fit`` says what was shown
+    after a draw.
+
+    >>> import matplotlib.figure, numpy as np
+    >>> ax = matplotlib.figure.Figure(figsize=(3, 3)).subplots()
+    >>> _ = ax.set_ylim(2.5, -0.5)
+    >>> _ = set_token_ticks(ax.yaxis, np.arange(3), ["[CLS]", "$x$", "[SEP]"])
+    >>> ax.figure.canvas.draw(); [t.get_text() for t in ax.get_yticklabels()]
+    ['[CLS]', '\\\\$x\\\\$', '[SEP]']
+    """
+    tokens = [str(t) for t in tokens]
+    keep = sorted(set(special_positions(tokens)) | {int(h) for h in highlight if 0 <= int(h) < len(tokens)})
+    # The style's tick size now, not at draw time: the figure may be drawn outside the style.
+    locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=tick_fontsize(axis.axis_name))
+    if share_with is not None:
+        locator.partners.append(share_with)
+        share_with.partners.append(locator)
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(TokenFormatter(positions, tokens))
+    axis.set_minor_locator(mpl.ticker.NullLocator())
+    if rotation is not None:
+        axis.set_tick_params(labelrotation=rotation)
+    return locator
