@@ -201,3 +201,46 @@ def test_embedded_thumbnail_image_holds_the_pngs_pixels(tmp_path):
     assert image.shape[1] == round(width_pt * dpi / 72)  # embedded at savefig.dpi
     region = png[top: top + image.shape[0], left: left + image.shape[1]]
     assert (np.abs(region - image) > 8).mean() == 0.0
+
+
+def test_span_labels_exactly_its_tokens_with_original_positions(tmp_path):
+    n = 300
+    weights, tokens = random_attention(2, 3, n, seed=5), [f"w{i}" for i in range(n)]
+    expected = [f"{i} w{i}" for i in range(120, 150)]
+    fig = attnfig.head_view(weights, tokens, span=(120, 150))
+    attnfig.save(fig, tmp_path / "head_view.png")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == expected
+    assert [t.get_text() for t in ax.child_axes[0].get_yticklabels()] == expected
+    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+    attnfig.heatmap(weights, tokens, span=(120, 140), ax=ax)
+    attnfig.save(fig, tmp_path / "heatmap.png")
+    assert [t.get_text() for t in ax.get_yticklabels()] == expected[:20]
+    assert [t.get_text() for t in ax.get_xticklabels()] == expected[:20]
+    np.testing.assert_array_equal(ax.images[0].get_array(), weights[0, 0, 120:140, 120:140])
+
+
+def test_span_says_how_much_attention_goes_outside_it():
+    weights = np.zeros((1, 1, 10, 10), dtype=np.float32)
+    weights[0, 0, :, 0] = 0.25  # every query gives a quarter to token 0
+    weights[0, 0, np.arange(10), np.arange(10)] += 0.75
+    weights[0, 0, 0, 0] = 1.0
+    ax = attnfig.lines(weights, span=(2, 6))
+    assert "25% of their attention goes outside the span" in ax.get_title()
+    plt.figure()
+    assert attnfig.lines(weights, span=(0, 10)).get_title() == ""  # nothing outside: nothing said
+    fig = attnfig.model_view(weights, span=(2, 6))
+    assert "Tokens 2-5: 25%" in fig.get_supxlabel()
+    ax = attnfig.heatmap(weights, span=(5, 10), cbar=False)
+    assert ax.get_title().endswith("25% of their attention goes outside the span")
+
+
+def test_span_keeps_focus_and_highlight_in_original_positions_and_rejects_bad_spans():
+    weights = random_attention(1, 2, 12)
+    ax = attnfig.lines(weights, span=(4, 9), focus=6, highlight=[8])
+    assert [t.get_fontweight() for t in ax.get_yticklabels()][2] == "bold"
+    with pytest.raises(attnfig.AttentionInputError, match="`focus` must be a query inside `span`"):
+        attnfig.lines(weights, span=(4, 9), focus=2)
+    for bad in [(5, 5), (0, 13), (3,), "0:4", (1.5, 4)]:
+        with pytest.raises(attnfig.AttentionInputError, match="`span` must be a pair"):
+            attnfig.heatmap(weights, span=bad)

@@ -16,6 +16,7 @@ from matplotlib.image import AxesImage
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap
 from ..input.data import as_attention, future_mask
+from ..input.span import restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import set_token_ticks
@@ -187,6 +188,7 @@ def heatmap(
     reduce: str = "max",
     square: bool = False,
     highlight=(),
+    span=None,
     xlabel: str | None = KEY_LABEL,
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
@@ -203,7 +205,11 @@ def heatmap(
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
     with ``robust=True``, which helps long sequences). With more cells than output pixels
     (long inputs), each pixel shows the ``reduce="max"`` (default: a single strong cell stays
-    visible) or ``"mean"`` of its cells. `**kwargs` go to the image (`AxesImage`).
+    visible) or ``"mean"`` of its cells. ``span=(start, stop)`` shows the queries and keys
+    from `start` to `stop - 1` only, labelled with their original positions, and the title
+    says how much of their attention goes outside the span when that is 1% or more
+    (`highlight` and a full-size `mask` keep original positions). `**kwargs` go to the
+    image (`AxesImage`).
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -214,6 +220,15 @@ def heatmap(
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
+    note = None
+    if span is not None:
+        full_shape = data.weights.shape[2:]
+        restricted = restrict_to_span(data, span)
+        data, highlight = restricted.data, restricted.shift(highlight)
+        if mask is not None and np.shape(mask) == full_shape and not data.token_blocks:
+            mask = np.asarray(mask, dtype=bool)[restricted.start:restricted.stop, restricted.start:restricted.stop]
+        head_position = None if isinstance(head, str) else data.head_position(head)
+        note = restricted.note(data.layer_position(layer), head_position)
     layer_weights = data.weights[data.layer_position(layer)]
     if isinstance(head, str):
         if head != "mean":
@@ -233,5 +248,6 @@ def heatmap(
         ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
-    ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
+    title = f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}"
+    ax.set_title(f"{title}\n{note}" if note else title)
     return ax

@@ -17,6 +17,7 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
+from ..input.span import restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
@@ -161,6 +162,7 @@ def lines(
     top_k: int | None = None,
     palette=None,
     highlight=(),
+    span=None,
     prettify_tokens: bool = True,
     legend: bool | None = None,
     **kwargs,
@@ -176,7 +178,12 @@ def lines(
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
-    positions and special tokens are always labelled. `**kwargs` go to each head's
+    positions and special tokens are always labelled. ``span=(start, stop)`` shows only the
+    tokens from `start` to `stop - 1` (queries and keys), labelled with their original
+    positions, and the title says how much of their attention goes outside the span when
+    that is 1% or more; `focus` and `highlight` stay original positions. Past
+    `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
+    the lines are drawn as their exact ink (one image). `**kwargs` go to each head's
     `LineCollection`.
 
     >>> import numpy as np, attnfig
@@ -189,8 +196,18 @@ def lines(
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
     if prettify_tokens:
         data = data.prettified()
+    note = None
+    if span is not None:
+        restricted = restrict_to_span(data, span)
+        data, highlight = restricted.data, restricted.shift(highlight)
+        if focus is not None:
+            (focus,) = restricted.shift([focus]) or (_focus_outside(focus, restricted),)
+        head_positions = None if heads is None else [data.head_position(h) for h in heads]
+        note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     ax = plt.gca() if ax is None else ax
+    if note:
+        ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
@@ -206,6 +223,13 @@ def lines(
     if legend if legend is not None else len(plan.head_indices) > 1:
         head_legend(ax, plan.head_indices, plan.head_colors)
     return ax
+
+
+def _focus_outside(focus, restricted) -> int:
+    raise AttentionInputError(
+        f"`focus` must be a query inside `span` ({restricted.start} to {restricted.stop - 1}), "
+        f"but {focus!r} was passed."
+    )
 
 
 def _decorate(ax, plan: _LinePlan) -> None:

@@ -23,6 +23,7 @@ from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
+from ..input.span import restrict_to_span
 from ..themes import display_mode_style, remember_style
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over)
@@ -260,6 +261,7 @@ def model_view(
     robust: bool = False,
     cbar: bool = True,
     reduce: str = "max",
+    span=None,
     min_weight=None,
     top_k=None,
     palette=None,
@@ -277,6 +279,8 @@ def model_view(
     smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
     or ``"mean"``. Line thumbnails whose lines would be thinner than an output pixel are
     drawn as the exact ink of their lines (see `attnfig.views.thinning`).
+    ``span=(start, stop)`` keeps the queries and keys from `start` to `stop - 1`; the figure
+    names the span and how much of its queries' attention goes outside it (if 1% or more).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
     (`imshow` or `LineCollection`).
 
@@ -300,6 +304,11 @@ def model_view(
             encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
             include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
         )
+        notes = []
+        if span is not None:
+            spans = [restrict_to_span(data, span) for _, data in panels]
+            panels = [(title, restricted.data) for (title, _), restricted in zip(panels, spans)]
+            notes = [restricted.note() or f"Tokens {restricted.start}-{restricted.stop - 1}" for restricted in spans]
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
         size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
@@ -319,4 +328,6 @@ def model_view(
         for ax, (title, _) in zip(axes, panels):
             if title:
                 ax.set_title(title, pad=2 * mpl.rcParams["font.size"])
+        if notes:
+            figure.supxlabel("; ".join(dict.fromkeys(notes)), fontsize=mpl.rcParams["legend.fontsize"])
     return figure
