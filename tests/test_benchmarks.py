@@ -19,3 +19,14 @@ def test_view_benchmark_runs_and_reports_every_comparison():
                    "same at 150 dpi", "vs one ax.plot per line", "| view | tokens | seconds | PDF MB | peak RSS MB |"):
         assert needle in result.stdout
     assert "pixels differing by more than 8 of 255 | share | 0 |" in result.stdout
+
+
+@pytest.mark.slow
+def test_long_input_benchmark_runs_and_reports_every_comparison():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "bench_long.py"), "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for needle in ("heatmap, 1 head, 128 tokens, to PDF, vs bare imshow", "model_view lines, 2 x 2, 24 tokens, to PNG",
+                   "model_view heatmap, 2 x 2, 24 tokens, to PDF", "vs a grid of bare imshow Axes",
+                   "lines, 1 head, 256 tokens, 128 equal keys per query", "PNG vs PDF at 288 dpi, head_view"):
+        assert needle in result.stdout

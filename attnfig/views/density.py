@@ -160,7 +160,21 @@ def lines_ink(weights: np.ndarray, height: int, width: int, line_width: float) -
     budget_bins = int(math.sqrt(INK_BUDGET / width))
     binned, query_bins, key_bins = binned_weights(weights, min(height, budget_bins), min(height, budget_bins))
     query_y, key_y = query_bins * height / weights.shape[0], key_bins * height / weights.shape[1]
-    return line_ink(binned, query_y, key_y, height, width, line_width)
+    ink = line_ink(binned, query_y, key_y, height, width, line_width)
+    return widen(ink, line_width) if line_width > 1.5 else ink
+
+
+def widen(ink: np.ndarray, line_width: float) -> np.ndarray:
+    """Spread each column's ink over `line_width` rows (a box, mass kept): lines wider than a
+    pixel cover that many rows, each at the line's own opacity.
+
+    >>> widen(np.array([[0.0], [3.0], [0.0]]), 3).ravel().tolist()
+    [1.0, 1.0, 1.0]
+    """
+    rows = max(1, round(line_width))
+    padded = np.pad(ink, ((rows // 2 + 1, rows - rows // 2), (0, 0)))
+    total = np.cumsum(padded, axis=0)
+    return (total[rows:rows + ink.shape[0]] - total[:ink.shape[0]]) / rows
 
 
 def ink_rgba(ink: np.ndarray, color) -> np.ndarray:

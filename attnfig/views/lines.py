@@ -22,7 +22,7 @@ from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
 from .labels import set_token_ticks
-from .thinning import LINE_BUDGET, keep_mask, line_width_points, should_rasterize, uses_density
+from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords
 
@@ -115,7 +115,9 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
 
 def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
     """One LineCollection per head, opacity = weight * alpha_scale."""
-    kwargs.setdefault("rasterized", should_rasterize(int(plan.keep.sum())))
+    # Rasterized at savefig.dpi (on an opaque backdrop), lines look the same in PNG, PDF
+    # and SVG; text stays vector. ``rasterized=False`` gives vector lines.
+    kwargs.setdefault("rasterized", True)
     if kwargs["rasterized"]:
         raster_backdrop(ax, kwargs.get("zorder", 2))  # LineCollection draws at zorder 2
     for head in range(len(plan.head_indices)):
@@ -183,8 +185,9 @@ def lines(
     positions, and the title says how much of their attention goes outside the span when
     that is 1% or more; `focus` and `highlight` stay original positions. Past
     `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
-    the lines are drawn as their exact ink (one image). `**kwargs` go to each head's
-    `LineCollection`.
+    the lines are drawn as their exact ink (one image); otherwise they are rasterized at
+    ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
+    keeps them vector). `**kwargs` go to each head's `LineCollection`.
 
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)

@@ -26,8 +26,8 @@ from ..input.panels import resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style, remember_style
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
-                      opaque_background, output_dpi, over)
-from .thinning import keep_mask, line_width_points, should_rasterize, uses_density, thumbnail_top_k
+                      opaque_background, output_dpi, over, raster_backdrop)
+from .thinning import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
 SMALL_MOSAIC_CELLS = 1 << 20  # up to this many weights, the heatmap mosaic is also kept whole
@@ -162,7 +162,9 @@ def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, t
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
     top_k = thumbnail_top_k(*data.weights.shape[2:], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
-    kwargs.setdefault("rasterized", should_rasterize(int(keep.sum())))
+    kwargs.setdefault("rasterized", True)  # the same pixels in every format, as `lines`
+    if kwargs["rasterized"]:
+        raster_backdrop(ax, kwargs.get("zorder", 2))
     x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     for row in range(data.n_layers):
         head, q_index, k_index = np.nonzero(keep[row])
