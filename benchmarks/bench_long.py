@@ -125,7 +125,7 @@ def agreement(n: int, layers: int, dpi: int) -> list[tuple[str, float]]:
     views = {
         "model_view lines": lambda: attnfig.model_view(weights, tokens),
         "model_view heatmap": lambda: attnfig.model_view(weights, tokens, kind="heatmap"),
-        "head_view": lambda: attnfig.head_view(weights[:1], tokens, span=(0, min(n, 64))),
+        "head_view, span of 64": lambda: attnfig.head_view(weights[:1], tokens, span=(0, min(n, 64))),
         "heatmap": lambda: _one_heatmap(weights, tokens),
     }
     folder = OUTPUT / "long"

@@ -28,5 +28,5 @@ def test_long_input_benchmark_runs_and_reports_every_comparison():
     assert result.returncode == 0, result.stderr
     for needle in ("heatmap, 1 head, 128 tokens, to PDF, vs bare imshow", "model_view lines, 2 x 2, 24 tokens, to PNG",
                    "model_view heatmap, 2 x 2, 24 tokens, to PDF", "vs a grid of bare imshow Axes",
-                   "lines, 1 head, 256 tokens, 128 equal keys per query", "PNG vs PDF at 288 dpi, head_view"):
+                   "lines, 1 head, 256 tokens, 128 equal keys per query", "PNG vs PDF at 288 dpi, head_view, span of 64"):
         assert needle in result.stdout
