@@ -13,7 +13,7 @@ from .views.model_view import model_view
 from .views.head_view import head_view
 from .views.heatmap import heatmap
 from .views.lines import lines
-from .errors import ArgumentError, AttentionInputError, SaveError, StyleNotFoundError
+from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
 from .capture.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
@@ -52,6 +52,7 @@ __all__ = [
     "ArgumentError",
     "AttentionInputError",
     "EncoderDecoderAttention",
+    "ModelFolderError",
     "SaveError",
     "StyleNotFoundError",
     "as_attention",

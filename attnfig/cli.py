@@ -22,11 +22,31 @@ Bad lines are reported with their line number and skipped; the exit status is th
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's contract for bad arguments: one `error:` line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _heads(value: str) -> tuple[int, ...]:
     try:
-        return tuple(int(v) for v in value.split(",") if v.strip())
+        heads = tuple(int(v) for v in value.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--heads takes comma-separated integers such as 0,3, not {value!r}") from None
+        heads = None
+    if not heads:
+        raise argparse.ArgumentTypeError(f"--heads takes comma-separated integers such as 0,3, not {value!r}")
+    return heads
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a positive number of processes, not {value!r}")
+    return number
 
 
 def _view_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +62,8 @@ def _view_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="attnfig", description="Transformer attention as matplotlib figures.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="attnfig", description="Transformer attention as matplotlib figures.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     plot = commands.add_parser("plot", help="draw one input's attention", epilog=PLOT_EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -58,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--input", required=True, help="JSONL file, one {id, text, pair} object a line")
     batch.add_argument("--out-dir", required=True, help="folder for the figures, named <id>.<format>")
     batch.add_argument("--formats", default="pdf", help="comma-separated formats among pdf, svg, png (default: pdf)")
-    batch.add_argument("--jobs", type=int, default=1, help="processes to spread the work over (default: 1)")
-    batch.add_argument("--overwrite", action="store_true", help="redo figures that already exist")
+    batch.add_argument("--jobs", type=_positive, default=1,
+                       help="processes to spread the work over, at most the usable cores (default: 1)")
+    batch.add_argument("--overwrite", action="store_true",
+                       help="redo every figure (by default, only those whose input, options, model or attnfig "
+                            "version changed)")
 
     commands.add_parser("styles", help="list the styles with a one-line description",
                         epilog="example:\n  attnfig styles", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,13 +100,20 @@ def _options(args):
 
 
 def _plot(args) -> int:
-    from .export.batch import figure_for_text
+    from .export.batch import Item, check_options_for_model, figure_for_text, too_long
     from .export.save import output_paths, save
+    from .capture.model_folder import check_model_folder
     from .capture.models import load_model, resolve_model_path
 
     options = _options(args)
     output_paths(args.out)  # unknown extensions fail before the model loads
-    model, tokenizer = load_model(resolve_model_path(args.model))
+    model_path = resolve_model_path(args.model)
+    check_model_folder(model_path)
+    check_options_for_model(model_path, options)
+    model, tokenizer = load_model(model_path)
+    reason = too_long(tokenizer, model, Item(1, "plot", args.text, args.pair))
+    if reason:
+        raise ValueError(f"--text: {reason}; shorten it.")
     figure = figure_for_text(model, tokenizer, args.text, args.pair, options)
     for path in save(figure, args.out):
         print(f"wrote {path}")
@@ -91,15 +121,21 @@ def _plot(args) -> int:
 
 
 def _batch(args) -> int:
-    from .export.batch import run_batch
+    from .export.batch import check_options_for_model, run_batch, split_lines
+    from .capture.model_folder import check_model_folder
     from .capture.models import resolve_model_path
 
     options = _options(args)
+    formats = [f.strip() for f in args.formats.split(",")]
     model_path = resolve_model_path(args.model)
-    with open(args.input, encoding="utf-8") as handle:
-        lines = handle.read().splitlines()
-    report = run_batch(str(model_path), lines, args.out_dir, formats=[f.strip() for f in args.formats.split(",")],
+    check_model_folder(model_path)  # once, before any worker starts
+    check_options_for_model(model_path, options)
+    with open(args.input, "rb") as handle:
+        lines = split_lines(handle.read())
+    report = run_batch(str(model_path), lines, args.out_dir, formats=formats,
                        options=options, jobs=args.jobs, overwrite=args.overwrite)
+    if report.interrupted:
+        return 130
     return 1 if report.bad else 0
 
 
@@ -120,8 +156,15 @@ def main(argv=None) -> int:
     try:
         return command(args)
     except (FileNotFoundError, ValueError, OSError, MissingDependencyError) as err:
-        print(f"attnfig {args.command}: error: {err}", file=sys.stderr)
+        print(f"attnfig {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"attnfig {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":

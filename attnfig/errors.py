@@ -37,6 +37,10 @@ class StyleNotFoundError(ValueError):
     """A style name that is neither an attnfig style nor a matplotlib one."""
 
 
+class ModelFolderError(ValueError):
+    """A model folder attnfig will not load: no tokenizer files, or truncated weights."""
+
+
 class SaveError(OSError):
     """A figure that could not be written; the earlier file, if any, is untouched."""
 

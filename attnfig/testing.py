@@ -2,6 +2,9 @@
 
 Nothing is downloaded: the weights are random (seeded) and the tokenizers are built from
 vocabularies written here. They show the shapes and the plumbing, not real attention.
+`build_family_model` gives one model per family in `FAMILIES` (BERT to Whisper and ViT),
+weights re-drawn far from uniform; `build_tiny_model` and `save_tiny_model` write BERT,
+GPT-2 and BART models to a folder.
 
 >>> # folder = attnfig.testing.save_tiny_model("gpt2", "/tmp/tiny-gpt2")
 >>> # model, tokenizer = attnfig.load_model(folder)
@@ -93,10 +96,13 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
 
 def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     """Build a tiny random `kind` model and save it with its tokenizer to `folder`."""
+    from .capture.runtime import quiet_transformers
+
     folder = Path(folder)
     model, tokenizer = build_tiny_model(kind, folder, **options)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    with quiet_transformers():  # no progress bar while writing the shards
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
     (folder / "attnfig-tiny.json").write_text(json.dumps({"kind": kind, **options}), encoding="utf-8")
     return folder
 
@@ -251,6 +257,16 @@ def build_family_model(family: str, *, seed: int = 0, **config_overrides):
     redraw_weights(model, seed=seed)
     model.eval()
     return model, tokenizer
+
+
+# A long real input: the opening of *A Tale of Two Cities* (147 all-MiniLM-L6-v2 tokens).
+TALE_OF_TWO_CITIES = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+        "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+        "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
+        "everything before us, we had nothing before us, we were all going direct to Heaven, we were all going "
+        "direct the other way – in short, the period was so far like the present period, that some of its "
+        "noisiest authorities insisted on its being received, for good or for evil, in the superlative degree "
+        "of comparison only.")
 
 
 def render_pdf_page(path, dpi: float):

@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matplotlib as mpl  # noqa: E402
-from common import bert_like_attention, pdf_bytes, plt, render_png, timer, token_labels  # noqa: E402
+from common import bert_like_attention, pdf_bytes, peak_rss_mb, plt, render_png, timer, token_labels  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 import attnfig  # noqa: E402
@@ -183,9 +183,7 @@ def scaling_cell(name: str, n: int) -> tuple[float, int, float]:
     """
     weights, tokens = bert_like_attention(n), token_labels(n)
     seconds, size = timed_pdf(lambda: VIEWS[name](weights, tokens))
-    status = Path("/proc/self/status").read_text()
-    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
-    return seconds, size, peak_kb / 1024
+    return seconds, size, peak_rss_mb()
 
 
 def scaling(sizes):

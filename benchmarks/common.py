@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from contextlib import contextmanager
 
 import matplotlib
@@ -58,3 +59,12 @@ def render_png(fig, dpi=150) -> np.ndarray:
     plt.close(fig)
     buffer.seek(0)
     return plt.imread(buffer)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM of /proc/self/status.
+
+    Unlike ru_maxrss it is not inherited from the parent that forked this process.
+    """
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024

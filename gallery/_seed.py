@@ -55,12 +55,12 @@ def corpus_attention() -> tuple:
     return tuple(attnfig.from_model(*model(), r["text"], r.get("pair")) for r in records)
 
 
-def publish(fig, name: str) -> list[Path]:
+def publish(fig, name: str, preview_dpi: float = PREVIEW_DPI) -> list[Path]:
     """Write `name`.png and `name`.pdf to the output folder, and a small preview PNG."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     written = attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
     if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
-        written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=PREVIEW_DPI)
+        written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=preview_dpi)
     PUBLISHED.append(name)
     for path in written:
         print(f"wrote {path}")

@@ -2,7 +2,7 @@
 
 BertViz's neuron view as a figure: for "rabbit" in layer 2, head 3 of all-MiniLM-L6-v2,
 the query vector, every key vector, their element-wise product, the scores (the product
-summed and scaled) and the softmax weights, captured with forward hooks.
+summed and scaled) and the softmax weights, taken from the model's own attention call.
 """
 import attnfig
 from _seed import PAIR, TEXT, model, publish

@@ -13,6 +13,5 @@ from _seed import corpus_attention, publish
 corpus = list(corpus_attention())
 fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
 attnfig.plot_special_token_attention(corpus, ax=ax)
-ax.set_title(f"all-MiniLM-L6-v2, {len(corpus)} inputs")
-ax.legend(ncols=3, loc="upper left")
+ax.set_xlabel(f"Layer (all-MiniLM-L6-v2, {len(corpus)} inputs)")
 publish(fig, "special_tokens")

@@ -239,6 +239,7 @@ def test_non_text_positions_are_labelled_by_patch_or_time(name):
         ("vit", "a photo of a cat", "reads images.*image processor"),
         ("whisper", "hello", "reads audio.*waveform"),
         ("whisper", np.zeros((3, 4, 5)), "1-D waveform or input_features"),
+        ("vit", np.zeros((2, 32, 32, 3), dtype=np.uint8), "2 images; pass them as a list"),
     ],
 )
 def test_non_text_models_say_what_to_pass(name, value, match):
@@ -254,3 +255,29 @@ def test_whisper_takes_input_features_without_a_processor():
     direct = attnfig.from_model(model, None, features)
     via_processor = attnfig.from_model(model, processor, waveform)
     np.testing.assert_allclose(direct.encoder.weights, via_processor.encoder.weights, atol=1e-6)
+
+
+def test_attention_from_a_model_in_training_mode_points_to_eval():
+    model, tokenizer = family("bert")
+    trained = copy.deepcopy(model).train()
+    reference = eager_reference(trained).train()
+    torch.manual_seed(0)
+    outputs = reference(**tokenizer(TEXTS[0], return_tensors="pt"), output_attentions=True)
+    with pytest.raises(attnfig.AttentionInputError, match=r"training mode.*call `model\.eval\(\)`"):
+        attnfig.as_attention(outputs.attentions)
+
+
+def encoder_decoder_attention():
+    uniform = attnfig.as_attention(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"])
+    return attnfig.EncoderDecoderAttention(encoder=uniform, decoder=uniform, cross=uniform)
+
+
+def test_as_attention_points_an_encoder_decoder_result_to_the_views_or_its_parts():
+    with pytest.raises(attnfig.AttentionInputError, match=r"EncoderDecoderAttention.*`\.encoder`, `\.decoder` or `\.cross`"):
+        attnfig.as_attention(encoder_decoder_attention())
+
+
+def test_an_encoder_decoder_result_and_its_parts_together_are_rejected():
+    result = encoder_decoder_attention()
+    with pytest.raises(attnfig.AttentionInputError, match="already an EncoderDecoderAttention"):
+        attnfig.head_view(result, encoder_attention=result.encoder)

@@ -192,8 +192,13 @@ def test_head_view_include_heads_keeps_those_heads(weights):
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["2", "0"]
 
 
-def test_head_patterns_labels_follow_the_kept_thumbnails(weights):
+def test_head_patterns_frames_follow_the_kept_thumbnails(weights):
+    from matplotlib.colors import to_rgba
+
+    from attnfig.summaries.patterns import pattern_colors
+
     everything = attnfig.head_patterns(weights)
     fig = attnfig.plot_head_patterns(weights, TOKENS, include_layers=[1], include_heads=[2])
-    abbreviations = {v: k for k, v in attnfig.summaries.patterns.ABBREVIATIONS.items()}
-    assert [abbreviations[t.get_text()] for t in fig.axes[0].texts] == [everything[1, 2]]
+    frames = next(c for c in fig.axes[0].collections if c.get_label() == "pattern frames")
+    assert len(frames.get_paths()) == 1
+    assert tuple(frames.get_edgecolors()[0]) == to_rgba(pattern_colors(None)[everything[1, 2]])

@@ -17,6 +17,11 @@ def attnfig_cli(*args, cwd=None):
                           text=True, env=env, cwd=cwd, timeout=600)
 
 
+def figure_names(folder):
+    """The figures in a batch's output folder (not its hidden manifest)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
 def write_jsonl(path, bad_lines=(4, 9, 15), count=20):
     lines = []
     for number in range(1, count + 1):
@@ -88,7 +93,7 @@ def test_batch_reports_bad_lines_and_renders_the_rest(tiny_model_folders, tmp_pa
     assert "line 4: invalid JSON" in result.stderr
     assert "line 9: unsafe id '../escape'" in result.stderr
     assert 'line 15: missing "text"' in result.stderr
-    assert "17 written, 0 skipped (already present), 3 bad line(s): 4, 9, 15" in result.stderr
+    assert "17 written, 0 skipped (unchanged), 3 bad line(s): 4, 9, 15" in result.stderr
     assert not (tmp_path / "escape.pdf").exists()
 
     mtimes = {p: p.stat().st_mtime_ns for p in out.iterdir()}
@@ -106,7 +111,7 @@ def test_batch_reports_texts_longer_than_the_model_takes(tiny_model_folders, tmp
                          "--out-dir", tmp_path / "figs", "--view", "model", "--kind", "heatmap")
     assert result.returncode == 1
     assert "line 1: text too long: 302 tokens, the model takes at most 128" in result.stderr
-    assert [p.name for p in (tmp_path / "figs").iterdir()] == ["short.pdf"]
+    assert figure_names(tmp_path / "figs") == ["short.pdf"]
 
 
 def test_batch_jobs_two_gives_the_same_bytes_as_jobs_one(tiny_model_folders, tmp_path):
@@ -117,6 +122,6 @@ def test_batch_jobs_two_gives_the_same_bytes_as_jobs_one(tiny_model_folders, tmp
         result = attnfig_cli("batch", "--model", tiny_model_folders["bert"], "--input", texts, "--out-dir", out,
                              "--view", "head", "--formats", "pdf,png", "--jobs", jobs)
         assert result.returncode == 1, result.stderr
-        outputs[jobs] = {p.name: p.read_bytes() for p in out.iterdir()}
+        outputs[jobs] = {name: (out / name).read_bytes() for name in figure_names(out)}
     assert len(outputs[1]) == 34
     assert outputs[1] == outputs[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
@@ -52,3 +52,99 @@ def test_softmax_tensors_of_random_shape(shape, dtype, batch, sentence_b_start):
        st.one_of(st.none(), st.lists(st.integers(0, 1), max_size=4)))
 def test_lists_of_layers_with_tokens_and_masks(layers, tokens, mask):
     check(layers, tokens=tokens, attention_mask=mask, normalized=bool(len(layers) % 2))
+
+
+# --- every figure function: a figure (saved as PNG, PDF or SVG) or an attnfig error ------------
+
+import tempfile  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+import attnfig  # noqa: E402
+from attnfig import SaveError  # noqa: E402
+
+TOKEN_POOL = ["$", "\\", "%", "#", "&", "_", "$x^2$", "a$b$c", "$$", "\U0001F600", "\u05e9\u05dc\u05d5\u05dd",
+              "\u0645\u0631\u062d\u0628\u0627", "\ud800", "", "x" * 500, "[CLS]", "[SEP]", "##ing", "\u0120the",
+              "\u2581cat", ".", "rabbit"]
+INDEX = st.integers(-4, 4)
+SELECTION = st.one_of(st.none(), st.lists(st.integers(-3, 3), max_size=3))
+MAGIC = {"png": b"\x89PNG", "pdf": b"%PDF-", "svg": b"<?xml"}
+
+
+@st.composite
+def attention_inputs(draw):
+    """Softmax attention of a random shape and dtype (sometimes raw, unnormalised values)."""
+    layers, heads, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    keys = draw(st.sampled_from([n, n, n, n + 2]))  # sometimes cross-attention: more keys than queries
+    scores = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal((layers, heads, n, keys)) * 3
+    if keys == n and draw(st.booleans()):
+        scores = np.where(np.triu(np.ones((n, n), bool), 1), -np.inf, scores)  # causal
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    weights = weights / weights.sum(-1, keepdims=True)
+    if draw(st.integers(0, 9)) == 0:
+        weights = weights * draw(st.sampled_from([-1.0, 2.0, np.nan]))
+    weights = weights.astype(draw(st.sampled_from([np.float16, np.float32, np.float64])))
+    weights = weights[draw(st.sampled_from([(), (), (0,), (0, 0)]))]  # [layers, heads, q, k], [heads, q, k] or [q, k]
+    token_count = draw(st.sampled_from([n, n, n, n + 1]))
+    tokens = draw(st.one_of(st.none(), st.lists(st.sampled_from(TOKEN_POOL), min_size=token_count,
+                                                max_size=token_count)))
+    return weights, tokens
+
+
+def neuron_view_of(weights, tokens, draw):
+    """A `NeuronView` with random query and key vectors, as many keys as `weights` has."""
+    keys = weights.shape[-1]
+    rng = np.random.default_rng(keys)
+    query, key_vectors = rng.standard_normal(4), rng.standard_normal((keys, 4))
+    scores = (query * key_vectors).sum(-1) / 2
+    softmax = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    labels = tuple(tokens) if tokens is not None and len(tokens) == keys else tuple(map(str, range(keys)))
+    return attnfig.NeuronView(query, key_vectors, query * key_vectors, scores, softmax, labels,
+                              draw(st.integers(0, keys - 1)), 0, 0)
+
+
+FIGURE_CALLS = {
+    "plot_neuron_view": lambda w, t, d: attnfig.plot_neuron_view(neuron_view_of(w, t, d)),
+    "lines": lambda w, t, d: attnfig.lines(w, t, layer=d(INDEX), heads=d(SELECTION), top_k=d(st.sampled_from([None, 1, 2])),
+                                           focus=d(st.sampled_from([None, 0, 7]))),
+    "head_view": lambda w, t, d: attnfig.head_view(w, t, layer=d(st.one_of(st.none(), INDEX)), heads=d(SELECTION),
+                                                   include_layers=d(SELECTION), palette=d(st.sampled_from([None, [], ["red"]]))),
+    "model_view": lambda w, t, d: attnfig.model_view(w, t, kind=d(st.sampled_from(["lines", "heatmap"])),
+                                                     include_heads=d(SELECTION), include_layers=d(SELECTION),
+                                                     vmin=d(st.sampled_from([None, 0.0, 0.9])), vmax=d(st.sampled_from([None, 0.5, "a"]))),
+    "heatmap": lambda w, t, d: attnfig.heatmap(w, t, layer=d(INDEX), head=d(st.one_of(INDEX, st.just("mean"))),
+                                               annot=d(st.booleans()), robust=d(st.booleans())),
+    "plot_difference": lambda w, t, d: attnfig.plot_difference(w, w[::-1], t, layer=d(INDEX), head=d(INDEX),
+                                                               vmax=d(st.sampled_from([None, 0, 0.5]))),
+    "difference_grid": lambda w, t, d: attnfig.difference_grid(w, w[:, ::-1], t),
+    "plot_head_entropy": lambda w, t, d: attnfig.plot_head_entropy(w, t, annot=d(st.booleans())),
+    "plot_rollout": lambda w, t, d: attnfig.plot_rollout(w, t, start_layer=d(INDEX), kind=d(st.sampled_from(["heatmap", "lines"])),
+                                                         residual=d(st.sampled_from([0.5, 0.0, 1.5, "x"]))),
+    "plot_special_token_attention": lambda w, t, d: attnfig.plot_special_token_attention(
+        w, t, spread=d(st.sampled_from(["heads", "corpus", None]))),
+    "plot_head_patterns": lambda w, t, d: attnfig.plot_head_patterns(w, t),
+}
+
+
+@settings(max_examples=int(__import__("os").environ.get("N_EX", 60)), deadline=None)
+@given(st.sampled_from(sorted(FIGURE_CALLS)), attention_inputs(), st.sampled_from(sorted(MAGIC)), st.data())
+def test_every_figure_function_gives_a_figure_or_an_attnfig_error(name, attention, fmt, data):
+    weights, tokens = attention
+    try:
+        result = FIGURE_CALLS[name](weights, tokens, data.draw)
+    except AttentionInputError as err:  # ArgumentError included
+        assert str(err)
+        event(f"{name}: refused")
+        return
+    event(f"{name}: drawn")
+    figure = result if isinstance(result, plt.Figure) else result.figure
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = attnfig.save(figure, f"{folder}/figure.{fmt}")[0]
+            except SaveError as err:
+                assert "No file was written" in str(err)
+                return
+            assert path.read_bytes().startswith(MAGIC[fmt])
+    finally:
+        plt.close(figure)

@@ -20,11 +20,11 @@ from .models import _model_inputs, _sentence_b_start
 from .pooling import block_labels, block_max, block_size, blocks
 from .recompute import attention_rows
 
-# model_type values whose every attention call goes through AttentionInterface and follows the
-# eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
+# model_type values whose every attention call goes through AttentionInterface (GPT-Neo and
+# Falcon: `interface.OWN_ATTENTION`) and follows the eager rule of `recompute` (each checked against eager output_attentions in tests/test_capture.py).
 SUPPORTED_FAMILIES = (
-    "albert", "bert", "clip_text_model", "distilbert", "gemma", "gemma2", "gpt2", "gpt_neox", "llama",
-    "mistral", "opt", "phi", "qwen2", "qwen3", "roberta",
+    "albert", "bert", "clip_text_model", "distilbert", "electra", "falcon", "gemma", "gemma2", "gpt2", "gpt_neo", "gpt_neox", "llama",
+    "mistral", "opt", "phi", "qwen2", "roberta", "xlm-roberta",
 )
 CHUNK_ELEMENTS = 1 << 22  # scores held at once per head: 16 MB in float32
 
@@ -88,19 +88,22 @@ def _check_pool(pool) -> None:
         )
 
 
-def stream_rows(model, inputs: dict, selection: Selection, consume: Callable, *, rows_per_chunk: int | None = None,
-                align: int = 1) -> bool:
+def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | None, *,
+                rows_per_chunk: int | None = None, align: int = 1, on_call: Callable | None = None) -> bool:
     """Run `model` once on `inputs`; call ``consume(layer_pos, head_pos, start, rows)`` per chunk.
 
     `rows` is the float32 ``[chunk, keys]`` weights of queries ``start:start + chunk``; chunks are a
-    multiple of `align` rows. Returns whether the attention was causal.
+    multiple of `align` rows. `on_call`, if given, also sees every `AttentionCall`. Checks that
+    the model made one call per layer; returns whether the attention was causal.
     """
     import torch
 
     wanted = {layer: position for position, layer in enumerate(selection.layers)}
     causal = []
 
-    def on_call(call: AttentionCall) -> None:
+    def on_each_call(call: AttentionCall) -> None:
+        if on_call is not None:
+            on_call(call)
         if call.layer not in wanted:
             return
         n_queries, n_keys = call.query.shape[2], call.key.shape[2]
@@ -113,7 +116,7 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable, *,
         if not causal:
             causal.append(_call_is_causal(call))
 
-    with intercepted_attention(model, on_call) as calls, torch.inference_mode():
+    with intercepted_attention(model, on_each_call) as calls, torch.inference_mode():
         model(**inputs)
     if calls[0] != selection.n_layers:
         raise AttentionInputError(
@@ -152,8 +155,14 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     _check_pool(pool)
     selection = select(model, layers, heads)
     if not isinstance(text, str):
-        pairs = [None] * len(text) if text_pair is None else list(text_pair)
-        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(text, pairs)]
+        texts = list(text)
+        pairs = [None] * len(texts) if text_pair is None else text_pair
+        if isinstance(pairs, str) or len(pairs) != len(texts):
+            raise AttentionInputError(
+                f"With a list of {len(texts)} texts, `text_pair` must be None or a list of as many texts, "
+                f"but {text_pair!r} was passed."
+            )
+        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]
     return _capture_one(model, tokenizer, text, text_pair, selection, pool, tokenizer_kwargs)
 
 

@@ -15,7 +15,12 @@ INPUT_KINDS = {"input_ids": "text", "input_features": "audio", "pixel_values": "
 
 
 def input_kind(model) -> str:
-    """"text", "audio" or "image", from the model's main input (``input_ids``, ``input_features``...)."""
+    """"text", "audio" or "image", from the model's main input (``input_ids``, ``input_features``...).
+
+    >>> from types import SimpleNamespace as Model
+    >>> input_kind(Model(main_input_name="pixel_values")), input_kind(Model(main_input_name="input_ids"))
+    ('image', 'text')
+    """
     return INPUT_KINDS.get(getattr(model, "main_input_name", "input_ids"), "text")
 
 
@@ -86,6 +91,9 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
     `image` is anything `processor` (an image processor, or a processor holding one) takes:
     a PIL image or a ``[height, width, channels]`` array; or, without a processor, ready
     ``pixel_values`` ``[channels, height, width]`` / ``[1, channels, height, width]``.
+
+    >>> # inputs, labels = image_inputs(vit, AutoImageProcessor.from_pretrained(path), image)
+    >>> # labels[:3] == ["[CLS]", "(0,0)", "(0,1)"]
     """
     config = model.config
     if isinstance(image, str):
@@ -104,6 +112,10 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
             "An image needs the model's image processor as `tokenizer` (e.g. "
             "AutoImageProcessor.from_pretrained(path)), or pixel_values shaped "
             f"[{config.num_channels}, height, width]; got {type(image).__name__} with {type(processor).__name__}."
+        )
+    if pixel_values.shape[0] != 1:
+        raise AttentionInputError(
+            f"`text` holds {pixel_values.shape[0]} images; pass them as a list to get one result each."
         )
     rows, columns = (size // config.patch_size for size in pixel_values.shape[-2:])
     patches = [f"({row},{column})" for row in range(rows) for column in range(columns)]

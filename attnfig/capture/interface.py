@@ -74,11 +74,80 @@ def intercepted_attention(model, on_call: Callable[[AttentionCall], None]) -> It
             count[0] += 1
         return result
 
-    mapping[name] = wrapper
+    undo = []
     try:
+        undo += OWN_ATTENTION.get(getattr(model.config, "model_type", None), _no_patch)(model, on_call, count)
+        mapping[name] = wrapper
+        undo.append(lambda: mapping.__setitem__(name, previous) if had_entry else mapping.pop(name))
         yield count
     finally:
-        if had_entry:
-            mapping[name] = previous
-        else:
-            del mapping[name]
+        for step in reversed(undo):
+            step()
+
+
+def _no_patch(model, on_call, count) -> list:
+    return []
+
+
+def _patch_gpt_neo(model, on_call, count) -> list:
+    """GPT-Neo computes attention in its modules' own ``_attn``: wrap it per instance.
+
+    Its causal (and, in "local" layers, sliding-window) bias is applied inside ``_attn``, apart
+    from the mask it receives, and it does not scale q . k: the call says so. Returns the undo steps.
+    """
+    undo = []
+    for module in model.modules():
+        if type(module).__name__ != "GPTNeoSelfAttention":
+            continue
+        original = module._attn
+        window = model.config.window_size if module.attention_type == "local" else None
+
+        def wrapped(query, key, value, attention_mask=None, *, _module=module, _original=original, _window=window):
+            result = _original(query, key, value, attention_mask)
+            options = {"causal_bias": True, "sliding_window": _window}
+            on_call(AttentionCall(count[0], _module, query, key, attention_mask, 1.0, options))
+            count[0] += 1
+            return result
+
+        module._attn = wrapped
+        undo.append(lambda module=module: module.__dict__.pop("_attn"))
+    return undo
+
+
+def _patch_falcon(model, on_call, count) -> list:
+    """Falcon calls sdpa itself: read q and k after its rotary embedding, the mask from its call.
+
+    ALiBi Falcons add a position bias that q . k does not show: they are refused.
+    """
+    if getattr(model.config, "alibi", False):
+        raise AttentionInputError("Falcon models with ALiBi (`config.alibi=True`) add a position bias to q . k; "
+                                  "attnfig cannot recompute it: use `attnfig.from_model`.")
+    modeling = sys.modules[type(model).__module__]
+    original_rotary = modeling.apply_rotary_pos_emb
+    current = {}
+
+    def rotary(query, key, *args, **kwargs):
+        query, key = original_rotary(query, key, *args, **kwargs)
+        current.update(query=query, key=key)
+        return query, key
+
+    def before(module, args, kwargs):
+        current.clear()
+        current["mask"] = kwargs.get("attention_mask", args[2] if len(args) > 2 else None)
+
+    def after(module, args, kwargs, output):
+        on_call(AttentionCall(count[0], module, current["query"], current["key"], current["mask"],
+                              module.head_dim**-0.5, {"is_causal": module.is_causal}))
+        count[0] += 1
+
+    handles = []
+    for module in model.modules():
+        if type(module).__name__ == "FalconAttention":
+            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+            handles.append(module.register_forward_hook(after, with_kwargs=True))
+    modeling.apply_rotary_pos_emb = rotary
+    return [handle.remove for handle in handles] + [lambda: setattr(modeling, "apply_rotary_pos_emb", original_rotary)]
+
+
+# Families whose attention does not go through AttentionInterface, and how to reach it.
+OWN_ATTENTION = {"gpt_neo": _patch_gpt_neo, "falcon": _patch_falcon}

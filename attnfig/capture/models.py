@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 from ..input.data import AttentionData, as_attention
 from ..input.encoder_decoder import EncoderDecoderAttention
-from ..errors import AttentionInputError
+from ..errors import AttentionInputError, ModelFolderError
+from .model_folder import check_model_folder
 from .inputs import audio_inputs, image_inputs, input_kind
 from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
 from .windows import layer_windows
@@ -232,13 +233,18 @@ def load_model(model: str | os.PathLike):
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model_path(model)
+    require_hf("torch")
+    check_model_folder(path)  # no tokenizer, truncated weights: refused before loading
     transformers = require_hf("transformers")
 
     with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
-        config = transformers.AutoConfig.from_pretrained(path)
-        encoder_decoder = getattr(config, "is_encoder_decoder", False)
-        auto = transformers.AutoModelForSeq2SeqLM if encoder_decoder else transformers.AutoModel
-        loaded = auto.from_pretrained(path, attn_implementation="eager")
-        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        try:
+            config = transformers.AutoConfig.from_pretrained(path)
+            encoder_decoder = getattr(config, "is_encoder_decoder", False)
+            auto = transformers.AutoModelForSeq2SeqLM if encoder_decoder else transformers.AutoModel
+            loaded = auto.from_pretrained(path, attn_implementation="eager")
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        except (OSError, RuntimeError, ValueError, KeyError) as err:
+            raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: {err}") from err
     loaded.eval()
     return loaded, tokenizer

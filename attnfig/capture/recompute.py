@@ -23,6 +23,13 @@ def attention_rows(call: AttentionCall, head: int, start: int, stop: int):
     """
     import torch
 
+    return torch.softmax(attention_scores(call, head, start, stop), dim=-1)
+
+
+def attention_scores(call: AttentionCall, head: int, start: int, stop: int):
+    """The scores before the softmax, masked keys at float32's lowest value (as eager masks do)."""
+    import torch
+
     query = call.query[0, head, start:stop].float()
     key = call.key[0, key_value_head(call, head)].float()
     n_queries, n_keys = call.query.shape[2], key.shape[0]
@@ -40,7 +47,7 @@ def attention_rows(call: AttentionCall, head: int, start: int, stop: int):
             scores.masked_fill_(~rows, lowest)
         else:
             scores += rows.float()
-    elif _is_causal(call, n_queries):
+    if (mask is None or call.options.get("causal_bias")) and _is_causal(call, n_queries):
         query_positions = torch.arange(start, stop, device=scores.device)[:, None] + (n_keys - n_queries)
         key_positions = torch.arange(n_keys, device=scores.device)[None, :]
         hidden = key_positions > query_positions
@@ -48,7 +55,7 @@ def attention_rows(call: AttentionCall, head: int, start: int, stop: int):
         if window:
             hidden |= key_positions <= query_positions - window
         scores.masked_fill_(hidden, lowest)
-    return torch.softmax(scores, dim=-1)
+    return scores
 
 
 def _is_causal(call: AttentionCall, n_queries: int) -> bool:

@@ -50,7 +50,15 @@ def quiet_transformers() -> Iterator[None]:
 
 @contextlib.contextmanager
 def eval_mode(model) -> Iterator[None]:
-    """Run `model` under eval() semantics (no dropout), then give every module its mode back."""
+    """Run `model` under eval() semantics (no dropout), then give every module its mode back.
+
+    >>> import torch
+    >>> layer = torch.nn.Dropout(0.5)
+    >>> with eval_mode(layer):
+    ...     inside = layer.training
+    >>> inside, layer.training
+    (False, True)
+    """
     modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:

@@ -1,22 +1,33 @@
 """Batch rendering: one set of figures per line of a JSONL file, bad lines reported, not fatal.
 
 Each line is ``{"id": "...", "text": "...", "pair": "..."}`` (``pair`` optional). Figures are
-written as ``<out_dir>/<id>.<format>``; a line whose figures all exist is skipped unless
-``overwrite``. With ``jobs > 1`` the lines are spread over processes, each loading the model
-once.
+written as ``<out_dir>/<id>.<format>``; a line whose figures the same input, options, model
+and attnfig version made is skipped unless ``overwrite`` (see `attnfig.export.manifest`).
+Lines are split at the file's own newlines and decoded one by one, so one bad line is
+reported and the others rendered. With ``jobs > 1`` the lines are spread over processes,
+each loading the model once; workers exit when their parent dies. An interrupt (Ctrl-C)
+stops the batch with a summary; running it again finishes the rest.
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
+import dataclasses
 import json
 import os
 import re
+import signal
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .atomic import remove_stale_temporaries
+from .manifest import Manifest, model_fingerprint, render_key
 from .save import FORMATS
 
 VIEWS = ("head", "model", "heatmap")
@@ -47,23 +58,50 @@ class Report:
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
+    not_done: list[str] = field(default_factory=list)  # inputs an interrupt left undone
+    interrupted: bool = False
 
     def summary(self) -> str:
-        text = f"{len(self.written)} written, {len(self.skipped)} skipped (already present), {len(self.bad)} bad line(s)"
+        text = f"{len(self.written)} written, {len(self.skipped)} skipped (unchanged), {len(self.bad)} bad line(s)"
         if self.bad:
             text += ": " + ", ".join(str(line) for line, _ in sorted(self.bad))
+        if self.interrupted:
+            text += (f"; interrupted: {len(self.not_done)} input(s) not done"
+                     " (run the same command again to finish them)")
         return text
 
 
-def read_items(lines: Iterable[str]) -> tuple[list[Item], list[tuple[int, str]]]:
-    """Parse JSONL lines into items and ``(line_number, reason)`` for each bad line.
+def split_lines(raw: bytes) -> list[bytes]:
+    """The lines of a JSONL file's bytes: split at its newlines (``\\n`` or ``\\r\\n``) only,
+    so U+2028 or U+0085 inside a JSON string stays inside its line; a UTF-8 BOM is dropped.
 
-    >>> items, bad = read_items(['{"id": "a", "text": "hi"}', 'oops', '{"id": "../x", "text": "t"}'])
+    >>> split_lines(codecs.BOM_UTF8 + '{"text": "a\\u2028b"}\\r\\nx\\n'.encode())
+    [b'{"text": "a\\xe2\\x80\\xa8b"}', b'x']
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    lines = raw.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
+def read_items(lines: Iterable[str | bytes]) -> tuple[list[Item], list[tuple[int, str]]]:
+    """Parse JSONL lines (str, or bytes decoded one by one) into items and
+    ``(line_number, reason)`` for each bad line.
+
+    >>> items, bad = read_items(['{"id": "a", "text": "hi"}', 'oops', '{"id": "../x", "text": "t"}', b'\\xff'])
     >>> [i.id for i in items], [line for line, _ in bad]
-    (['a'], [2, 3])
+    (['a'], [2, 3, 4])
     """
     items, bad, seen = [], [], {}
     for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                bad.append((number, f"not UTF-8 (byte 0x{raw[err.start]:02x} at column {err.start + 1})"))
+                continue
         if not raw.strip():
             continue
         try:
@@ -81,7 +119,10 @@ def read_items(lines: Iterable[str]) -> tuple[list[Item], list[tuple[int, str]]]
         if pair is not None and not isinstance(pair, str):
             bad.append((number, '"pair" must be a string'))
             continue
-        item_id = str(record.get("id", f"line-{number:05d}"))
+        item_id = record.get("id", f"line-{number:05d}")
+        if not isinstance(item_id, str):
+            bad.append((number, f'"id" must be a string (it names a file), but {json.dumps(item_id)} was given'))
+            continue
         if not SAFE_ID.match(item_id) or ".." in item_id:
             bad.append((number, f"unsafe id {item_id!r}: use letters, digits, '.', '_' and '-' (it names a file)"))
             continue
@@ -122,6 +163,25 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
         return figure
 
 
+def check_options_for_model(model_path, options: ViewOptions) -> None:
+    """Raise ValueError, once, for a layer or head the model does not have (before any input runs)."""
+    from ..capture.runtime import require_hf
+
+    config = require_hf("transformers").AutoConfig.from_pretrained(model_path)
+    sizes = {"layer": ("num_hidden_layers", "decoder_layers"), "head": ("num_attention_heads", "decoder_attention_heads")}
+    counts = {what: min((v for v in (getattr(config, name, None) for name in names) if isinstance(v, int)), default=None)
+              for what, names in sizes.items()}
+    chosen = {"layer": [] if options.layer is None else [options.layer], "head": list(options.heads or ())}
+    for what, indices in chosen.items():
+        count = counts[what]
+        for index in indices:
+            if count is not None and not -count <= index < count:
+                raise ValueError(
+                    f"--{what if what == 'layer' else 'heads'} {index} is not a {what} of this model: it has {count} "
+                    f"{what}s, 0 to {count - 1} (negative indices count from the end)."
+                )
+
+
 def too_long(tokenizer, model, item: Item) -> str | None:
     """Why the item does not fit the model, or None."""
     limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
@@ -134,27 +194,35 @@ def too_long(tokenizer, model, item: Item) -> str | None:
 # --- running, in this process or in workers --------------------------------------------------
 
 _WORKER: dict = {}
+PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its parent is alive
 
 
-def _load(model_path: str) -> None:
+def _load(model_path: str, parent_pid: int | None = None) -> None:
     from ..capture.runtime import require_hf
 
     torch = require_hf("torch")
     from ..capture.models import load_model
 
+    if parent_pid is not None:  # a worker: the parent handles Ctrl-C, and a worker never outlives it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     torch.set_num_threads(1)  # same numbers whatever --jobs is: reproducible figures
     _WORKER["model"], _WORKER["tokenizer"] = load_model(model_path)
 
 
-def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptions, overwrite: bool):
-    """Render one item; returns ("written" | "skipped" | "bad", item, reason)."""
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)  # the parent was killed: stop writing, free the memory
+
+
+def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptions):
+    """Render one item; returns ("written" | "bad", item, reason)."""
     import matplotlib.pyplot as plt
 
     from .save import save
 
-    targets = [Path(out_dir) / f"{item.id}.{fmt}" for fmt in formats]
-    if not overwrite and all(t.exists() for t in targets):
-        return "skipped", item, ""
+    targets = output_targets(item, out_dir, formats)
     model, tokenizer = _WORKER["model"], _WORKER["tokenizer"]
     try:
         reason = too_long(tokenizer, model, item)
@@ -168,9 +236,32 @@ def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptio
     return "written", item, ""
 
 
+def output_targets(item: Item, out_dir, formats: Sequence[str]) -> list[Path]:
+    return [Path(out_dir) / f"{item.id}.{fmt}" for fmt in formats]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def worker_count(jobs: int, n_inputs: int) -> int:
+    """`jobs` capped at the usable cores and the inputs to render; at least 1.
+
+    >>> worker_count(100, 3) <= 3
+    True
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"`jobs` must be a positive integer (the processes to use), but {jobs!r} was passed.")
+    return max(1, min(jobs, usable_cores(), n_inputs))
+
+
 def run_batch(
     model_path: str,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     out_dir: str | os.PathLike,
     *,
     formats: Sequence[str] = ("pdf",),
@@ -180,45 +271,94 @@ def run_batch(
     progress: bool | None = None,
     log=sys.stderr,
 ) -> Report:
-    """Render every good line, report every bad one; returns the `Report`."""
+    """Render every good line, report every bad one; returns the `Report`.
+
+    An interrupt (KeyboardInterrupt) ends the batch early: the report says what was not
+    done (``report.interrupted``) and a re-run finishes it.
+    """
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"The value for `formats` must be among {list(FORMATS)}, but {fmt!r} was passed.")
     items, bad = read_items(lines)
     report = Report(bad=list(bad))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)  # left by a batch killed mid-save
+    manifest = Manifest(out_dir)
+    fingerprint = model_fingerprint(model_path)
+    keys, todo = {}, []
+    for item in items:
+        keys[item.id] = render_key(text=item.text, pair=item.pair, options=dataclasses.asdict(options),
+                                   model=fingerprint)
+        if not overwrite and manifest.is_current(output_targets(item, out_dir, formats), keys[item.id]):
+            report.skipped.append(item.id)
+        else:
+            todo.append(item)
+    workers = worker_count(jobs, len(todo))
     show_progress = log.isatty() if progress is None else progress
-    arguments = [(item, str(out_dir), tuple(formats), options, overwrite) for item in items]
-    if jobs <= 1:
-        _load(str(model_path))
-        results = (_render(*a) for a in arguments)
-        results = _with_progress(results, len(items), show_progress)
-        _collect(results, report)
-    else:
-        import multiprocessing
+    done: set[str] = set()
 
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load,
-                                 initargs=(str(model_path),)) as pool:
-            results = pool.map(_render, *zip(*arguments)) if arguments else iter(())
-            _collect(_with_progress(results, len(items), show_progress), report)
+    def collect(status, item, reason):
+        done.add(item.id)
+        if status == "bad":
+            report.bad.append((item.line, reason))
+        else:
+            report.written.append(item.id)
+            manifest.record(output_targets(item, out_dir, formats), keys[item.id])
+        if bar is not None:
+            bar.update()
+
+    bar = _progress_bar(len(todo)) if show_progress and todo else None
+    arguments = [(item, str(out_dir), tuple(formats), options) for item in todo]
+    try:
+        if not todo:
+            pass
+        elif workers == 1:
+            _load(str(model_path))
+            for argument in arguments:
+                collect(*_render(*argument))
+        else:
+            _run_in_workers(str(model_path), arguments, workers, collect)
+    except KeyboardInterrupt:
+        report.interrupted = True
+    except BrokenProcessPool as err:
+        for item in todo:
+            if item.id not in done:
+                report.bad.append((item.line, f"not rendered: a worker process died ({err})"))
+                done.add(item.id)
+    finally:
+        if bar is not None:
+            bar.close()
+        remove_stale_temporaries(out_dir)  # those of workers stopped mid-save
+    report.not_done = [item.id for item in todo if item.id not in done]
     for line, reason in sorted(report.bad):
         print(f"line {line}: {reason}", file=log)
     print(report.summary(), file=log)
     return report
 
 
-def _with_progress(results, total: int, show: bool):
-    if not show:
-        return results
+def _run_in_workers(model_path: str, arguments, workers: int, collect) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_load,
+                               initargs=(model_path, os.getpid()))
+    try:
+        futures = [pool.submit(_render, *argument) for argument in arguments]
+        for future in futures:
+            collect(*future.result())
+    except BaseException:
+        # Interrupted or broken: stop the workers now, not after the queued inputs.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _progress_bar(total: int):
     from tqdm import tqdm
 
-    return tqdm(results, total=total, unit="input")
-
-
-def _collect(results, report: Report) -> None:
-    for status, item, reason in results:
-        if status == "bad":
-            report.bad.append((item.line, reason))
-        else:
-            getattr(report, status).append(item.id)
+    return tqdm(total=total, unit="input")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
@@ -10,6 +9,7 @@ import matplotlib as mpl
 from matplotlib.layout_engine import PlaceHolderLayoutEngine, TightLayoutEngine
 
 from ..errors import SaveError
+from .atomic import write_all_or_nothing
 from ..themes import figure_style
 
 FORMATS = ("pdf", "svg", "png")
@@ -31,6 +31,9 @@ def output_paths(path_or_paths, formats: Iterable[str] | None = None) -> list[Pa
     ['seed.pdf', 'seed.svg']
     """
     paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    formats = _check_formats(formats)
+    for path in paths:
+        _check_path(path)
     result = []
     for path in map(Path, paths):
         if formats is None:
@@ -46,20 +49,55 @@ def output_paths(path_or_paths, formats: Iterable[str] | None = None) -> list[Pa
     return result
 
 
+def _check_formats(formats) -> list[str] | None:
+    """`formats` as a list: one name alone is accepted; an empty list is refused."""
+    if formats is None:
+        return None
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    if not formats:
+        raise SaveError(f"`formats` is empty, so nothing would be written: pass some of {list(FORMATS)}.")
+    for fmt in formats:
+        if not isinstance(fmt, str):
+            raise SaveError(f"`formats` must hold format names among {list(FORMATS)}, but {fmt!r} was passed.")
+    return formats
+
+
+def _check_path(path) -> None:
+    if not isinstance(path, (str, os.PathLike)):
+        raise SaveError(f"A path to save to must be a str or a pathlib.Path, but {path!r} was passed.")
+    if "\0" in os.fspath(path):
+        raise SaveError(f"Cannot save {os.fspath(path)!r}: a path cannot contain a NUL character ('\\0').")
+
+
 def _check_folder(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} does not exist; create it first.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} is not writable.")
+    _check_name_length(path, folder)
+
+
+def _check_name_length(path: Path, folder: Path) -> None:
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    length = len(os.fsencode(path.name))
+    if length > limit:
+        raise SaveError(
+            f"Cannot save {str(path)!r}: File name too long ({length} bytes; this file system takes at most "
+            f"{limit}). Use a shorter name."
+        )
 
 
 def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float | None = None, **savefig_kwargs) -> list[Path]:
     """Save `fig` to each path (the extension picks the format) and return the paths.
 
     Output is reproducible (the same figure gives the same PDF and SVG bytes), fonts are
-    embedded as TrueType, and each file is written to a temporary file in the same folder
-    and then renamed, so a failed save leaves any earlier file intact. `dpi` (default
+    embedded as TrueType, and each file is written to a temporary file in the same folder;
+    the files are renamed only when all are written, so a failed save changes no file
+    (see `attnfig.export.atomic`). `dpi` (default
     ``savefig.dpi``) sets PNG resolution and that of rasterized artists in PDF and SVG.
     The first save fixes the figure's layout (see `freeze_layout`).
 
@@ -75,15 +113,14 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     >>> [p.name for p in attnfig.save(fig, os.path.join(folder, "grid"), formats=["pdf", "png"])]
     ['grid.pdf', 'grid.png']
     """
-    paths = output_paths(path_or_paths, formats)
+    paths = list(dict.fromkeys(output_paths(path_or_paths, formats)))  # each file once
     for path in paths:
         _check_folder(path)
     with mpl.rc_context(figure_style(fig)):
         whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
         if not prepare_layout(fig):
             savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
-        for path in paths:
-            _write_atomically(fig, path, dpi, savefig_kwargs)
+        write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi, savefig_kwargs))
     return paths
 
 
@@ -140,24 +177,13 @@ def freeze_layout(fig) -> None:
     fig._layout_engine = None
 
 
-def _write_atomically(fig, path: Path, dpi, savefig_kwargs) -> None:
+def _print_figure(fig, temporary: Path, path: Path, dpi, savefig_kwargs) -> None:
+    """Write `fig` to `temporary` in the format of `path`, reproducibly."""
     fmt = path.suffix.lstrip(".").lower()
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as err:
-        raise SaveError(f"Cannot save {str(path)!r}: the folder cannot be written ({err.strerror}).") from err
-    os.close(handle)
-    try:
-        with mpl.rc_context(_REPRODUCIBLE_RC):
-            options = {**savefig_kwargs, "metadata": {**_METADATA[fmt], **savefig_kwargs.get("metadata", {})}}
-            fig.savefig(temporary, format=fmt, dpi=dpi or mpl.rcParams["savefig.dpi"], **options)
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException as err:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(err, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise SaveError(f"Cannot save {str(path)!r}: {type(err).__name__}: {err}. Any earlier file is untouched.") from err
+    with mpl.rc_context(_REPRODUCIBLE_RC):
+        options = {**savefig_kwargs, "metadata": {**_METADATA[fmt], **savefig_kwargs.get("metadata", {})}}
+        fig.savefig(temporary, format=fmt, dpi=dpi or mpl.rcParams["savefig.dpi"], **options)
+    os.chmod(temporary, 0o666 & ~_umask())
 
 
 def _umask() -> int:

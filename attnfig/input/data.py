@@ -424,8 +424,9 @@ def _check_rows(weights: np.ndarray, bits: int) -> None:
         raise AttentionInputError(
             f"attention rows must sum to 1 (softmax weights, tolerance {tolerance:g}), but "
             f"{int(off.sum())} row(s) do not: layer {layer}, head {head}, query {q} sums to "
-            f"{sums[layer, head, q]:.4g}. Pass `normalized=False` for raw scores; with padding, "
-            "pass the tokenizer's `attention_mask` too."
+            f"{sums[layer, head, q]:.4g}. A model in training mode drops attention weights "
+            "(dropout): call `model.eval()` before the forward pass, or use `attnfig.from_model`. "
+            "Pass `normalized=False` for raw scores; with padding, pass the tokenizer's `attention_mask` too."
         )
 
 

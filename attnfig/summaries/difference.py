@@ -10,7 +10,7 @@ from ..errors import ArgumentError, AttentionInputError
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.model_view import model_view
-from ..views.heatmap import matrix_heatmap
+from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 
 DIVERGING_CMAP = "RdBu_r"  # red where the first set attends more, blue where the second does
 
@@ -65,7 +65,8 @@ def plot_difference(first, second, tokens=None, *, layer: int = 0, head: int | s
     matrix = layer_weights.mean(axis=0) if head == "mean" else layer_weights[diff.head_position(head)]
     limit = vmax if vmax is not None else float(np.abs(matrix).max()) or 1.0
     ax = matrix_heatmap(matrix, diff.query_tokens, diff.key_tokens, ax=ax, cmap=cmap or DIVERGING_CMAP,
-                        vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"}, **kwargs)
+                        vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"},
+                        **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
     shown_head = "mean of heads" if head == "mean" else f"head {diff.head_indices[diff.head_position(head)]}"
     ax.set_title(f"Layer {shown_layer}, {shown_head}: first \u2212 second")

@@ -43,13 +43,20 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
-def head_entropy(attention, tokens=None) -> np.ndarray:
+def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
+
+    With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
+    tuples), summed from `attnfig.capture`'s chunks without keeping any map.
 
     >>> import numpy as np
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
     """
+    if model is not None:  # attention holds texts: stream them through `capture`
+        from ..capture.streaming import streamed_head_entropy
+
+        return np.mean(streamed_head_entropy(model, tokenizer, attention), axis=0)
     corpus = as_corpus(attention, tokens)
     return np.mean([row_entropy(data.weights).mean(axis=-1) for data in corpus], axis=0)
 

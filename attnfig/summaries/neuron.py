@@ -1,13 +1,14 @@
 """Static neuron view (BertViz's `neuron_view`): how one query's scores are built.
 
 For one layer, head and query token: the query vector, every key vector, their
-element-wise product, the scores (the product summed, scaled by 1/sqrt(head size)) and the
-softmax weights. Query and key vectors are captured with forward hooks on the model's own
-projections, for BERT-family (``query``/``key`` layers) and GPT-2-family (``c_attn``) models.
+element-wise product, the scores (the product summed, times the model's own scaling, soft-capped
+and masked as the model does) and the softmax weights. The vectors are the ones the model itself
+computed (after rotary embeddings; a grouped-query head shows its key-value head's keys), taken
+from its attention call the way `attnfig.capture` takes them, so every family `capture` supports
+works, and a layer that shares its module with others (ALBERT) is told apart by its call.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -18,14 +19,26 @@ from ..errors import AttentionInputError
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
+from ..input.tokens import prettify_tokens as _prettify
 
 NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors
-from ..input.tokens import prettify_tokens as _prettify
+
+# Families whose scores hold a term that q . k does not show: the view would be wrong without it.
+EXTRA_SCORE_TERMS = {
+    "deberta": "DeBERTa's disentangled relative-position terms (content-to-position, position-to-content)",
+    "deberta-v2": "DeBERTa's disentangled relative-position terms (content-to-position, position-to-content)",
+    "mpnet": "MPNet's relative position bias",
+    "bloom": "BLOOM's ALiBi position bias",
+}
 
 
 @dataclass(frozen=True)
 class NeuronView:
-    """The pieces of one query's attention in one head."""
+    """The pieces of one query's attention in one head.
+
+    ``scores`` are ``products.sum(-1) * scaling``, then soft-capped when the model soft-caps;
+    masked keys are -inf.
+    """
 
     query_vector: np.ndarray  # [head_size]
     key_vectors: np.ndarray  # [keys, head_size]
@@ -36,17 +49,23 @@ class NeuronView:
     query: int
     layer: int
     head: int
+    scaling: float | None = None  # the model's factor on q . k
+    key_value_head: int | None = None  # the key-value head the query head reads (grouped-query)
 
 
-def _attention_modules(model):
-    """The self-attention modules in order, with how to read their query and key."""
-    found = []
-    for module in model.modules():
-        if hasattr(module, "query") and hasattr(module, "key") and hasattr(module, "value"):
-            found.append(("bert", module))
-        elif hasattr(module, "c_attn") and hasattr(module, "split_size"):
-            found.append(("gpt2", module))
-    return found
+def _check_neuron_family(model) -> None:
+    from ..capture.capture import check_family
+
+    family = getattr(model.config, "model_type", None)
+    if family in EXTRA_SCORE_TERMS:
+        raise AttentionInputError(
+            f"neuron_view cannot show {type(model).__name__}: its attention scores add "
+            f"{EXTRA_SCORE_TERMS[family]} to q . k, which the view has no panel for."
+        )
+    try:
+        check_family(model)
+    except AttentionInputError as err:
+        raise AttentionInputError(str(err).replace("`capture`", "neuron_view")) from None
 
 
 def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, layer: int = 0, head: int = 0,
@@ -57,48 +76,38 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
     """
     import torch
 
-    modules = _attention_modules(model)
-    if not modules:
-        raise AttentionInputError(
-            "neuron_view supports BERT-family (query/key/value layers) and GPT-2-family (c_attn) models; "
-            f"{type(model).__name__} has neither."
-        )
-    if not 0 <= layer < len(modules):
-        raise AttentionInputError(f"`layer` must be in [0, {len(modules) - 1}], but {layer!r} was passed.")
-    family, module = modules[layer]
-    n_heads = model.config.num_attention_heads
-    if not 0 <= head < n_heads:
+    from ..capture.capture import Selection, stream_rows
+    from ..capture.models import _model_inputs
+    from ..capture.recompute import attention_scores, key_value_head
+
+    _check_neuron_family(model)
+    n_layers, n_heads = model.config.num_hidden_layers, model.config.num_attention_heads
+    if not isinstance(layer, int) or not 0 <= layer < n_layers:
+        raise AttentionInputError(f"`layer` must be in [0, {n_layers - 1}], but {layer!r} was passed.")
+    if not isinstance(head, int) or not 0 <= head < n_heads:
         raise AttentionInputError(f"`head` must be in [0, {n_heads - 1}], but {head!r} was passed.")
-    captured = {}
-    if family == "bert":
-        hooks = [module.query.register_forward_hook(lambda m, i, o: captured.__setitem__("q", o)),
-                 module.key.register_forward_hook(lambda m, i, o: captured.__setitem__("k", o))]
-    else:
-        hooks = [module.c_attn.register_forward_hook(lambda m, i, o: captured.__setitem__("qkv", o))]
     encoded = tokenizer(text, text_pair, return_tensors="pt")
-    accepted = {name: value for name, value in encoded.items() if name in ("input_ids", "attention_mask", "token_type_ids")}
-    try:
-        with torch.inference_mode():
-            model(**accepted)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    if family == "gpt2":
-        captured["q"], captured["k"], _ = captured["qkv"].split(module.split_size, dim=-1)
-    size = captured["q"].shape[-1] // n_heads
-    queries = captured["q"][0, :, head * size : (head + 1) * size].double().numpy()
-    keys = captured["k"][0, :, head * size : (head + 1) * size].double().numpy()
-    n_tokens = queries.shape[0]
-    if not 0 <= query < n_tokens:
+    n_tokens = encoded["input_ids"].shape[1]
+    if not isinstance(query, int) or not 0 <= query < n_tokens:
         raise AttentionInputError(f"`query` must be a token index in [0, {n_tokens - 1}], but {query!r} was passed.")
-    products = queries[query] * keys
-    scores = products.sum(axis=-1) / math.sqrt(size)
-    if family == "gpt2":
-        scores[query + 1 :] = -np.inf  # causal: later keys are masked
-    weights = np.exp(scores - scores.max())
-    weights /= weights.sum()
+    found = {}
+
+    def record(call):
+        if call.layer == layer:
+            kv_head = key_value_head(call, head)
+            scores = attention_scores(call, head, query, query + 1)[0]
+            found.update(query=call.query[0, head, query], keys=call.key[0, kv_head], scores=scores,
+                         weights=torch.softmax(scores, dim=-1), scaling=call.scaling, kv_head=kv_head)
+
+    stream_rows(model, _model_inputs(model, encoded), Selection((), (), n_layers, n_heads), None, on_call=record)
+    query_vector = found["query"].double().cpu().numpy()
+    keys = found["keys"].double().cpu().numpy()
+    scores = found["scores"].double().cpu().numpy()
+    scores[scores <= torch.finfo(torch.float32).min / 2] = -np.inf  # masked keys
+    scaling = found["scaling"] if found["scaling"] is not None else query_vector.size ** -0.5
     tokens = tuple(tokenizer.convert_ids_to_tokens(encoded["input_ids"][0]))
-    return NeuronView(queries[query], keys, products, scores, weights, tokens, query, layer, head)
+    return NeuronView(query_vector, keys, query_vector * keys, scores, found["weights"].double().cpu().numpy(),
+                      tokens, query, layer, head, float(scaling), found["kv_head"])
 
 
 def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None) -> Figure:

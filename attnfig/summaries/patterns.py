@@ -47,25 +47,51 @@ def _excess(observed: float, uniform: float) -> float:
 def pattern_scores(matrix: np.ndarray, sentence_b_start: int | None = None) -> PatternScores:
     """The three scores of one head's ``[q, k]`` attention (see the module docstring)."""
     q, k = matrix.shape
-    uniform = np.full((q, k), 1.0 / k)
     band = np.abs(np.arange(q)[:, None] - np.arange(k)[None, :]) <= 1
-
-    def diagonal_mass(m):
-        return float((m * band).sum(axis=1).mean())
-
-    def vertical_mass(m):
-        return float(np.sort(m.mean(axis=0))[-2:].sum())
-
-    block = 0.0
+    block_mass = None
     if sentence_b_start is not None and q == k:
         side = np.arange(q) >= sentence_b_start
-        same = side[:, None] == side[None, :]
-        block = _excess(float((matrix * same).sum(axis=1).mean()), float((uniform * same).sum(axis=1).mean()))
+        block_mass = float((matrix * (side[:, None] == side[None, :])).sum(axis=1).mean())
+    return scores_from_masses(float((matrix * band).sum(axis=1).mean()), matrix.mean(axis=0), block_mass, q,
+                              sentence_b_start)
+
+
+def scores_from_masses(diagonal_mass: float, key_means: np.ndarray, block_mass: float | None, n_queries: int,
+                       sentence_b_start: int | None = None) -> PatternScores:
+    """The scores from what a head's rows give, summed row by row (so long inputs can stream).
+
+    `diagonal_mass` and `block_mass` are means over queries of the mass on ``|k - q| <= 1`` and on
+    the query's own sentence; `key_means` the mean attention each key receives.
+
+    >>> scores_from_masses(1.0, np.full(4, 0.25), None, 4).diagonal
+    1.0
+    """
+    k = len(key_means)
+    queries = np.arange(n_queries)
+    uniform_band = float(np.mean(np.minimum(queries + 1, k - 1) - np.maximum(queries - 1, 0) + 1)) / k
+    block = 0.0
+    if block_mass is not None and sentence_b_start is not None:
+        second = max(0, k - sentence_b_start)
+        uniform_same = float(np.mean(np.where(queries >= sentence_b_start, second, k - second))) / k
+        block = _excess(block_mass, uniform_same)
     return PatternScores(
-        diagonal=_excess(diagonal_mass(matrix), diagonal_mass(uniform)),
-        vertical=_excess(vertical_mass(matrix), vertical_mass(uniform)),
+        diagonal=_excess(diagonal_mass, uniform_band),
+        vertical=_excess(float(np.sort(key_means)[-2:].sum()), min(2, k) / k),
         block=block,
     )
+
+
+def label_for(scores: PatternScores) -> str:
+    """The pattern type the scores give, by the rule of the module docstring."""
+    if scores.diagonal >= MIXED and scores.vertical >= MIXED:
+        return "vertical+diagonal"
+    if scores.diagonal >= STRONG:
+        return "diagonal"
+    if scores.vertical >= STRONG:
+        return "vertical"
+    if scores.block >= STRONG:
+        return "block"
+    return "heterogeneous"
 
 
 def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> str:
@@ -74,30 +100,32 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
     >>> classify_head(np.eye(8))
     'diagonal'
     """
-    s = pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start)
-    if s.diagonal >= MIXED and s.vertical >= MIXED:
-        return "vertical+diagonal"
-    if s.diagonal >= STRONG:
-        return "diagonal"
-    if s.vertical >= STRONG:
-        return "vertical"
-    if s.block >= STRONG:
-        return "block"
-    return "heterogeneous"
+    return label_for(pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start))
 
 
-def head_patterns(attention, tokens=None) -> np.ndarray:
+def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Pattern type of every head, ``array[layers, heads]`` of str.
 
     For a corpus, each head gets the type it has most often (ties: the order of `PATTERNS`).
+    With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
+    tuples) and the scores are summed from `attnfig.capture`'s chunks: memory of one chunk.
     """
+    if model is not None:
+        from ..capture.streaming import streamed_pattern_labels
+
+        return majority_pattern(streamed_pattern_labels(model, tokenizer, attention))
     corpus = as_corpus(attention, tokens)
-    votes = np.zeros(corpus[0].weights.shape[:2] + (len(PATTERNS),), dtype=int)
-    for data in corpus:
-        for layer in range(data.n_layers):
-            for head in range(data.n_heads):
-                label = classify_head(data.weights[layer, head], data.sentence_b_start)
-                votes[layer, head, PATTERNS.index(label)] += 1
+    return majority_pattern([
+        [[classify_head(data.weights[layer, head], data.sentence_b_start) for head in range(data.n_heads)]
+         for layer in range(data.n_layers)]
+        for data in corpus
+    ])
+
+
+def majority_pattern(labels_per_input) -> np.ndarray:
+    """The most frequent label of each head over inputs (ties: the order of `PATTERNS`)."""
+    labels = np.asarray(labels_per_input, dtype=object)
+    votes = np.stack([(labels == name).sum(axis=0) for name in PATTERNS], axis=-1)
     return np.array(PATTERNS, dtype=object)[votes.argmax(axis=-1)].astype(str)
 
 

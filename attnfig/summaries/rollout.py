@@ -12,7 +12,7 @@ from matplotlib.collections import LineCollection
 
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
-from ..views.heatmap import matrix_heatmap
+from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
@@ -74,6 +74,9 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
+        kwargs.setdefault("xlabel", KEY_LABEL)
+        kwargs.setdefault("ylabel", QUERY_LABEL)
+        kwargs["cbar_kws"] = {"label": "rolled-out attention", **(kwargs.get("cbar_kws") or {})}
         ax = matrix_heatmap(rollout, data.query_tokens, data.key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax

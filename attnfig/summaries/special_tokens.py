@@ -51,7 +51,7 @@ def _target_masks(data: AttentionData) -> dict[str, np.ndarray]:
     return masks
 
 
-def special_token_attention(attention, tokens=None) -> dict[str, np.ndarray]:
+def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
     "next" and "previous" average over the queries that have such a token. For a corpus
@@ -63,14 +63,22 @@ def special_token_attention(attention, tokens=None) -> dict[str, np.ndarray]:
     >>> float(stats["[CLS]"][0, 0]), float(stats["[SEP]"][0, 0])
     (1.0, 0.0)
     """
-    per_input = special_token_attention_per_input(attention, tokens)
+    per_input = special_token_attention_per_input(attention, tokens, model=model, tokenizer=tokenizer)
     with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
         warnings.simplefilter("ignore", RuntimeWarning)
         return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
 
 
-def special_token_attention_per_input(attention, tokens=None) -> dict[str, np.ndarray]:
-    """Like `special_token_attention`, ``{target: array[inputs, layers, heads]}``."""
+def special_token_attention_per_input(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
+    """Like `special_token_attention`, ``{target: array[inputs, layers, heads]}``.
+
+    With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
+    tuples), summed from `attnfig.capture`'s chunks without keeping any map.
+    """
+    if model is not None:
+        from ..capture.streaming import streamed_special_token_attention
+
+        return streamed_special_token_attention(model, tokenizer, attention)
     result = {name: [] for name in TARGETS}
     for data in as_corpus(attention, tokens):
         for name, mask in _target_masks(data).items():

@@ -156,7 +156,8 @@ class TokenLocator(Locator):
         if self.axis is None or not len(self.positions):
             return self.positions
         self.fit = self._own_fit()
-        shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in self.partners if p.axis is not None])
+        partners = [p for p in self.partners if p.axis is not None and p.axis.get_major_locator() is p]
+        shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in partners])
         self.axis.set_tick_params(labelsize=shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):

@@ -1,0 +1,84 @@
+"""What running left-padded lists one text at a time costs, against the one padded batch.
+
+    python benchmarks/bench_padding.py           # 16 texts of 8..128 tokens, 6 x 12 GPT-2 (hidden 384)
+    python benchmarks/bench_padding.py --quick   # small sizes, to check that it runs
+
+GPT-2 has absolute positions: in a left-padded batch every shorter text gets shifted
+positions, so the naive batch is fast but wrong (its error is printed). `from_model` runs
+left-padded lists item by item; with right padding the batch itself is correct.
+Attention memory is computed from the shapes (float32 weights of all layers and heads):
+the batch holds ``batch x n_max²`` per head at once, one-by-one runs ``n_i²``.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+WORDS = "the rabbit quickly hopped over the lazy dog and the turtle slowly crawled to the mat".split()
+
+
+def texts(count: int, longest: int) -> list[str]:
+    lengths = np.linspace(8, longest, count).astype(int)
+    return [" ".join(WORDS[i % len(WORDS)] for i in range(n)) for n in lengths]
+
+
+def timed(function, repeat: int = 2):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    import torch
+
+    import attnfig
+    from attnfig.testing import build_family_model
+
+    torch.set_num_threads(1)
+    layers, heads, hidden = (2, 4, 32) if args.quick else (6, 12, 384)
+    model, tokenizer = build_family_model("gpt2", n_layer=layers, n_head=heads, n_embd=hidden, n_positions=256)
+    inputs = texts(4, 24) if args.quick else texts(16, 128)
+    lengths = [len(tokenizer(t)["input_ids"]) for t in inputs]
+
+    def naive_left_batch():
+        encoded = tokenizer(inputs, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            model.config._attn_implementation = "eager"
+            outputs = model(**encoded, output_attentions=True)
+            model.config._attn_implementation = "sdpa"
+        return [attnfig.as_attention(outputs.attentions, batch=i, attention_mask=encoded["attention_mask"])
+                for i in range(len(inputs))]
+
+    def right_padded():
+        tokenizer.padding_side = "right"
+        try:
+            return attnfig.from_model(model, tokenizer, inputs)
+        finally:
+            tokenizer.padding_side = "left"
+
+    per_item_seconds, per_item = timed(lambda: attnfig.from_model(model, tokenizer, inputs))
+    naive_seconds, naive = timed(naive_left_batch)
+    right_seconds, right = timed(right_padded)
+    error = max(float(np.abs(a.weights - b.weights).max()) for a, b in zip(naive, per_item))
+    right_error = max(float(np.abs(a.weights - b.weights).max()) for a, b in zip(right, per_item))
+    per_head = layers * heads * 4 / 2**20
+    batch_mb = len(inputs) * max(lengths) ** 2 * per_head
+    single_mb = max(lengths) ** 2 * per_head
+    print(f"{len(inputs)} texts of {min(lengths)}..{max(lengths)} tokens, GPT-2 {layers} layers x {heads} heads, hidden {hidden}")
+    print("| method | seconds | vs one left-padded batch | max error vs single runs | attention MB held at once |")
+    print("|---|---|---|---|---|")
+    print(f"| one left-padded batch (naive, wrong) | {naive_seconds:.3f} | 1.00 | {error:.3f} | {batch_mb:.1f} |")
+    print(f"| from_model, left padding (one by one) | {per_item_seconds:.3f} | {per_item_seconds / naive_seconds:.2f} | 0 | {single_mb:.1f} |")
+    print(f"| from_model, right padding (one batch) | {right_seconds:.3f} | {right_seconds / naive_seconds:.2f} | {right_error:.1e} | {batch_mb:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
