@@ -132,11 +132,7 @@ IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 # matrix_heatmap's own arguments, and imshow's that it sets itself.
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
                             "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
-<<<<<<< HEAD
-                            "ylabel", "X", "norm", "reduce")
-=======
-                            "ylabel", "square", "highlight", "X", "norm")
->>>>>>> main
+                            "ylabel", "square", "highlight", "X", "norm", "reduce")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
 MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
 # `heatmap` takes these itself (as named arguments) or sets them.
