@@ -248,6 +248,7 @@ class ResolutionImage(AxesImage):
         # makes a float RGBA copy of a larger array.
         kwargs.setdefault("interpolation_stage", "data")
         super().__init__(ax, extent=extent, **kwargs)
+        self.set_clip_path(ax.patch)  # as `Axes.imshow` does
         self._render = render
         self._rendered_size = None
         if initial is None:
