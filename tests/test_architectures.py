@@ -281,3 +281,19 @@ def test_an_encoder_decoder_result_and_its_parts_together_are_rejected():
     result = encoder_decoder_attention()
     with pytest.raises(attnfig.AttentionInputError, match="already an EncoderDecoderAttention"):
         attnfig.head_view(result, encoder_attention=result.encoder)
+
+
+NO_NEURON_VIEW = {"deberta-v2": "DeBERTa", "mpnet": "MPNet", "bloom": "ALiBi"}  # extra score terms
+
+
+@pytest.mark.parametrize("name", [f for f in FAMILIES if f not in SEQ2SEQ_FAMILIES + VISION_FAMILIES])
+def test_neuron_view_equals_the_attention_row_or_names_what_it_cannot_show(name):
+    # The README's table of families; neuron_view itself is tested in test_capture.py.
+    model, tokenizer = family(name)
+    if name in NO_NEURON_VIEW:
+        with pytest.raises(attnfig.AttentionInputError, match=NO_NEURON_VIEW[name]):
+            attnfig.neuron_view(model, tokenizer, TEXTS[0], layer=1, head=1, query=3)
+        return
+    view = attnfig.neuron_view(model, tokenizer, TEXTS[0], layer=1, head=1, query=3)
+    data = attnfig.from_model(model, tokenizer, TEXTS[0])
+    np.testing.assert_allclose(view.weights, data.weights[1, 1, 3], atol=1e-5)

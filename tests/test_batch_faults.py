@@ -148,7 +148,7 @@ def test_jobs_are_capped_at_usable_cores_and_inputs():
 # --- hostile JSONL, ids, and re-runs ---------------------------------------------------------
 
 
-def test_lines_are_decoded_one_by_one_and_rerun_redoes_only_what_changed(bert_folder, tmp_path):
+def test_lines_are_decoded_one_by_one_and_rerun_redoes_only_what_changed(capfd, bert_folder, tmp_path):
     texts, out = tmp_path / "in.jsonl", tmp_path / "out"
     out.mkdir()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -177,8 +177,8 @@ def test_lines_are_decoded_one_by_one_and_rerun_redoes_only_what_changed(bert_fo
     before = {name: (out / name).stat().st_mtime_ns for name in figures(out)}
     lines[2] = record("separators", "the dog sat")
     texts.write_bytes(b"\n".join(lines) + b"\n")
-    status, stderr = run_cli("batch", "--model", bert_folder, "--input", texts, "--out-dir", out,
-                             "--view", "heatmap")
+    status, stderr = run_main(capfd, "batch", "--model", bert_folder, "--input", texts, "--out-dir", out,
+                              "--view", "heatmap")  # in this process: the re-run rule needs no signals
     assert "1 written, 2 skipped (unchanged)" in stderr, stderr
     after = {name: (out / name).stat().st_mtime_ns for name in figures(out)}
     assert after["separators.pdf"] != before["separators.pdf"]
@@ -198,10 +198,11 @@ def _wait_for(condition, timeout):
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_sigint_prints_a_summary_exits_130_and_a_rerun_finishes(bert_folder, tmp_path, jobs):
+def test_sigint_prints_a_summary_exits_130_and_a_rerun_finishes(capfd, bert_folder, tmp_path, jobs):
     texts, out = tmp_path / "in.jsonl", tmp_path / "out"
-    texts.write_bytes(many_lines(16))
-    process = start_cli("batch", "--model", bert_folder, "--input", texts, "--out-dir", out, "--jobs", jobs)
+    texts.write_bytes(many_lines(10))
+    process = start_cli("batch", "--model", bert_folder, "--input", texts, "--out-dir", out, "--jobs", jobs,
+                        "--view", "heatmap")
     assert _wait_for(lambda: out.exists() and len(figures(out)) >= 2, 300)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -212,11 +213,12 @@ def test_sigint_prints_a_summary_exits_130_and_a_rerun_finishes(bert_folder, tmp
     if jobs > 1:
         return  # the re-run is the same with one process or two
 
-    status, stderr = run_cli("batch", "--model", bert_folder, "--input", texts, "--out-dir", out)
+    status, stderr = run_main(capfd, "batch", "--model", bert_folder, "--input", texts, "--out-dir", out,
+                              "--view", "heatmap")
     assert status == 0, stderr
-    assert len(figures(out)) == 16
+    assert len(figures(out)) == 10
     written = int(stderr.split(" written")[0].split()[-1])
-    assert 0 < written < 16 and f"{16 - written} skipped (unchanged)" in stderr
+    assert 0 < written < 10 and f"{10 - written} skipped (unchanged)" in stderr
 
 
 def _children(pid: int) -> list[int]:

@@ -61,6 +61,9 @@ def test_plot_writes_each_out_in_its_format(tiny_model_folders, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "head.pdf").read_bytes()[:5] == b"%PDF-"
     assert b"<svg" in (tmp_path / "head.svg").read_bytes()
+    # written in the style asked for: tokens stay text in SVG, Times-like serif in the PDF
+    assert b">rabbit</text>" in (tmp_path / "head.svg").read_bytes()
+    assert b"STIXGeneral" in (tmp_path / "head.pdf").read_bytes()
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "bart"])

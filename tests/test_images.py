@@ -64,9 +64,12 @@ def test_heatmap_equals_a_plain_imshow_with_token_ticks(fig_test, fig_ref):
     tokens = ["a", "b", "c", "d"]
     attnfig.heatmap(weights, tokens, ax=fig_test.subplots(), cbar=False)
     ax = fig_ref.subplots()
-    ax.imshow(weights[0, 0], cmap=plt.rcParams["image.cmap"], vmin=0, vmax=weights.max(), interpolation="nearest")
+    ax.imshow(weights[0, 0], cmap=plt.rcParams["image.cmap"], vmin=0, vmax=weights.max(), interpolation="nearest",
+              aspect="auto")
     ax.set_xticks(range(4), tokens, rotation=90)
     ax.set_yticks(range(4), tokens)
+    ax.set_xlabel("key")
+    ax.set_ylabel("query")
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -61,9 +61,9 @@ def test_palette_argument_takes_a_list():
 def test_tick_labels_are_the_prettified_tokens_on_both_sides():
     tokens = ["[CLS]", "\u0120hop", "##ped", "[SEP]"]
     ax = attnfig.lines(random_attention(1, 1, 4), tokens)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["[CLS]", "hop", "ped", "[SEP]"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["[CLS]", "hop", "##ped", "[SEP]"]
     right = ax.child_axes[0]
-    assert [t.get_text() for t in right.get_yticklabels()] == ["[CLS]", "hop", "ped", "[SEP]"]
+    assert [t.get_text() for t in right.get_yticklabels()] == ["[CLS]", "hop", "##ped", "[SEP]"]
 
 
 def test_focus_keeps_only_the_lines_of_one_query():

@@ -58,17 +58,6 @@ def test_an_axes_level_figure_on_pyplot_keeps_its_style(tmp_path):
     assert mpl.rcParams["svg.fonttype"] == "path"  # the block is over; only the figure kept it
 
 
-def test_the_command_line_writes_in_the_style_it_was_given(tiny_model_folders, tmp_path):
-    from test_cli import attnfig_cli
-
-    result = attnfig_cli("plot", "--model", tiny_model_folders["bert"], "--text", "the rabbit quickly hopped",
-                         "--view", "heatmap", "--style", "neurips", "--out", tmp_path / "map.svg",
-                         "--out", tmp_path / "map.pdf")
-    assert result.returncode == 0, result.stderr
-    assert "rabbit" in svg_texts(tmp_path / "map.svg")
-    assert all("STIX" in font for font in pdf_fonts(tmp_path / "map.pdf"))
-
-
 # --- 2. column-width heatmaps ---------------------------------------------------------------
 
 
@@ -100,6 +89,19 @@ def test_save_does_not_clip_a_heatmap_drawn_on_pyplots_current_figure(seed_atten
     boxes = np.array([text.get_charbox(i) for i in range(text.count_chars()) if text.get_text_range(i, 1).strip()])
     assert boxes[:, [0, 1]].min() >= -0.5 and boxes[:, 2].max() <= width + 0.5 and boxes[:, 3].max() <= height + 0.5
     assert "crawled" in text.get_text_range()
+
+
+def test_cell_annotations_shrink_to_their_cells_and_hide_when_too_small():
+    tokens = ["[CLS]"] + [f"w{i}" for i in range(9)] + ["[SEP]"]
+    with attnfig.style("acl"):
+        fig = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
+        ax = attnfig.heatmap(random_attention(1, 1, 11), tokens, annot=True, ax=fig.subplots())
+        assert figure_problems(fig) == []
+        assert all(t.get_visible() and t.get_fontsize() < 8 for t in ax.texts)
+        fig = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
+        ax = attnfig.heatmap(random_attention(1, 1, 60), annot=True, ax=fig.subplots())
+        assert figure_problems(fig) == []
+    assert not any(t.get_visible() for t in ax.texts)
 
 
 # --- 3. one color per head, by its original index -------------------------------------------
@@ -202,8 +204,8 @@ def test_tokens_are_drawn_as_typed_in_every_view(tmp_path):
 def test_long_axes_keep_special_tokens_and_highlights_and_stay_within_a_page():
     n = 300
     tokens = ["[CLS]"] + [f"w{i}" for i in range(1, n - 1)] + ["[SEP]"]
-    weights = random_attention(1, 2, n)
-    fig = attnfig.head_view(weights, tokens, highlight=[137])
+    weights = random_attention(1, 1, n)
+    fig = attnfig.head_view(weights, tokens, highlight=[137], top_k=1)
     assert fig.get_figheight() <= 11
     shown = set(drawn_text(fig))
     assert {"[CLS]", "w137", "[SEP]"} <= shown and "w138" not in shown

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from ..errors import ModelFolderError
 
-# Any one of these makes a tokenizer transformers can load.
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "tokenizer.model",
-                   "sentencepiece.bpe.model", "source.spm")
+# Any one of these holds a vocabulary transformers can load (tokenizer.json, vocab.txt / .json,
+# SentencePiece *.model / *.spm such as spiece.model or spm.model, BPE codes, tiktoken files).
+TOKENIZER_FILES = ("tokenizer.json", "vocab*", "*.model", "*.spm", "merges.txt", "bpe.codes", "*.tiktoken")
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
 
 
@@ -29,7 +29,7 @@ def check_model_folder(folder) -> None:
     attnfig.errors.ModelFolderError: ... has no tokenizer files ...
     """
     folder = Path(folder)
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+    if not any(path.is_file() for pattern in TOKENIZER_FILES for path in folder.glob(pattern)):
         raise ModelFolderError(
             f"The model folder {str(folder)!r} has no tokenizer files (one of {list(TOKENIZER_FILES)}): "
             "without them every word would become [UNK]. Save the tokenizer beside the model with "

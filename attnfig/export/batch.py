@@ -269,7 +269,7 @@ def run_batch(
     jobs: int = 1,
     overwrite: bool = False,
     progress: bool | None = None,
-    log=sys.stderr,
+    log=None,
 ) -> Report:
     """Render every good line, report every bad one; returns the `Report`.
 
@@ -279,6 +279,7 @@ def run_batch(
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"The value for `formats` must be among {list(FORMATS)}, but {fmt!r} was passed.")
+    log = sys.stderr if log is None else log  # looked up now: sys.stderr may have been replaced
     items, bad = read_items(lines)
     report = Report(bad=list(bad))
     Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib as mpl
-from matplotlib.layout_engine import PlaceHolderLayoutEngine, TightLayoutEngine
+from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine, TightLayoutEngine
 
 from ..errors import SaveError
 from .atomic import write_all_or_nothing
@@ -15,6 +15,8 @@ from ..themes import figure_style
 FORMATS = ("pdf", "svg", "png")
 # Constrained layout with fixed-aspect axes needs a few passes to settle; each only measures text.
 LAYOUT_PASSES = 3
+PADDING_RETRIES = 3  # constrained layout's padding grows by the overflow at most this often
+CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 # Dates and tool versions change from run to run; without them the bytes do not.
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
 _REPRODUCIBLE_RC = {
@@ -128,21 +130,38 @@ def prepare_layout(fig) -> bool:
     """Lay `fig` out for saving (`freeze_layout`) so that no text leaves the canvas.
 
     A figure without a layout engine whose text overflows gets tight layout first (it
-    copes with colorbars added before it, which constrained layout does not). Returns
-    whether everything now fits the canvas.
+    copes with colorbars added before it, which constrained layout does not). Constrained
+    layout can settle a point or two past the edge (colorbar labels, wide titles): its
+    padding then grows by the overflow and it runs again. Returns whether everything now
+    fits the canvas.
     """
-    if fig.get_layout_engine() is None and not fits_canvas(fig):
+    engine = fig.get_layout_engine()
+    if engine is None and not fits_canvas(fig):
         fig.set_layout_engine(TightLayoutEngine())
+    elif isinstance(engine, ConstrainedLayoutEngine):
+        for _ in range(PADDING_RETRIES):
+            for _ in range(LAYOUT_PASSES):
+                engine.execute(fig)
+            left, bottom, right, top = overflow_inches(fig)
+            if max(left, bottom, right, top) <= 0:
+                break
+            padding = engine.get()
+            engine.set(w_pad=padding["w_pad"] + max(left, right), h_pad=padding["h_pad"] + max(bottom, top))
     freeze_layout(fig)
     return fits_canvas(fig)
 
 
-def fits_canvas(fig, tolerance_inches: float = 0.5 / 72) -> bool:
-    """Whether everything drawn (texts included) lies inside the figure's canvas."""
+def overflow_inches(fig) -> tuple[float, float, float, float]:
+    """How far the drawing reaches past the left, bottom, right and top edges (<= 0: inside)."""
     extent = fig.get_tightbbox(fig._get_renderer())
     width, height = fig.get_size_inches()
-    return (extent.x0 >= -tolerance_inches and extent.y0 >= -tolerance_inches
-            and extent.x1 <= width + tolerance_inches and extent.y1 <= height + tolerance_inches)
+    return (-extent.x0, -extent.y0, extent.x1 - width, extent.y1 - height)
+
+
+def fits_canvas(fig, tolerance_inches: float | None = None) -> bool:
+    """Whether everything drawn (texts included) lies inside the figure's canvas."""
+    tolerance = CANVAS_TOLERANCE_INCHES if tolerance_inches is None else tolerance_inches
+    return max(overflow_inches(fig)) <= tolerance
 
 
 def whole_pixel_size(fig, dpi) -> None:

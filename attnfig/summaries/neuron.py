@@ -131,7 +131,8 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     axes[0, 0].set_title(f"query q (layer {view.layer}, head {view.head})")
     matrix_heatmap(view.key_vectors, tokens, dims, ax=axes[1, 0], cmap=diverging, vmin=-limit, vmax=limit,
                    center=0.0, cbar=False, aspect="auto")
-    axes[1, 0].set_title("keys k")
+    shared = view.key_value_head is not None and view.key_value_head != view.head  # grouped-query keys
+    axes[1, 0].set_title(f"keys k (kv head {view.key_value_head})" if shared else "keys k")
     product_limit = float(np.abs(view.products).max()) or 1.0
     matrix_heatmap(view.products, tokens, dims, ax=axes[1, 1], cmap=diverging, vmin=-product_limit,
                    vmax=product_limit, center=0.0, cbar=False, aspect="auto")

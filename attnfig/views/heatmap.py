@@ -19,7 +19,7 @@ from ..input.data import as_attention, future_mask
 from ..input.span import restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
-from .labels import set_token_ticks
+from .labels import CellTextSizer, set_token_ticks
 from ..themes import remember_style
 
 QUERY_LABEL = "query"
@@ -159,12 +159,14 @@ def _label_axes(ax, plan: _HeatmapPlan, highlight=()) -> None:
 def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
     rgba = image.to_rgba(plan.matrix)
     luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
+    texts = []
     for (row, col), value in np.ndenumerate(plan.matrix.filled(np.nan)):
         if np.isnan(value):
             continue
         color = "black" if luminance[row, col] > 0.5 else "white"
-        ax.text(col, row, format(value, fmt), ha="center", va="center", color=color,
-                fontsize=mpl.rcParams["xtick.labelsize"])
+        texts.append(ax.text(col, row, format(value, fmt), ha="center", va="center", color=color,
+                             fontsize=mpl.rcParams["xtick.labelsize"]))
+    ax.add_artist(CellTextSizer(texts, *plan.matrix.shape))
 
 
 @with_parameters("attention", "tokens", "layer", "ax", "colors", "prettify_tokens")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.ticker import Formatter, Locator
 
 from ..input.tokens import is_special_token
@@ -209,3 +210,33 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     if rotation is not None:
         axis.set_tick_params(labelrotation=rotation)
     return locator
+
+
+class CellTextSizer(Artist):
+    """Fits the texts written in a grid's cells (a heatmap's ``annot``) at every draw.
+
+    Drawn before them, it sets their font size to the largest, up to the one they were
+    made with, at which the longest fits its cell's width and a cell's height holds
+    `LABEL_PITCH` times the size; below `MIN_FONT_POINTS` they are hidden, not overlapped.
+    """
+
+    def __init__(self, texts, n_rows: int, n_cols: int):
+        super().__init__()
+        self.texts, self.n_rows, self.n_cols = list(texts), n_rows, n_cols
+        self.fontsize = self.texts[0].get_fontsize() if self.texts else 0.0
+        self.set_zorder(-1e9)  # drawn first, so the sizes hold when the texts are drawn
+        self.set_in_layout(False)
+
+    def draw(self, renderer):
+        if not self.texts or self.axes is None:
+            return
+        points = 72 / self.axes.figure.dpi
+        box = self.axes.get_window_extent(renderer)
+        longest = max(self.texts, key=lambda t: len(t.get_text()))
+        longest.set_fontsize(self.fontsize)
+        width = longest.get_window_extent(renderer).width * points
+        cell_width, cell_height = box.width * points / self.n_cols, box.height * points / self.n_rows
+        size = min(self.fontsize, cell_height / LABEL_PITCH, self.fontsize * 0.9 * cell_width / max(width, 1e-9))
+        for text in self.texts:
+            text.set_fontsize(size)
+            text.set_visible(size >= MIN_FONT_POINTS)
