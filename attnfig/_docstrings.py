@@ -9,8 +9,9 @@ PARAMETERS = {
         One label per position; positions are numbered when omitted.""",
     "sentence_b_start": """sentence_b_start : int, optional
         Index of the first token of sentence B in a sentence pair (BertViz's argument).""",
-    "layer": """layer : int
-        Original index of the layer to draw (negative counts from the end).""",
+    "layer": """layer : int, optional
+        Original index of the layer to draw (negative counts from the end); the first layer
+        the attention holds by default (layer 0, or the first of a selection).""",
     "heads": """heads : list of int, optional
         Original indices of the heads to draw; all by default.""",
     "include_layers": """include_layers, include_heads : list of int, optional

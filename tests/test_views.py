@@ -239,3 +239,13 @@ def test_model_view_display_mode_dark_and_light():
         light = attnfig.model_view(random_attention(2, 2, 4), display_mode="light")
     assert mpl.colors.to_hex(light.get_facecolor()) == "#ffffff"
     assert mpl.colors.to_hex(light.axes[0].xaxis.label.get_color()) == "#000000"
+
+
+def test_views_default_to_the_first_layer_and_head_of_a_selection():
+    weights = np.random.default_rng(0).dirichlet(np.ones(4), size=(3, 4, 4))
+    selected = attnfig.as_attention(weights).select(layers=[2], heads=[1, 3])
+    ax = attnfig.heatmap(selected)
+    assert ax.get_title() == "Layer 2, head 1"
+    np.testing.assert_allclose(np.ma.getdata(ax.images[0].get_array()), weights[2, 1], atol=1e-6)
+    ax = attnfig.lines(selected, ax=plt.figure().gca())
+    assert ax.collections

@@ -82,11 +82,11 @@ class AttentionData:
         return self.query_tokens == self.key_tokens and self.weights.shape[2] == self.weights.shape[3]
 
     def layer_position(self, layer: int) -> int:
-        """Position in `weights` of the original layer index `layer` (negative counts back)."""
+        """Position in `weights` of the original layer index `layer` (negative counts back; None: the first)."""
         return _position_of(layer, self.layer_indices, "layer")
 
     def head_position(self, head: int) -> int:
-        """Position in `weights` of the original head index `head` (negative counts back)."""
+        """Position in `weights` of the original head index `head` (negative counts back; None: the first)."""
         return _position_of(head, self.head_indices, "head")
 
     def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None, *,
@@ -120,7 +120,9 @@ class AttentionData:
         )
 
 
-def _position_of(index: int, indices: Sequence[int], what: str) -> int:
+def _position_of(index: int | None, indices: Sequence[int], what: str) -> int:
+    if index is None:  # the first one present: layer 0 unless the data holds a selection
+        return 0
     if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
         raise AttentionInputError(f"`{what}` must be an integer index, but {index!r} was passed.")
     index = int(index)

@@ -42,7 +42,7 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
     return dataclasses.replace(a, weights=a.weights - b.weights, normalized=False, is_causal=False)
 
 
-def plot_difference(first, second, tokens=None, *, layer: int = 0, head: int | str = 0, ax=None, cmap=None,
+def plot_difference(first, second, tokens=None, *, layer: int | None = None, head: int | str | None = None, ax=None, cmap=None,
                     vmax=None, **kwargs):
     """Heatmap of ``first - second`` for one head (or ``head="mean"``), centred on 0; returns the Axes.
 

@@ -154,7 +154,7 @@ def lines(
     attention,
     tokens=None,
     *,
-    layer: int = 0,
+    layer: int | None = None,
     heads=None,
     ax=None,
     sentence_b_start: int | None = None,
