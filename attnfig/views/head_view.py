@@ -9,7 +9,7 @@ from matplotlib.collections import LineCollection
 
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
-from .lines import head_legend_handles, legend_options, lines
+from .lines import head_legend_options, lines
 from ..input.panels import resolve_panels
 from ..themes import display_mode_style, remember_style
 from .thinning import LABEL_SPACING
@@ -88,7 +88,7 @@ def head_view(
             if title:
                 ax.set_title(title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
-        handles = head_legend_handles(head_indices, head_colors(head_indices, kwargs.get("palette")))
-        options = legend_options(len(handles), figure.get_figwidth(), title=f"Layer {layer}, heads")
-        figure.legend(handles=handles, loc="outside upper center", **options)
+        options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
+                                      figure.get_figwidth(), title=f"Layer {layer}, heads")
+        figure.legend(loc="outside upper center", **options)
     return figure
