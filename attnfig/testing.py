@@ -257,3 +257,47 @@ def build_family_model(family: str, *, seed: int = 0, **config_overrides):
     redraw_weights(model, seed=seed)
     model.eval()
     return model, tokenizer
+
+
+# A long real input: the opening of *A Tale of Two Cities* (147 all-MiniLM-L6-v2 tokens).
+TALE_OF_TWO_CITIES = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+        "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+        "it was the season of Darkness, it was the spring of hope, it was the winter of despair, we had "
+        "everything before us, we had nothing before us, we were all going direct to Heaven, we were all going "
+        "direct the other way – in short, the period was so far like the present period, that some of its "
+        "noisiest authorities insisted on its being received, for good or for evil, in the superlative degree "
+        "of comparison only.")
+
+
+def render_pdf_page(path, dpi: float):
+    """The first page of a PDF rendered with pdfium at `dpi`, as an RGB uint8 array.
+
+    The page is mapped with the exact scale ``dpi / 72`` onto a bitmap of the page's size
+    rounded to whole pixels. (`PdfPage.render(scale=)` sizes the bitmap with a ceiling of
+    a float32 product, often one pixel too many, and stretches the page to fill it.)
+    """
+    import numpy as np
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    page = pdfium.PdfDocument(str(path))[0]
+    scale = dpi / 72
+    width, height = (round(side * scale) for side in page.get_size())
+    bitmap = pdfium.PdfBitmap.new_native(width, height, raw.FPDFBitmap_BGRA)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    raw.FPDF_RenderPageBitmapWithMatrix(bitmap.raw, page.raw, raw.FS_MATRIX(scale, 0, 0, scale, 0, 0),
+                                        raw.FS_RECTF(0, 0, width, height), raw.FPDF_ANNOT)
+    return np.asarray(bitmap.to_pil().convert("RGB"))
+
+
+def png_pdf_disagreement(png_path, pdf_path, dpi: float, tolerance: int = 8) -> float:
+    """Share of pixels where the PNG and the PDF rendered at `dpi` differ by more than
+    `tolerance` (of 255) in any channel; 1.0 when their sizes differ."""
+    import numpy as np
+    from PIL import Image
+
+    png = np.asarray(Image.open(png_path).convert("RGB"), dtype=np.int16)
+    pdf = render_pdf_page(pdf_path, dpi).astype(np.int16)
+    if png.shape != pdf.shape:
+        return 1.0
+    return float((np.abs(png - pdf).max(-1) > tolerance).mean())

@@ -23,6 +23,17 @@ def test_view_benchmark_runs_and_reports_every_comparison():
 
 
 @pytest.mark.slow
+def test_long_input_benchmark_runs_and_reports_every_comparison():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "bench_long.py"), "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for needle in ("heatmap, 1 head, 128 tokens, to PDF, vs bare imshow", "model_view lines, 2 x 2, 24 tokens, to PNG",
+                   "model_view heatmap, 2 x 2, 24 tokens, to PDF", "vs a grid of bare imshow Axes",
+                   "lines, 1 head, 256 tokens, 128 equal keys per query", "PNG vs PDF at 288 dpi, head_view, span of 64"):
+        assert needle in result.stdout
+
+
+@pytest.mark.slow
 def test_padding_benchmark_runs_and_shows_the_naive_batch_is_wrong():
     result = subprocess.run([sys.executable, str(BENCHMARKS / "bench_padding.py"), "--quick"], capture_output=True,
                             text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})

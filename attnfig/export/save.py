@@ -120,6 +120,7 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     for path in paths:
         _check_folder(path)
     with mpl.rc_context(figure_style(fig)):
+        whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
         if not prepare_layout(fig):
             savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
         write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi, savefig_kwargs))
@@ -184,6 +185,19 @@ def fits_canvas(fig, tolerance_inches: float | None = None) -> bool:
     """Whether everything drawn (texts included) lies inside the figure's canvas."""
     tolerance = CANVAS_TOLERANCE_INCHES if tolerance_inches is None else tolerance_inches
     return max(overflow_inches(fig)) <= tolerance
+
+
+def whole_pixel_size(fig, dpi) -> None:
+    """Round the figure's size to whole pixels at `dpi` (Axes keep their relative places).
+
+    A PNG has whole pixels; a PDF page of a fractional size, rendered at the same dpi, has
+    its content shifted by the fraction of a pixel, and every image and line lands between
+    pixels. Rounded, both show the same pixels (the size changes by less than a pixel).
+    """
+    if dpi == "figure":
+        dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(max(1, round(width * dpi)) / dpi, max(1, round(height * dpi)) / dpi, forward=False)
 
 
 def freeze_layout(fig) -> None:

@@ -11,6 +11,7 @@ from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from .lines import head_legend_options, lines
 from ..input.panels import resolve_panels
+from ..input.span import check_span
 from ..themes import display_mode_style, remember_style
 from .thinning import LABEL_SPACING
 
@@ -60,7 +61,9 @@ def head_view(
     the first included layer by default) is named in the title. Encoder-decoder attention
     gives one panel each for encoder, decoder and cross attention (decoder queries on the
     left, encoder keys on the right). `display_mode` "light" or "dark" applies that theme
-    to this figure only; None follows the active style. `**kwargs` go to `attnfig.lines`
+    to this figure only; None follows the active style. ``span=(start, stop)`` shows those
+    tokens only, each labelled with its original position (see `attnfig.lines`).
+    `**kwargs` go to `attnfig.lines`
     (`focus`, `direction`, `min_weight`, `top_k`, `palette`, LineCollection options).
 
     >>> import numpy as np, attnfig
@@ -80,13 +83,17 @@ def head_view(
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
+        if kwargs.get("span") is not None:
+            start, stop = check_span(kwargs["span"], n_tokens)
+            n_tokens = stop - start
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
         remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
             if title:
-                ax.set_title(title)
+                note = ax.get_title()  # lines' note on the span, if any
+                ax.set_title(f"{title}\n{note}" if note else title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
                                       figure.get_figwidth(), title=f"Layer {layer}, heads")

@@ -15,7 +15,9 @@ from matplotlib.image import AxesImage
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap
 from ..input.data import as_attention, future_mask
+from ..input.span import restrict_to_span
 from ..errors import AttentionInputError
+from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, set_token_ticks
 from ..themes import remember_style
 
@@ -71,6 +73,7 @@ def matrix_heatmap(
     mask=None,
     xlabel=None,
     ylabel=None,
+    reduce="max",
     square=False,
     highlight=(),
     **kwargs,
@@ -79,15 +82,16 @@ def matrix_heatmap(
 
     Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
     follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
-    special tokens always shown).
+    special tokens always shown). With more cells than output pixels, each pixel shows the
+    `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`).
     """
+    check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
                  mask=mask)
     ax = target_axes(ax)
     remember_style(ax.figure)
-    kwargs.setdefault("interpolation", "nearest")
     kwargs.setdefault("aspect", "equal" if square else "auto")
-    image = ax.imshow(plan.matrix, cmap=plan.cmap, norm=plan.norm, **kwargs)
+    image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
     _label_axes(ax, plan, highlight)
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -100,12 +104,34 @@ def matrix_heatmap(
     return ax
 
 
+def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, kwargs) -> ResolutionImage:
+    """One image of the cells, computed at the output's pixel size (`fit_to_pixels`)."""
+    n_rows, n_cols = matrix.shape
+    aspect = kwargs.pop("aspect")
+    filled = []  # the NaN-filled float32 copy, made once and only if cells must be reduced
+
+    def render(height: int, width: int, pixels_per_inch: float):
+        if n_rows <= height and n_cols <= width:
+            return matrix
+        if not filled:
+            filled.append(matrix.astype(np.float32).filled(np.nan))
+        return np.ma.masked_invalid(fit_to_pixels(filled[0], height, width, reduce))
+
+    image = ResolutionImage(ax, render, extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5), initial=matrix,
+                            cmap=plan.cmap, norm=plan.norm, **kwargs)
+    ax.add_image(image)
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_aspect(aspect)
+    return image
+
+
 # What the **kwargs of `matrix_heatmap` may hold (beyond its own arguments): imshow's.
 IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 # matrix_heatmap's own arguments, and imshow's that it sets itself.
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
                             "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
-                            "ylabel", "square", "highlight", "X", "norm")
+                            "ylabel", "square", "highlight", "X", "norm", "reduce")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
 MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
 # `heatmap` takes these itself (as named arguments) or sets them.
@@ -165,8 +191,10 @@ def heatmap(
     annot: bool = False,
     fmt: str = ".2f",
     mask=None,
+    reduce: str = "max",
     square: bool = False,
     highlight=(),
+    span=None,
     xlabel: str | None = KEY_LABEL,
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
@@ -181,7 +209,13 @@ def heatmap(
     tokens and the `highlight` positions (see `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
-    with ``robust=True``, which helps long sequences). `**kwargs` go to `imshow`.
+    with ``robust=True``, which helps long sequences). With more cells than output pixels
+    (long inputs), each pixel shows the ``reduce="max"`` (default: a single strong cell stays
+    visible) or ``"mean"`` of its cells. ``span=(start, stop)`` shows the queries and keys
+    from `start` to `stop - 1` only, labelled with their original positions, and the title
+    says how much of their attention goes outside the span when that is 1% or more
+    (`highlight` and a full-size `mask` keep original positions). `**kwargs` go to the
+    image (`AxesImage`).
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -192,6 +226,15 @@ def heatmap(
     data = as_attention(attention, tokens)
     if prettify_tokens:
         data = data.prettified()
+    note = None
+    if span is not None:
+        full_shape = data.weights.shape[2:]
+        restricted = restrict_to_span(data, span)
+        data, highlight = restricted.data, restricted.shift(highlight)
+        if mask is not None and np.shape(mask) == full_shape and not data.token_blocks:
+            mask = np.asarray(mask, dtype=bool)[restricted.start:restricted.stop, restricted.start:restricted.stop]
+        head_position = None if isinstance(head, str) else data.head_position(head)
+        note = restricted.note(data.layer_position(layer), head_position)
     layer_weights = data.weights[data.layer_position(layer)]
     if isinstance(head, str):
         if head != "mean":
@@ -208,8 +251,9 @@ def heatmap(
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,
-        ylabel=ylabel, square=square, highlight=highlight, **kwargs,
+        ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
-    ax.set_title(f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}")
+    title = f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}"
+    ax.set_title(f"{title}\n{note}" if note else title)
     return ax

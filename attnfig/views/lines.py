@@ -16,9 +16,12 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
+from ..input.span import restrict_to_span
 from ..errors import AttentionInputError, one_of_message
+from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
+                      raster_backdrop)
 from .labels import set_token_ticks
-from .thinning import keep_mask, should_rasterize
+from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, target_axes
 
@@ -29,8 +32,10 @@ DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 class _LinePlan:
     """Everything `lines` decided before drawing: which lines, where, in which color."""
 
-    segments: list[np.ndarray]  # per head, (n, 2, 2)
-    colors: list[np.ndarray]  # per head, (n, 4) RGBA with alpha = weight * alpha_scale
+    weights: np.ndarray  # (heads, q, k) of the shown queries and keys
+    keep: np.ndarray  # (heads, q, k) the pairs drawn as lines
+    alpha_scale: float  # opacity = weight * alpha_scale
+    user_thinned: bool  # focus, min_weight or top_k given: the density image honours `keep`
     head_indices: tuple[int, ...]
     head_colors: np.ndarray
     query_tokens: tuple[str, ...]
@@ -98,17 +103,49 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
         keep &= only_focus
     query_y, key_y = column_positions(len(query_tokens)), column_positions(len(key_tokens))
     head_colors = colors_by_head(view.head_indices, palette)
-    segments, colors = [], []
-    for head in range(n_heads):
-        q_index, k_index = np.nonzero(keep[head])
-        segments.append(line_segments(0.0, query_y[q_index], 1.0, key_y[k_index]))
-        colors.append(with_alphas(head_colors[head], weights[head, q_index, k_index] * alpha_scale))
+    user_thinned = focus is not None or min_weight is not None or top_k is not None
     focus_weights = None if focus is None else weights[:, focus - query_offset, :]
     key_offset = cols.start or 0
-    return _LinePlan(segments, colors, view.head_indices, head_colors, query_tokens, key_tokens, query_y, key_y,
-                     query_offset, focus, focus_weights,
+    return _LinePlan(weights, keep, alpha_scale, user_thinned, view.head_indices, head_colors, query_tokens,
+                     key_tokens, query_y, key_y, query_offset, focus, focus_weights,
                      tuple(h - query_offset for h in highlight if 0 <= h - query_offset < len(query_tokens)),
                      tuple(h - key_offset for h in highlight if 0 <= h - key_offset < len(key_tokens)))
+
+
+def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
+    """One LineCollection per head, opacity = weight * alpha_scale."""
+    # Rasterized at savefig.dpi (on an opaque backdrop), lines look the same in PNG, PDF
+    # and SVG; text stays vector. ``rasterized=False`` gives vector lines.
+    kwargs.setdefault("rasterized", True)
+    if kwargs["rasterized"]:
+        raster_backdrop(ax, kwargs.get("zorder", 2))  # LineCollection draws at zorder 2
+    for head in range(len(plan.head_indices)):
+        q_index, k_index = np.nonzero(plan.keep[head])
+        segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
+        colors = with_alphas(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale)
+        head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
+                       **kwargs}
+        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+
+
+def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
+    """All heads as the exact ink of their lines, composited in drawing order (see `density`)."""
+    weights = np.where(plan.keep, plan.weights, 0) if plan.user_thinned else plan.weights
+    n_rows = max(weights.shape[1:])
+    background = opaque_background(ax)
+
+    def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
+        line_pixels = line_width_points(base_points, height * 72 / pixels_per_inch / n_rows) * pixels_per_inch / 72
+        canvas = blank_canvas(height, width, background)
+        for head in range(weights.shape[0]):
+            ink = lines_ink(weights[head], height, width, line_pixels * plan.alpha_scale)
+            canvas = over(ink_rgba(ink, plan.head_colors[head]), canvas)
+        return canvas
+
+    kwargs.pop("rasterized", None)
+    image = ResolutionImage(ax, render, extent=(0, 1, 1, 0), **kwargs)
+    image.set_label("lines")
+    ax.add_image(image)
 
 
 @with_parameters("attention", "tokens", "layer", "heads", "ax", "sentence_b_start", "thinning", "palette", "prettify_tokens")
@@ -126,6 +163,7 @@ def lines(
     top_k: int | None = None,
     palette=None,
     highlight=(),
+    span=None,
     prettify_tokens: bool = True,
     legend: bool | None = None,
     **kwargs,
@@ -141,8 +179,14 @@ def lines(
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
-    positions and special tokens are always labelled. `**kwargs` go to each head's
-    `LineCollection`.
+    positions and special tokens are always labelled. ``span=(start, stop)`` shows only the
+    tokens from `start` to `stop - 1` (queries and keys), labelled with their original
+    positions, and the title says how much of their attention goes outside the span when
+    that is 1% or more; `focus` and `highlight` stay original positions. Past
+    `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
+    the lines are drawn as their exact ink (one image); otherwise they are rasterized at
+    ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
+    keeps them vector). `**kwargs` go to each head's `LineCollection`.
 
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)
@@ -154,21 +198,40 @@ def lines(
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
     if prettify_tokens:
         data = data.prettified()
+    note = None
+    if span is not None:
+        restricted = restrict_to_span(data, span)
+        data, highlight = restricted.data, restricted.shift(highlight)
+        if focus is not None:
+            (focus,) = restricted.shift([focus]) or (_focus_outside(focus, restricted),)
+        head_positions = None if heads is None else [data.head_position(h) for h in heads]
+        note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     ax = target_axes(ax)
+    if note:
+        ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
     remember_style(ax.figure)
-    n_lines = sum(len(s) for s in plan.segments)
-    kwargs.setdefault("rasterized", should_rasterize(n_lines))
     kwargs = normalize_kwargs(kwargs, LineCollection)
-    for head, segments in enumerate(plan.segments):
-        head_kwargs = {"colors": plan.colors[head], "label": f"head {plan.head_indices[head]}", **kwargs}
-        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+    base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
+    axis_points = ax.get_position().height * ax.figure.get_figheight() * 72
+    line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
+    if uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET:
+        _density_image(ax, plan, base_points, kwargs)
+    else:
+        _line_collections(ax, plan, line_points, kwargs)
     _decorate(ax, plan)
     if plan.focus_weights is not None:
         focus_marks(ax, plan)
     if legend if legend is not None else len(plan.head_indices) > 1:
         head_legend(ax, plan.head_indices, plan.head_colors)
     return ax
+
+
+def _focus_outside(focus, restricted) -> int:
+    raise AttentionInputError(
+        f"`focus` must be a query inside `span` ({restricted.start} to {restricted.stop - 1}), "
+        f"but {focus!r} was passed."
+    )
 
 
 def _decorate(ax, plan: _LinePlan) -> None:

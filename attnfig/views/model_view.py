@@ -6,6 +6,7 @@ A 12 x 12 grid is then a handful of artists instead of 144 Axes.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -22,10 +23,14 @@ from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
+from ..input.span import restrict_to_span
 from ..themes import display_mode_style, remember_style
-from .thinning import keep_mask, should_rasterize, thumbnail_top_k
+from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
+                      opaque_background, output_dpi, over, raster_backdrop)
+from .thinning import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
+SMALL_MOSAIC_CELLS = 1 << 20  # up to this many weights, the heatmap mosaic is also kept whole
 GAP = 0.15  # space between thumbnails, as a fraction of a thumbnail
 THUMBNAIL_LINEWIDTH = 0.4  # thumbnail lines, as a fraction of rcParams["lines.linewidth"]
 
@@ -50,6 +55,29 @@ class Mosaic:
         return self.rows * (1 + self.gap) - self.gap
 
 
+@dataclass
+class Tiles:
+    """The pixels of each thumbnail in a mosaic image of ``height x width`` pixels."""
+
+    layout: Mosaic
+    image_height: int
+    image_width: int
+
+    @property
+    def height(self) -> int:
+        return max(1, int(self.image_height / self.layout.height))
+
+    @property
+    def width(self) -> int:
+        return max(1, int(self.image_width / self.layout.width))
+
+    def slices(self, row: int, col: int) -> tuple[slice, slice]:
+        step = 1 + self.layout.gap
+        top = min(self.image_height - self.height, round(row * step * self.image_height / self.layout.height))
+        left = min(self.image_width - self.width, round(col * step * self.image_width / self.layout.width))
+        return slice(top, top + self.height), slice(left, left + self.width)
+
+
 def gap_pixels(n_tokens: int) -> int:
     """Width of the gap between heatmap thumbnails of `n_tokens` cells, in whole cells."""
     return max(1, round(GAP * n_tokens))
@@ -71,44 +99,106 @@ def mosaic_image(blocks: np.ndarray, mask: np.ndarray | None = None) -> tuple[np
     return np.ma.masked_invalid(image), gap_k / k
 
 
-def _heatmap_panel(ax, data: AttentionData, norm, cmap, kwargs) -> mpl.image.AxesImage:
-    mask = future_mask(*data.weights.shape[2:]) if data.is_causal else None
-    image, gap = mosaic_image(data.weights, mask)
-    layout = Mosaic(data.n_layers, data.n_heads, gap)
-    # Cells larger than an output pixel stay crisp squares; smaller ones are averaged. The
-    # weights are resampled before coloring, so the mosaic never becomes a float RGBA copy.
-    dpi = mpl.rcParams["savefig.dpi"]
-    dpi = ax.figure.dpi if dpi == "figure" else dpi
-    pixels_per_cell = ax.get_position().width * ax.figure.get_figwidth() * dpi / image.shape[1]
-    interpolation = "nearest" if pixels_per_cell >= 1 else "antialiased"
+def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> ResolutionImage:
+    n_queries, n_keys = data.weights.shape[2:]
+    mask = future_mask(n_queries, n_keys) if data.is_causal else None
+    layout = Mosaic(data.n_layers, data.n_heads, gap_pixels(n_keys) / n_keys)
+    small = data.weights.size <= SMALL_MOSAIC_CELLS
+
+    def render(height: int, width: int, pixels_per_inch: float):
+        tile = Tiles(layout, height, width)
+        if small and n_queries <= tile.height and n_keys <= tile.width:
+            return mosaic_image(data.weights, mask)[0]  # cells larger than pixels: exact cells
+        # The mosaic at output pixels: each layer's thumbnails reduced (or repeated) to
+        # the tile's pixels, never a full-size float copy of every weight.
+        canvas = np.full((height, width), np.nan, dtype=np.float32)
+        for row in range(data.n_layers):
+            layer = data.weights[row] if mask is None else np.where(mask, np.nan, data.weights[row])
+            tiles = fit_to_pixels(layer, tile.height, tile.width, reduce)
+            for head in range(data.n_heads):
+                canvas[tile.slices(row, head)] = tiles[head]
+        return np.ma.masked_invalid(canvas)
+
+    initial = mosaic_image(data.weights, mask)[0] if small else None
+    kwargs.pop("aspect", None)
+    image = ResolutionImage(ax, render, extent=(0, layout.width, layout.height, 0), initial=initial, cmap=cmap,
+                            norm=norm, **kwargs)
+    ax.add_image(image)
+    ax.set_xlim(0, layout.width)
+    ax.set_ylim(layout.height, 0)
     # Square thumbnails come from the figure's size (`grid_figsize`), not from a fixed aspect:
     # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
-    kwargs = {"interpolation": interpolation, "interpolation_stage": "data", "aspect": "auto", **kwargs}
-    artist = ax.imshow(image, cmap=cmap, norm=norm, extent=(0, layout.width, layout.height, 0), **kwargs)
+    ax.set_aspect("auto")
     _label_mosaic(ax, data, layout)
-    return artist
+    return image
 
 
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
+    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
+    kwargs = normalize_kwargs(kwargs, LineCollection)
+    base_points = kwargs.pop("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
+    n_tokens = max(data.weights.shape[2:])
+    thumbnail_inches = _thumbnail_inches(ax, layout)
+    line_points = line_width_points(base_points, thumbnail_inches * 72 / n_tokens)
+    if uses_density(base_points, line_points, output_dpi(ax.figure)):
+        _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs)
+    else:
+        _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs)
+    ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
+    ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
+    ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
+    _label_mosaic(ax, data, layout)
+
+
+def _thumbnail_inches(ax, layout: Mosaic) -> float:
+    """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
+    box = ax.get_position()
+    figure_width, figure_height = ax.figure.get_size_inches()
+    return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
+
+
+def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
     top_k = thumbnail_top_k(*data.weights.shape[2:], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
-    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
-    kwargs = normalize_kwargs(kwargs, LineCollection)
-    kwargs.setdefault("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
-    kwargs.setdefault("rasterized", should_rasterize(int(keep.sum())))
+    kwargs.setdefault("rasterized", True)  # the same pixels in every format, as `lines`
+    if kwargs["rasterized"]:
+        raster_backdrop(ax, kwargs.get("zorder", 2))
     x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
     for row in range(data.n_layers):
         head, q_index, k_index = np.nonzero(keep[row])
         segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
         rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
-        collection = LineCollection(segments, colors=rgba, label=f"layer {data.layer_indices[row]}", **kwargs)
+        collection = LineCollection(segments, colors=rgba, linewidths=line_points,
+                                    label=f"layer {data.layer_indices[row]}", **kwargs)
         ax.add_collection(collection, autolim=False)
-    ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
-    ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
-    ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
-    _label_mosaic(ax, data, layout)
+
+
+def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs) -> None:
+    """Every thumbnail as the exact ink of its lines, one image for the panel (see `density`)."""
+    weights = data.weights
+    if min_weight is not None or top_k is not None:
+        weights = np.where(keep_mask(weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k), weights, 0)
+    colors = [layer_colors[index] for index in data.layer_indices]
+    background = opaque_background(ax)
+
+    def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
+        tile = Tiles(layout, height, width)
+        spacing_points = tile.height * 72 / pixels_per_inch / max(weights.shape[2:])
+        line_pixels = line_width_points(base_points, spacing_points) * pixels_per_inch / 72
+        canvas = blank_canvas(height, width, background)
+        for row in range(data.n_layers):
+            for head in range(data.n_heads):
+                ink = lines_ink(weights[row, head], tile.height, tile.width, line_pixels)
+                region = canvas[tile.slices(row, head)]
+                region[:] = over(ink_rgba(ink, colors[row]), region)
+        return canvas
+
+    kwargs.pop("rasterized", None)
+    image = ResolutionImage(ax, render, extent=(0, layout.width, layout.height, 0), **kwargs)
+    image.set_label("thumbnails")
+    ax.add_image(image)
 
 
 def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:
@@ -135,10 +225,19 @@ def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple
 
 
 def _shared_norm(panels, vmin, vmax, center, robust):
-    """One color scale for every thumbnail of every panel; attention weights start at 0."""
+    """One color scale for every thumbnail of every panel; attention weights start at 0.
+
+    Without `robust`, only each panel's finite range is read (no copy of the weights).
+    """
     if vmin is None and center is None and all(data.normalized for _, data in panels):
         vmin = 0.0
-    return color_norm(np.concatenate([data.weights.ravel() for _, data in panels]), vmin, vmax, center, robust)
+    if robust:
+        values = np.concatenate([data.weights.ravel() for _, data in panels])
+    else:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN panels
+            values = np.array([f(data.weights) for _, data in panels for f in (np.nanmin, np.nanmax)])
+    return color_norm(values, vmin, vmax, center, robust)
 
 
 @with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action")
@@ -163,6 +262,8 @@ def model_view(
     center=None,
     robust: bool = False,
     cbar: bool = True,
+    reduce: str = "max",
+    span=None,
     min_weight=None,
     top_k=None,
     palette=None,
@@ -176,7 +277,12 @@ def model_view(
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
     BertViz does), opacity = weight; ``kind="heatmap"`` draws heatmaps on one shared color
     scale with one colorbar (``center`` gives a diverging scale, for differences;
-    ``robust=True`` ends the scale at the 98th percentile, as seaborn does).
+    ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
+    smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
+    or ``"mean"``. Line thumbnails whose lines would be thinner than an output pixel are
+    drawn as the exact ink of their lines (see `attnfig.views.thinning`).
+    ``span=(start, stop)`` keeps the queries and keys from `start` to `stop - 1`; the figure
+    names the span and how much of its queries' attention goes outside it (if 1% or more).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
     (`imshow` or `LineCollection`).
 
@@ -187,6 +293,7 @@ def model_view(
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    check_reduce(reduce)
     check_html_action(html_action)
     if kind == "heatmap":
         check_keywords(model_view, kwargs, *IMSHOW_TAKERS, exclude=("X", "cmap", "norm", "extent"))
@@ -199,6 +306,11 @@ def model_view(
             encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
             include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
         )
+        notes = []
+        if span is not None:
+            spans = [restrict_to_span(data, span) for _, data in panels]
+            panels = [(title, restricted.data) for (title, _), restricted in zip(panels, spans)]
+            notes = [restricted.note() or f"Tokens {restricted.start}-{restricted.stop - 1}" for restricted in spans]
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
         size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
@@ -208,7 +320,7 @@ def model_view(
         if kind == "heatmap":
             norm = _shared_norm(panels, vmin, vmax, center, robust)
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
-            images = [_heatmap_panel(ax, data, norm, cmap, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
+            images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
                 label = "attention weight" if center is None else "difference"
                 add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
@@ -218,4 +330,6 @@ def model_view(
         for ax, (title, _) in zip(axes, panels):
             if title:
                 ax.set_title(title, pad=2 * mpl.rcParams["font.size"])
+        if notes:
+            figure.supxlabel("; ".join(dict.fromkeys(notes)), fontsize=mpl.rcParams["legend.fontsize"])
     return figure

@@ -6,14 +6,23 @@
 - A layer x head thumbnail draws at most `THUMBNAIL_LINE_BUDGET` lines: past that
   (sequences longer than about 90 tokens), each query keeps its
   ``THUMBNAIL_LINE_BUDGET // queries`` strongest keys unless `top_k` is given.
-- A tick label needs `LABEL_SPACING` times its font size along the axis; when the axis is
-  too short for every label, every n-th label is shown, n as small as fits.
-- Artists holding more than `RASTERIZE_ABOVE` primitives are rasterized inside vector
-  output (at ``savefig.dpi``), while text and axes stay vector.
+- Token labels follow `attnfig.views.labels` (shrink within the style's range, then thin,
+  special tokens and highlights kept); a head view is made `LABEL_SPACING` times the
+  labels' size tall per token, up to a page.
+- A line is at most `LINE_FILL` times its row spacing wide (at the output resolution), so
+  the lines leaving a column of tokens never cover it solidly; when that width is under
+  one output pixel, the lines are drawn as their exact ink density, an image computed in
+  numpy (`attnfig.views.density`): each line leaves ``weight * width`` of ink per unit of
+  length, inks add up and a pixel's opacity is ``1 - exp(-ink)`` (`uses_density`). Cost and memory then
+  depend on the output's pixels, not on the number of tokens or lines.
+- When a heatmap has more cells than output pixels, each pixel shows the `max` (default,
+  so peaks survive) or `mean` of its cells (``reduce=``).
+- `lines` draws at most `LINE_BUDGET` lines; past that it draws their ink density too,
+  so time and memory stay bounded whatever the weights.
+- Lines are rasterized at ``savefig.dpi`` on an opaque backdrop (text stays vector), so a
+  PNG and a PDF or SVG of the figure show the same pixels; ``rasterized=False`` opts out.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -21,8 +30,9 @@ from ..errors import AttentionInputError
 
 FAINT_ALPHA = 0.5 / 255
 LABEL_SPACING = 1.2
-RASTERIZE_ABOVE = 5000
+LINE_FILL = 0.5
 THUMBNAIL_LINE_BUDGET = 8192
+LINE_BUDGET = 30_000  # Agg draws about 10 000 long antialiased lines a second
 
 
 def thumbnail_top_k(n_queries: int, n_keys: int, top_k: int | None) -> int | None:
@@ -56,21 +66,19 @@ def keep_mask(weights: np.ndarray, *, alpha_scale: float, min_weight: float | No
     return keep
 
 
-def label_step(n_labels: int, axis_points: float, fontsize_points: float) -> int:
-    """Show every `label_step`-th label so labels of this font size fit the axis.
+def line_width_points(base_points: float, spacing_points: float) -> float:
+    """Width of a line: its style's width, at most `LINE_FILL` of the row spacing.
 
-    >>> label_step(512, axis_points=400, fontsize_points=8)
-    13
+    >>> line_width_points(0.6, 14.0), line_width_points(0.6, 0.2)
+    (0.6, 0.1)
     """
-    if n_labels <= 1 or axis_points <= 0:
-        return 1
-    return max(1, math.ceil(n_labels * fontsize_points * LABEL_SPACING / axis_points))
+    return min(float(base_points), LINE_FILL * spacing_points)
 
 
-def thinned_positions(n_labels: int, axis_points: float, fontsize_points: float) -> np.ndarray:
-    """Indices of the labels kept by `label_step`."""
-    return np.arange(0, n_labels, label_step(n_labels, axis_points, fontsize_points))
+def uses_density(base_points: float, line_points: float, dpi: float) -> bool:
+    """Whether lines are drawn as their ink density: narrowed by the row spacing below one pixel.
 
-
-def should_rasterize(n_primitives: int) -> bool:
-    return n_primitives > RASTERIZE_ABOVE
+    >>> uses_density(0.6, 0.6, dpi=100), uses_density(0.6, 0.1, dpi=300)
+    (False, True)
+    """
+    return line_points < base_points and line_points * dpi / 72 < 1
