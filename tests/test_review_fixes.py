@@ -186,3 +186,24 @@ def test_from_model_refuses_a_number_for_text(minilm):
     model, tokenizer = minilm
     with pytest.raises(attnfig.ArgumentError, match=r"`text` must be a string or a list of strings.*5 \(int\)"):
         attnfig.from_model(model, tokenizer, 5)
+
+
+# --- 7. load_model reads image and speech model folders -----------------------------------------------
+
+@pytest.mark.parametrize("name", ["vit", "whisper"])
+def test_load_model_gives_an_image_or_speech_model_its_processor(name, tmp_path):
+    from attnfig.testing import build_family_model
+
+    model, processor = build_family_model(name)
+    model.save_pretrained(tmp_path)
+    processor.save_pretrained(tmp_path)
+    loaded, loaded_processor = attnfig.load_model(tmp_path)
+    assert type(loaded_processor).__name__ == type(processor).__name__
+    rng = np.random.default_rng(0)
+    value = (rng.integers(0, 256, (32, 32, 3)).astype(np.uint8) if name == "vit"
+             else rng.standard_normal(16000).astype(np.float32))
+    expected, got = attnfig.from_model(model, processor, value), attnfig.from_model(loaded, loaded_processor, value)
+    if name == "whisper":
+        expected, got = expected.encoder, got.encoder
+    np.testing.assert_allclose(got.weights, expected.weights, atol=1e-5)
+    assert got.tokens == expected.tokens

@@ -249,8 +249,29 @@ def resolve_model_path(model: str | os.PathLike) -> Path:
     )
 
 
+# What prepares a model's main input: words, images (ViT) or audio (Whisper's processor).
+PROCESSOR_CLASSES = {"text": "AutoTokenizer", "image": "AutoImageProcessor", "audio": "AutoProcessor"}
+# Encoder-decoder heads tried in order: text (BART, T5), then speech (Whisper).
+ENCODER_DECODER_CLASSES = ("AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
+
+
+def _load_weights(transformers, path: Path, config):
+    """The model of `config`: an encoder-decoder with its generation head, any other bare."""
+    if getattr(config, "is_encoder_decoder", False):
+        for name in ENCODER_DECODER_CLASSES:
+            try:
+                return getattr(transformers, name).from_pretrained(path, attn_implementation="eager")
+            except ValueError as err:
+                if "Unrecognized configuration class" not in str(err):
+                    raise
+    return transformers.AutoModel.from_pretrained(path, attn_implementation="eager")
+
+
 def load_model(model: str | os.PathLike):
     """Load ``(model, tokenizer)`` from a local folder, offline, with eager attention.
+
+    The second item prepares the model's main input: a tokenizer for text models, an image
+    processor for vision models (ViT), a processor for speech models (Whisper).
 
     >>> # model, tokenizer = attnfig.load_model("minilm")
     """
@@ -263,10 +284,9 @@ def load_model(model: str | os.PathLike):
     with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
         try:
             config = transformers.AutoConfig.from_pretrained(path)
-            encoder_decoder = getattr(config, "is_encoder_decoder", False)
-            auto = transformers.AutoModelForSeq2SeqLM if encoder_decoder else transformers.AutoModel
-            loaded = auto.from_pretrained(path, attn_implementation="eager")
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            loaded = _load_weights(transformers, path, config)
+            processor = getattr(transformers, PROCESSOR_CLASSES[input_kind(loaded)])
+            tokenizer = processor.from_pretrained(path)
         except (OSError, RuntimeError, ValueError, KeyError) as err:
             raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: {err}") from err
     loaded.eval()
