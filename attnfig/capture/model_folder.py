@@ -15,11 +15,14 @@ from ..errors import ModelFolderError
 # Any one of these holds a vocabulary transformers can load (tokenizer.json, vocab.txt / .json,
 # SentencePiece *.model / *.spm such as spiece.model or spm.model, BPE codes, tiktoken files).
 TOKENIZER_FILES = ("tokenizer.json", "vocab*", "*.model", "*.spm", "merges.txt", "bpe.codes", "*.tiktoken")
+# An image or audio model reads no words: its processor's settings stand in for a tokenizer.
+PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
 
 
 def check_model_folder(folder) -> None:
-    """Raise `ModelFolderError` unless `folder` holds a tokenizer and complete weights.
+    """Raise `ModelFolderError` unless `folder` holds a tokenizer (or, for an image or audio
+    model, a processor) and complete weights.
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp()); _ = (folder / "config.json").write_text("{}")
@@ -29,11 +32,11 @@ def check_model_folder(folder) -> None:
     attnfig.errors.ModelFolderError: ... has no tokenizer files ...
     """
     folder = Path(folder)
-    if not any(path.is_file() for pattern in TOKENIZER_FILES for path in folder.glob(pattern)):
+    if not any(path.is_file() for pattern in TOKENIZER_FILES + PROCESSOR_FILES for path in folder.glob(pattern)):
         raise ModelFolderError(
             f"The model folder {str(folder)!r} has no tokenizer files (one of {list(TOKENIZER_FILES)}): "
             "without them every word would become [UNK]. Save the tokenizer beside the model with "
-            "`tokenizer.save_pretrained(folder)`."
+            "`tokenizer.save_pretrained(folder)` (an image or audio model: `processor.save_pretrained(folder)`)."
         )
     weights = sorted({path for pattern in WEIGHT_PATTERNS for path in folder.glob(pattern)})
     if not weights:

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ..input.data import AttentionData, as_attention
 from ..input.encoder_decoder import EncoderDecoderAttention
-from ..errors import AttentionInputError, ModelFolderError
+from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .model_folder import check_model_folder
 from .inputs import audio_inputs, image_inputs, input_kind
 from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
@@ -48,6 +48,8 @@ def from_model(
     """
     require_hf("torch")
     kind = input_kind(model)
+    if kind == "text":
+        check_text(text)
     is_encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
     if _is_batch(text, kind):
         items = list(text)
@@ -88,6 +90,27 @@ def from_model(
         for item in range(encoded["input_ids"].shape[0])
     ]
     return results if _is_batch(text, kind) else results[0]
+
+
+def check_text(text, argument: str = "text") -> None:
+    """A text model's input: a string, or a list of strings (one figure each).
+
+    >>> check_text(5)
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `text` must be a string or a list of strings (one per input), but 5 (int) was passed.
+    """
+    from collections.abc import Iterable
+
+    if isinstance(text, str):
+        return
+    items = text if isinstance(text, (list, tuple)) else None
+    if (items is None and (not isinstance(text, Iterable) or isinstance(text, bytes))) or (
+            items is not None and not all(isinstance(item, str) for item in items)):
+        raise ArgumentError(
+            f"`{argument}` must be a string or a list of strings (one per input), "
+            f"but {text!r} ({type(text).__name__}) was passed."
+        )
 
 
 def _is_batch(value, kind: str) -> bool:
@@ -217,8 +240,8 @@ def resolve_model_path(model: str | os.PathLike) -> Path:
     if path.is_dir() and (path / "config.json").exists():
         return path
     if path.is_dir():
-        raise FileNotFoundError(f"{path} is a folder but has no config.json: it is not a saved model.")
-    raise FileNotFoundError(
+        raise ModelFolderError(f"{path} is a folder but has no config.json: it is not a saved model.")
+    raise ModelFolderError(
         f"No model folder at {str(model)!r}. attnfig loads models offline from a local folder "
         "(one that holds config.json and the weights, as written by `model.save_pretrained`), "
         f"never from a model hub. Pass such a folder, or `{MINILM_SHORTCUT}` for the "
@@ -226,8 +249,29 @@ def resolve_model_path(model: str | os.PathLike) -> Path:
     )
 
 
+# What prepares a model's main input: words, images (ViT) or audio (Whisper's processor).
+PROCESSOR_CLASSES = {"text": "AutoTokenizer", "image": "AutoImageProcessor", "audio": "AutoProcessor"}
+# Encoder-decoder heads tried in order: text (BART, T5), then speech (Whisper).
+ENCODER_DECODER_CLASSES = ("AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
+
+
+def _load_weights(transformers, path: Path, config):
+    """The model of `config`: an encoder-decoder with its generation head, any other bare."""
+    if getattr(config, "is_encoder_decoder", False):
+        for name in ENCODER_DECODER_CLASSES:
+            try:
+                return getattr(transformers, name).from_pretrained(path, attn_implementation="eager")
+            except ValueError as err:
+                if "Unrecognized configuration class" not in str(err):
+                    raise
+    return transformers.AutoModel.from_pretrained(path, attn_implementation="eager")
+
+
 def load_model(model: str | os.PathLike):
     """Load ``(model, tokenizer)`` from a local folder, offline, with eager attention.
+
+    The second item prepares the model's main input: a tokenizer for text models, an image
+    processor for vision models (ViT), a processor for speech models (Whisper).
 
     >>> # model, tokenizer = attnfig.load_model("minilm")
     """
@@ -240,10 +284,9 @@ def load_model(model: str | os.PathLike):
     with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
         try:
             config = transformers.AutoConfig.from_pretrained(path)
-            encoder_decoder = getattr(config, "is_encoder_decoder", False)
-            auto = transformers.AutoModelForSeq2SeqLM if encoder_decoder else transformers.AutoModel
-            loaded = auto.from_pretrained(path, attn_implementation="eager")
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            loaded = _load_weights(transformers, path, config)
+            processor = getattr(transformers, PROCESSOR_CLASSES[input_kind(loaded)])
+            tokenizer = processor.from_pretrained(path)
         except (OSError, RuntimeError, ValueError, KeyError) as err:
             raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: {err}") from err
     loaded.eval()

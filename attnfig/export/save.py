@@ -115,6 +115,7 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     >>> [p.name for p in attnfig.save(fig, os.path.join(folder, "grid"), formats=["pdf", "png"])]
     ['grid.pdf', 'grid.png']
     """
+    fig = figure_to_save(fig)
     paths = list(dict.fromkeys(output_paths(path_or_paths, formats)))  # each file once
     for path in paths:
         _check_folder(path)
@@ -124,6 +125,28 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
             savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
         write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi, savefig_kwargs))
     return paths
+
+
+def figure_to_save(fig):
+    """The Figure `save` writes: `fig` itself, or the figure holding an Axes (what the
+    axes-level functions return), or a subfigure's root figure.
+
+    >>> import attnfig, numpy as np
+    >>> ax = attnfig.heatmap(np.full((1, 1, 2, 2), 0.5))
+    >>> figure_to_save(ax) is ax.figure
+    True
+    """
+    from matplotlib.artist import Artist
+    from matplotlib.figure import Figure
+
+    if isinstance(fig, Artist) and fig.get_figure(root=True) is not None:
+        fig = fig.get_figure(root=True)
+    if not isinstance(fig, Figure):
+        raise SaveError(
+            f"`save` needs a matplotlib Figure (as figure-level functions return) or an Axes (as "
+            f"axes-level ones return), but {fig!r} ({type(fig).__name__}) was passed."
+        )
+    return fig
 
 
 def prepare_layout(fig) -> bool:

@@ -151,6 +151,12 @@ def _as_index_list(values, argument: str, available: Sequence[int] = ()) -> list
         raise AttentionInputError(
             f"`{argument}` is empty: select at least one of {list(available)}, or pass None for all."
         )
+    repeated = sorted({int(v) for v in chosen if chosen.count(v) > 1})
+    if repeated:
+        raise AttentionInputError(
+            f"`{argument}` lists {repeated} more than once, but {chosen!r} was passed: "
+            f"give each index once, e.g. {list(dict.fromkeys(int(v) for v in chosen))}."
+        )
     return chosen
 
 

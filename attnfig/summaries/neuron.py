@@ -110,17 +110,28 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
                       tokens, query, layer, head, float(scaling), found["kv_head"])
 
 
+def score_title(scaling: float | None) -> str:
+    """The score panel's title: q·k times the model's scaling, on two lines (a narrow column).
+
+    >>> score_title(0.17677669529663687)
+    'q·k\\n×0.177'
+    """
+    return "q\u00b7k" if scaling is None or scaling == 1.0 else f"q\u00b7k\n\u00d7{scaling:.3g}"
+
+
 def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None) -> Figure:
-    """Draw a `NeuronView`: q, the keys, q x k, q . k and the softmax, side by side; returns the Figure.
+    """Draw a `NeuronView`: q, the keys, q x k, the scores and the softmax, side by side; returns the Figure.
 
     One column wide (the style's figure width); the vectors get color scales below them,
-    the scores and weights are written in their cells (up to 30 tokens).
+    the scores and weights are written in their cells (up to 30 tokens). The "q × k" panel
+    is the element-wise product, whose row sums are q·k; the score panel is titled with
+    the model's scaling, ``q·k × 0.177`` (see `score_title`), because that is what it shows.
     """
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
     figure = Figure(figsize=figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES)), layout="constrained")
-    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 1.5, 1.5])
+    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 2, 1.5])
     for ax in axes[0, 1:]:
         ax.set_axis_off()
     limit = float(np.abs(np.concatenate([view.key_vectors.ravel(), view.query_vector])).max())
@@ -140,7 +151,7 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     finite = np.where(np.isfinite(view.scores), view.scores, np.nan)
     matrix_heatmap(finite[:, None], tokens, [""], ax=axes[1, 2], cmap=diverging, center=0.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".1f")
-    axes[1, 2].set_title("q \u00b7 k")
+    axes[1, 2].set_title(score_title(view.scaling))
     matrix_heatmap(view.weights[:, None], tokens, [""], ax=axes[1, 3], cmap=cmap, vmin=0.0, vmax=1.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".2f")
     axes[1, 3].set_title("softmax")
@@ -148,6 +159,6 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
         ax.set_yticks([])
     for ax in axes.ravel():
         ax.set_xticks([])
-    for ax, label in ((axes[1, 0], "q, k"), (axes[1, 1], "q × k")):
+    for ax, label in ((axes[1, 0], "q, k"), (axes[1, 1], "q × k (row sum: q·k)")):
         add_colorbar(figure, ax.images[0], ax=ax, location="bottom", shrink=0.8, aspect=25, label=label)
     return figure

@@ -9,7 +9,6 @@ import string
 import warnings
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 import numpy as np
 
@@ -17,7 +16,7 @@ from ..views.colors import font_points, palette_colors
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
 from ..errors import ArgumentError, one_of_message
-from ..views.arguments import check_keywords
+from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import prettify_tokens
 from ..themes import remember_style
 
@@ -116,7 +115,7 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
     per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
-    ax = plt.gca() if ax is None else ax
+    ax = target_axes(ax)
     remember_style(ax.figure)
     kwargs.setdefault("marker", "o")
     # Markers no taller than the tick labels' letters, whatever the style's font size.

@@ -113,3 +113,26 @@ def check_color_limits(vmin, vmax, center=None) -> None:
             f"`center` ({center!r}) must lie strictly between `vmin` ({vmin!r}) and `vmax` ({vmax!r}) "
             "for a diverging scale."
         )
+
+
+def target_axes(ax):
+    """The Axes an axes-level function draws on: `ax`, or pyplot's current one when None.
+
+    >>> target_axes("x")
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `ax` must be a matplotlib Axes (e.g. from ``fig, ax = plt.subplots()``) or None for the current one, but 'x' (str) was passed.
+    """
+    from matplotlib.axes import Axes
+
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        return plt.gca()
+    if not isinstance(ax, Axes):
+        hint = " A Figure is not an Axes: pass one of its axes, e.g. `fig.axes[0]`." if hasattr(ax, "add_subplot") else ""
+        raise ArgumentError(
+            f"`ax` must be a matplotlib Axes (e.g. from ``fig, ax = plt.subplots()``) or None for the current one, "
+            f"but {ax!r} ({type(ax).__name__}) was passed.{hint}"
+        )
+    return ax

@@ -15,12 +15,49 @@ from .arguments import check_color_limits
 # each other (after Kelly's colors of maximum contrast), so the default gives 20 distinct.
 EXTRA_COLORS = ("#f3c300", "#000080", "#a1caf1", "#8db600", "#b3446c", "#2b3d26", "#f99379", "#ff00ff",
                 "#00ff7f", "#800000")
+# On a dark background (the dark style), extra colors below WCAG's 3:1 contrast for graphics
+# (navy, dark green, maroon on black) are skipped: a head drawn in them would vanish.
+MIN_CONTRAST_ON_DARK = 3.0
+DARK_LUMINANCE = 0.18  # a background darker than mid grey
+
+
+def relative_luminance(color) -> float:
+    """WCAG's relative luminance of a matplotlib color (0 black, 1 white).
+
+    >>> relative_luminance("black"), relative_luminance("white")
+    (0.0, 1.0)
+    """
+    rgb = to_rgba_array([color])[0, :3]
+    linear = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(color, background) -> float:
+    """WCAG's contrast ratio of two colors, from 1 (same) to 21 (black on white).
+
+    >>> round(contrast_ratio("#000080", "black"), 2)
+    1.31
+    """
+    darker, lighter = sorted((relative_luminance(color), relative_luminance(background)))
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def extra_colors(background) -> list:
+    """`EXTRA_COLORS` that stay visible on `background` (all of them on a light one).
+
+    >>> "#000080" in extra_colors("white"), "#000080" in extra_colors("black")
+    (True, False)
+    """
+    if relative_luminance(background) >= DARK_LUMINANCE:
+        return list(EXTRA_COLORS)
+    return [c for c in EXTRA_COLORS if contrast_ratio(c, background) >= MIN_CONTRAST_ON_DARK]
 
 
 def palette_colors(n: int, palette=None) -> np.ndarray:
     """Return `n` RGBA colors: from the style's color cycle, a seaborn palette name or a list.
 
-    The style's cycle is extended by `EXTRA_COLORS` (without repeats) before colors repeat;
+    The style's cycle is extended by `EXTRA_COLORS` (without repeats, and without those that
+    vanish on a dark ``axes.facecolor``, see `extra_colors`) before colors repeat;
     a list or palette name repeats past its end, as BertViz does past 10 heads.
 
     >>> palette_colors(3, ["red", "blue"])[:, :3].tolist()
@@ -30,7 +67,8 @@ def palette_colors(n: int, palette=None) -> np.ndarray:
         base = list(mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"]))
         if n > len(base):
             known = {tuple(c) for c in to_rgba_array(base).round(3)}
-            base += [c for c in EXTRA_COLORS if tuple(to_rgba_array([c])[0].round(3)) not in known]
+            extras = extra_colors(mpl.rcParams["axes.facecolor"])
+            base += [c for c in extras if tuple(to_rgba_array([c])[0].round(3)) not in known]
     elif isinstance(palette, str):
         import seaborn as sns
 

@@ -9,7 +9,7 @@ from matplotlib.collections import LineCollection
 
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
-from .lines import head_legend_handles, legend_options, lines
+from .lines import head_legend_options, lines
 from ..input.panels import resolve_panels
 from ..input.span import check_span
 from ..themes import display_mode_style, remember_style
@@ -95,7 +95,7 @@ def head_view(
                 note = ax.get_title()  # lines' note on the span, if any
                 ax.set_title(f"{title}\n{note}" if note else title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
-        handles = head_legend_handles(head_indices, head_colors(head_indices, kwargs.get("palette")))
-        options = legend_options(len(handles), figure.get_figwidth(), title=f"Layer {layer}, heads")
-        figure.legend(handles=handles, loc="outside upper center", **options)
+        options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
+                                      figure.get_figwidth(), title=f"Layer {layer}, heads")
+        figure.legend(loc="outside upper center", **options)
     return figure

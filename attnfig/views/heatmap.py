@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
@@ -25,7 +24,7 @@ from ..themes import remember_style
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
 WEIGHT_LABEL = "attention weight"
-from .arguments import check_keywords
+from .arguments import check_keywords, target_axes
 
 
 @dataclass
@@ -89,7 +88,7 @@ def matrix_heatmap(
     check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
                  mask=mask)
-    ax = plt.gca() if ax is None else ax
+    ax = target_axes(ax)
     remember_style(ax.figure)
     kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
@@ -140,8 +139,13 @@ HEATMAP_ARGUMENTS = tuple(set(MATRIX_HEATMAP_ARGUMENTS) - {"xlabel", "ylabel"})
 
 
 def add_colorbar(figure, mappable, **kwargs):
-    """`figure.colorbar` as attnfig draws it: rasterized solids, no outline."""
+    """`figure.colorbar` as attnfig draws it: rasterized solids, no outline, ticks that span
+    the whole scale (`SpanningLocator`)."""
+    from .colorbar_ticks import SpanningLocator
+
     colorbar = figure.colorbar(mappable, **kwargs)
+    if "ticks" not in kwargs:
+        colorbar.locator = SpanningLocator()
     colorbar.solids.set_rasterized(True)  # no white seams between colour steps in PDF viewers
     colorbar.outline.set_visible(False)
     return colorbar

@@ -12,9 +12,10 @@ figure size and after the layout engine has made room for the labels):
 3. Otherwise the font shrinks, down to `min_fontsize` (`MIN_FONT_FRACTION` of the tick
    size, never below `MIN_FONT_POINTS`), until every label fits.
 4. When they still do not fit, labels are thinned at the smallest size: special tokens
-   (``[CLS]``, ``</s>``...) and the `highlight` positions are always kept; the others
-   are taken evenly (every n-th, n as small as fits), skipping any that would touch a
-   kept label.
+   (``[CLS]``, ``</s>``...), the `highlight` positions and the `bold` ones (a focused
+   query) are always kept; the others are taken evenly (every n-th, n as small as fits),
+   skipping any that would touch a kept label. When kept labels crowd each other, the
+   `bold` ones win, then the first of each crowded run.
 
 Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not math.
 """
@@ -79,10 +80,12 @@ class LabelFit:
     fontsize: float
 
 
-def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), smallest: float | None = None) -> LabelFit:
+def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), smallest: float | None = None,
+               first=()) -> LabelFit:
     """Which of `n_labels` evenly spaced labels an axis of `axis_points` shows, at which size.
 
-    See the module docstring for the rule; `keep` are the positions always shown.
+    See the module docstring for the rule; `keep` are the positions always shown, and
+    `first` those shown even when kept labels crowd each other (a focused query).
 
     >>> fit = fit_labels(11, axis_points=80, fontsize=8.0)    # 11 labels fit at 6.3 pt
     >>> len(fit.shown), round(fit.fontsize, 1)
@@ -90,6 +93,8 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
     >>> fit = fit_labels(100, axis_points=120, fontsize=8.0, keep=[0, 57, 99])
     >>> fit.fontsize, {0, 57, 99} <= set(fit.shown.tolist()), len(fit.shown)
     (6.0, True, 16)
+    >>> 2 in fit_labels(100, axis_points=120, fontsize=8.0, keep=[0, 1, 2], first=[2]).shown.tolist()
+    True
     """
     if n_labels <= 0:
         return LabelFit(np.arange(0), fontsize)
@@ -99,23 +104,25 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
         return LabelFit(np.arange(n_labels), fontsize)
     if pitch >= smallest * LABEL_PITCH:
         return LabelFit(np.arange(n_labels), float(pitch / LABEL_PITCH))
-    return LabelFit(_thinned(n_labels, pitch, smallest, keep), smallest)
+    return LabelFit(_thinned(n_labels, pitch, smallest, tuple(keep) + tuple(first), first), smallest)
 
 
-def _thinned(n_labels: int, pitch: float, fontsize: float, keep) -> np.ndarray:
+def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np.ndarray:
     """Kept positions plus every n-th other one that does not crowd a kept label."""
     gap = max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9))))  # positions a label needs
     kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
+    first = np.unique(np.clip(np.asarray(list(first), dtype=int), 0, n_labels - 1))
     shown = list(kept)
     for index in range(0, n_labels, gap):
         if not kept.size or np.abs(kept - index).min() >= gap:
             shown.append(index)
     shown = np.unique(np.asarray(shown, dtype=int))
     if len(kept) > 1 and np.diff(kept).min() < gap:
-        # Even kept labels crowd each other: keep the first of each crowded run.
-        thinned = [shown[0]]
-        for index in shown[1:]:
-            if index - thinned[-1] >= gap:
+        # Even kept labels crowd each other: keep `first`, then the first of each crowded run.
+        thinned = []
+        for index in shown:
+            clear_of_first = not first.size or np.abs(first - index).min() >= gap or index in first
+            if clear_of_first and (index in first or not thinned or index - thinned[-1] >= gap):
                 thinned.append(index)
         shown = np.asarray(thinned)
     return shown
@@ -151,7 +158,8 @@ class TokenLocator(Locator):
     def _own_fit(self) -> LabelFit:
         fontsize = self.fontsize or tick_fontsize(self.axis.axis_name)  # from rcParams when not fixed
         pitch_points = self._axis_points() / self.span
-        return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep)
+        return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep,
+                          first=sorted(self.bold))
 
     def __call__(self):
         if self.axis is None or not len(self.positions):
@@ -185,8 +193,8 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     """Label `axis` (an Axis, e.g. ``ax.yaxis``) with `tokens` at `positions` by the module's rule.
 
     `span` is how many label pitches fit the axis length (the number of tokens when they
-    fill the axis, the default); special tokens and `highlight` positions are always kept.
-    `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
+    fill the axis, the default); special tokens, `highlight` and `bold` positions are always
+    kept (`bold` ones first). `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
     the smaller of their two font sizes. Returns the locator, whose ``fit`` says what was shown
     after a draw.
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
@@ -24,7 +23,7 @@ from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque
 from .labels import set_token_ticks
 from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
-from .arguments import check_keywords
+from .arguments import check_keywords, target_axes
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -208,7 +207,7 @@ def lines(
         head_positions = None if heads is None else [data.head_position(h) for h in heads]
         note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
-    ax = plt.gca() if ax is None else ax
+    ax = target_axes(ax)
     if note:
         ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
     remember_style(ax.figure)
@@ -242,7 +241,7 @@ def _decorate(ax, plan: _LinePlan) -> None:
         ax.spines[side].set_visible(False)
     ax.set_xticks([])
     ax.tick_params(axis="y", length=0)
-    bold = () if plan.focus is None else (plan.focus - plan.query_offset,)
+    bold = () if plan.focus is None else (plan.focus - plan.query_offset,)  # always labelled
     set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold)
     right = ax.secondary_yaxis("right")
     set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys)
@@ -291,18 +290,37 @@ def head_legend_handles(head_indices, head_colors) -> list[Patch]:
 
 
 def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> dict:
-    """A compact legend, as BertViz's head selector: as many columns as fit the width.
+    """A compact legend, as BertViz's head selector: as many columns as fit the width,
+    spread so that the rows are full (12 heads in 9 columns would leave 3 short ones).
 
     An entry takes about four font sizes (swatch, two digits, spacing).
     """
     entry_inches = 4 * font_points("legend.fontsize") / 72
     ncols = max(1, min(n_entries, int(width_inches // entry_inches)))
+    ncols = -(-n_entries // -(-n_entries // ncols)) if n_entries else 1  # ceil(n / rows)
     return dict(title=title, ncols=ncols, frameon=False, handlelength=1.0,
                 handletextpad=0.3, columnspacing=0.6)
 
 
+def row_major(entries, ncols: int) -> list:
+    """`entries` reordered so that a legend, which fills column by column, reads row by row.
+
+    >>> row_major(list(range(5)), ncols=3)    # rows [0 1 2] [3 4]: columns [0 3] [1 4] [2]
+    [0, 3, 1, 4, 2]
+    """
+    entries = list(entries)
+    ncols = max(1, min(ncols, len(entries)))
+    return [entries[i] for column in range(ncols) for i in range(column, len(entries), ncols)]
+
+
+def head_legend_options(head_indices, head_colors, width_inches: float, title: str = "Head") -> dict:
+    """`legend` keywords for the head swatches: handles read row by row in head order."""
+    handles = head_legend_handles(head_indices, head_colors)
+    options = legend_options(len(handles), width_inches, title)
+    return dict(handles=row_major(handles, options["ncols"]), **options)
+
+
 def head_legend(ax, head_indices, head_colors) -> None:
     """Head swatches below the axes (the title keeps the space above)."""
-    handles = head_legend_handles(head_indices, head_colors)
     width = ax.get_position().width * ax.figure.get_figwidth()
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), **legend_options(len(handles), width))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), **head_legend_options(head_indices, head_colors, width))

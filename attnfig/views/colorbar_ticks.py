@@ -1,0 +1,62 @@
+"""Colorbar ticks that span the bar: as many nice ticks as its length holds, plus its ends.
+
+A short bar with matplotlib's default ticks can stop at 0.5 while its colors reach 0.98;
+`SpanningLocator` labels the end of the scale whenever the last nice tick is more than
+half a step short of it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from .colors import font_points
+
+# Room per tick label along the bar, in font sizes: labels stacked up a vertical bar need
+# a line and a half, side by side along a horizontal one about four characters.
+LABEL_ROOM = {"y": 2.0, "x": 4.0}
+
+
+class SpanningLocator(MaxNLocator):
+    """Nice ticks for the bar's length at draw time, with its ends added when far from them.
+
+    >>> import numpy as np
+    >>> SpanningLocator(nbins=2).ticks_between(0.0, 0.98)
+    [0.0, 0.5, 0.98]
+    >>> SpanningLocator(nbins=5).ticks_between(0.0, 1.0)
+    [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+    """
+
+    def __init__(self, nbins="auto", **kwargs):
+        super().__init__(nbins=nbins, steps=[1, 2, 2.5, 5, 10], **kwargs)
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        min_gap = 0.0
+        if self.axis is not None and self.axis.axes is not None:
+            axes = self.axis.axes
+            box = axes.get_window_extent()
+            name = self.axis.axis_name
+            length = (box.height if name == "y" else box.width) * 72 / axes.figure.dpi
+            room = LABEL_ROOM[name] * font_points(f"{name}tick.labelsize")
+            self.set_params(nbins=max(1, int(length // room)))
+            min_gap = (high - low) * room / max(length, 1e-9)  # an end label needs its room
+        return self.ticks_between(low, high, min_gap)
+
+    def ticks_between(self, vmin, vmax, min_gap: float = 0.0) -> list[float]:
+        """The nice ticks inside [vmin, vmax], and vmin/vmax when the nearest is over half a
+        step (and `min_gap`) away."""
+        low, high = sorted((float(vmin), float(vmax)))
+        ticks = [t for t in self.tick_values(low, high) if low - 1e-9 * (high - low) <= t <= high + 1e-9 * (high - low)]
+        if len(ticks) < 2:
+            return sorted(set(ticks) | {low, high})
+        step = ticks[1] - ticks[0]
+        decimals = max(0, 1 - math.floor(math.log10(step)))  # one digit finer than the step
+        scale = 10.0 ** decimals
+        top, bottom = math.floor(high * scale + 1e-9) / scale, math.ceil(low * scale - 1e-9) / scale  # on the bar
+        if top - ticks[-1] > max(step / 2, min_gap):
+            ticks.append(top)
+        if ticks[0] - bottom > max(step / 2, min_gap):
+            ticks.insert(0, bottom)
+        return [float(t) for t in np.asarray(ticks)]
