@@ -13,9 +13,9 @@ from matplotlib.ticker import MaxNLocator
 
 from .colors import font_points
 
-# Room per tick label along the bar, in font sizes: labels stacked up a vertical bar need
-# a line and a half, side by side along a horizontal one about four characters.
-LABEL_ROOM = {"y": 2.0, "x": 4.0}
+# Room per tick label along the bar, in font sizes: a vertical bar keeps labels three lines
+# apart (about matplotlib's density), a horizontal one about four characters.
+LABEL_ROOM = {"y": 3.0, "x": 4.0}
 
 
 class SpanningLocator(MaxNLocator):
