@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import peak_rss_mb
+from common import peak_rss_mb, run_in_fresh_process
 
 LAYERS, HEADS, KV_HEADS, HIDDEN = 4, 8, 2, 256
 MACHINE_GB = 24.0
@@ -85,9 +84,7 @@ def run_method(model, tokenizer, method: str, text: str, cut: dict) -> None:
 
 def run_cell(method: str, n: int) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    result = subprocess.run([sys.executable, __file__, "--cell", method, str(n)], capture_output=True, text=True,
-                            check=True, env=env)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_in_fresh_process(__file__, method, n, env=env)
 
 
 def from_model_estimate_mb(measured: dict[int, float], n: int) -> float:

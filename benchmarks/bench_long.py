@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bert_like_attention, pdf_bytes, plt, timer, token_labels  # noqa: E402
+from common import bert_like_attention, plt, run_in_fresh_process, timer, token_labels  # noqa: E402
 
 import attnfig  # noqa: E402
 
@@ -110,9 +109,7 @@ IN_PROCESS = False  # --quick: no fresh process per cell (its memory numbers mea
 def run_cell(name: str, n: int, fmt: str, layers: int) -> dict:
     if IN_PROCESS:
         return cell(name, n, fmt, layers)
-    result = subprocess.run([sys.executable, __file__, "--cell", name, str(n), fmt, str(layers)],
-                            capture_output=True, text=True, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_in_fresh_process(__file__, name, n, fmt, layers)
 
 
 def agreement(n: int, layers: int, dpi: int) -> list[tuple[str, float]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matplotlib as mpl  # noqa: E402
-from common import bert_like_attention, pdf_bytes, peak_rss_mb, plt, render_png, timer, token_labels  # noqa: E402
+from common import bert_like_attention, pdf_bytes, peak_rss_mb, plt, render_png, run_in_fresh_process, timer, token_labels  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 import attnfig  # noqa: E402
@@ -188,15 +187,10 @@ def scaling_cell(name: str, n: int) -> tuple[float, int, float]:
 
 def scaling(sizes):
     """Each view at each size in a fresh process, so that peak memory is that view's own."""
-    import json
-    import subprocess
-
     table = []
     for n in sizes:
         for name in VIEWS:
-            result = subprocess.run([sys.executable, __file__, "--cell", name, str(n)], capture_output=True,
-                                    text=True, check=True)
-            seconds, size, peak = json.loads(result.stdout.strip().splitlines()[-1])
+            seconds, size, peak = run_in_fresh_process(__file__, name, n)
             table.append((name, n, seconds, size / 1e6, peak))
             print(f"  {name}, {n} tokens: {seconds:.2f} s, {size / 1e6:.2f} MB, peak RSS {peak:.0f} MB", flush=True)
     return table

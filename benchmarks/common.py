@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from contextlib import contextmanager
@@ -68,3 +71,13 @@ def peak_rss_mb() -> float:
     """
     status = Path("/proc/self/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+
+
+def run_in_fresh_process(script: str, *cell_arguments, env=None):
+    """Run `script --cell ARGS...` in a new interpreter and return the JSON of its last line.
+
+    Each measurement gets a process of its own, so that its peak memory is its own.
+    """
+    command = [sys.executable, str(script), "--cell", *map(str, cell_arguments)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return json.loads(result.stdout.strip().splitlines()[-1])
