@@ -14,7 +14,7 @@ from .views.head_view import head_view
 from .views.heatmap import heatmap
 from .views.lines import lines
 from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
-from .capture.models import EncoderDecoderAttention, from_model, load_model
+from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
 from .summaries.rollout import attention_rollout, plot_rollout
@@ -22,10 +22,7 @@ from .summaries.special_tokens import plot_special_token_attention, special_toke
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
-# Last: the function `capture` takes the name of the subpackage `attnfig.capture` from here on
-# (every submodule of it is imported by then, so later imports do not rebind the name).
-from .capture import interface as _interface, pooling as _pooling, recompute as _recompute  # noqa: F401
-from .capture.capture import capture
+from .recording.capture import capture
 
 _register_styles()
 

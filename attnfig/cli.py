@@ -102,8 +102,8 @@ def _options(args):
 def _plot(args) -> int:
     from .export.batch import Item, check_options_for_model, figure_for_text, too_long
     from .export.save import output_paths, save
-    from .capture.model_folder import check_model_folder
-    from .capture.models import load_model, resolve_model_path
+    from .recording.model_folder import check_model_folder
+    from .recording.models import load_model, resolve_model_path
 
     options = _options(args)
     output_paths(args.out)  # unknown extensions fail before the model loads
@@ -122,8 +122,8 @@ def _plot(args) -> int:
 
 def _batch(args) -> int:
     from .export.batch import check_options_for_model, run_batch, split_lines
-    from .capture.model_folder import check_model_folder
-    from .capture.models import resolve_model_path
+    from .recording.model_folder import check_model_folder
+    from .recording.models import resolve_model_path
 
     options = _options(args)
     formats = [f.strip() for f in args.formats.split(",")]

@@ -96,7 +96,7 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
 
 def save_tiny_model(kind: str, folder: str | Path, **options) -> Path:
     """Build a tiny random `kind` model and save it with its tokenizer to `folder`."""
-    from .capture.runtime import quiet_transformers
+    from .recording.runtime import quiet_transformers
 
     folder = Path(folder)
     model, tokenizer = build_tiny_model(kind, folder, **options)

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from attnfig.export.batch import ViewOptions, run_batch
-    from attnfig.capture.models import minilm_path
+    from attnfig.recording.models import minilm_path
 
     lines = jsonl_lines(args.inputs)
     rows = []

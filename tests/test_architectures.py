@@ -205,7 +205,7 @@ def test_falcon_stays_on_sdpa_when_asked_and_is_switched_all_the_same():
 def test_a_causal_model_whose_mask_was_ignored_raises(monkeypatch):
     import contextlib
 
-    from attnfig.capture import runtime
+    from attnfig.recording import runtime
 
     model, processor = family("falcon")
     monkeypatch.setattr(runtime, "eager_attention", lambda model: contextlib.nullcontext())
@@ -214,7 +214,7 @@ def test_a_causal_model_whose_mask_was_ignored_raises(monkeypatch):
 
 
 def test_a_model_that_cannot_switch_to_eager_raises(monkeypatch):
-    from attnfig.capture import runtime
+    from attnfig.recording import runtime
 
     model, processor = family("bert")
     monkeypatch.setattr(runtime, "attention_implementations", lambda model: {"sdpa"})

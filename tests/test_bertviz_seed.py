@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import attnfig
-from attnfig.capture.models import minilm_path
+from attnfig.recording.models import minilm_path
 
 pytestmark = pytest.mark.real_model
 

@@ -13,7 +13,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 from attnfig.testing import build_family_model  # noqa: E402
 
-capture_module = sys.modules["attnfig.capture.capture"]
+import attnfig.recording.capture as capture_module  # noqa: E402
+
 TEXT = "the quick brown fox jumped over the lazy dog and the cat sat on the mat"
 ENCODERS = ("bert", "roberta", "distilbert", "albert", "electra", "xlm-roberta")
 FAMILIES = ENCODERS + ("gpt2", "gpt-neo", "gpt-neox", "falcon", "opt", "llama", "mistral", "qwen2", "gemma", "gemma2", "phi", "clip-text")
@@ -69,7 +70,7 @@ def test_outputs_are_bit_identical_and_sdpa_stays_sdpa(llama):
     with torch.inference_mode():
         before = model(**inputs).last_hidden_state
         calls = []
-        from attnfig.capture.interface import intercepted_attention
+        from attnfig.recording.interface import intercepted_attention
 
         with intercepted_attention(model, calls.append):
             during = model(**inputs).last_hidden_state

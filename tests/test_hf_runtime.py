@@ -51,7 +51,7 @@ def test_cli_plot_prints_no_transformers_progress_bars_or_warnings(tiny_model_fo
 def test_quiet_transformers_restores_the_verbosity():
     from transformers.utils import logging
 
-    from attnfig.capture.runtime import quiet_transformers
+    from attnfig.recording.runtime import quiet_transformers
 
     before = logging.get_verbosity()
     with quiet_transformers():

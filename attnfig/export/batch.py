@@ -139,7 +139,7 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
     from ..views.model_view import model_view
     from ..views.head_view import head_view
     from ..views.heatmap import heatmap
-    from ..capture.models import EncoderDecoderAttention, from_model
+    from ..recording.models import EncoderDecoderAttention, from_model
     from ..themes import style
 
     result = from_model(model, tokenizer, text, pair)
@@ -165,7 +165,7 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
 
 def check_options_for_model(model_path, options: ViewOptions) -> None:
     """Raise ValueError, once, for a layer or head the model does not have (before any input runs)."""
-    from ..capture.runtime import require_hf
+    from ..recording.runtime import require_hf
 
     config = require_hf("transformers").AutoConfig.from_pretrained(model_path)
     sizes = {"layer": ("num_hidden_layers", "decoder_layers"), "head": ("num_attention_heads", "decoder_attention_heads")}
@@ -198,10 +198,10 @@ PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its parent is alive
 
 
 def _load(model_path: str, parent_pid: int | None = None) -> None:
-    from ..capture.runtime import require_hf
+    from ..recording.runtime import require_hf
 
     torch = require_hf("torch")
-    from ..capture.models import load_model
+    from ..recording.models import load_model
 
     if parent_pid is not None:  # a worker: the parent handles Ctrl-C, and a worker never outlives it
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -54,7 +54,7 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
     [[1.3863, 1.3863]]
     """
     if model is not None:  # attention holds texts: stream them through `capture`
-        from ..capture.streaming import streamed_head_entropy
+        from ..recording.streaming import streamed_head_entropy
 
         return np.mean(streamed_head_entropy(model, tokenizer, attention), axis=0)
     corpus = as_corpus(attention, tokens)

@@ -54,7 +54,7 @@ class NeuronView:
 
 
 def _check_neuron_family(model) -> None:
-    from ..capture.capture import check_family
+    from ..recording.capture import check_family
 
     family = getattr(model.config, "model_type", None)
     if family in EXTRA_SCORE_TERMS:
@@ -76,9 +76,9 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
     """
     import torch
 
-    from ..capture.capture import Selection, stream_rows
-    from ..capture.models import _model_inputs
-    from ..capture.recompute import attention_scores, key_value_head
+    from ..recording.capture import Selection, stream_rows
+    from ..recording.models import _model_inputs
+    from ..recording.recompute import attention_scores, key_value_head
 
     _check_neuron_family(model)
     n_layers, n_heads = model.config.num_hidden_layers, model.config.num_attention_heads

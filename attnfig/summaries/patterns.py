@@ -111,7 +111,7 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
     tuples) and the scores are summed from `attnfig.capture`'s chunks: memory of one chunk.
     """
     if model is not None:
-        from ..capture.streaming import streamed_pattern_labels
+        from ..recording.streaming import streamed_pattern_labels
 
         return majority_pattern(streamed_pattern_labels(model, tokenizer, attention))
     corpus = as_corpus(attention, tokens)

@@ -75,7 +75,7 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
     """
     if model is not None:
-        from ..capture.streaming import streamed_special_token_attention
+        from ..recording.streaming import streamed_special_token_attention
 
         return streamed_special_token_attention(model, tokenizer, attention)
     result = {name: [] for name in TARGETS}

@@ -141,7 +141,7 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
     queries at a time. ``pool=N`` reduces each map to at most ``N x N`` blocks by block max
-    (see `attnfig.capture.pooling`); the rows then no longer sum to 1 and the tokens are block
+    (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens are block
     labels, with the blocks' positions in ``token_blocks``. A list of texts gives a list.
 
     >>> import attnfig
