@@ -322,5 +322,7 @@ def head_legend_options(head_indices, head_colors, width_inches: float, title: s
 
 def head_legend(ax, head_indices, head_colors) -> None:
     """Head swatches below the axes (the title keeps the space above)."""
-    width = ax.get_position().width * ax.figure.get_figwidth()
+    from .figures import figure_inches
+
+    width = ax.get_position().width * figure_inches(ax.figure)[0]
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), **head_legend_options(head_indices, head_colors, width))
