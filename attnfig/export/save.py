@@ -12,10 +12,9 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from ..errors import SaveError
 from .atomic import write_all_or_nothing
 from ..themes import figure_style
-from ..views.layout import overflow_inches
+from ..views.layout import CANVAS_TOLERANCE_INCHES, overflow_inches
 
 FORMATS = ("pdf", "svg", "png")
-CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 # Dates and tool versions change from run to run; without them the bytes do not.
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
 _REPRODUCIBLE_RC = {

@@ -8,9 +8,39 @@ from __future__ import annotations
 
 import contextlib
 
+import matplotlib as mpl
+
+from matplotlib.figure import Figure
+
 from ..errors import ArgumentError
 from ..themes import remember_style
 from .layout import SettledConstrainedLayout, settle_layout
+
+
+class NotebookFigure(Figure):
+    """A Figure that a notebook shows exactly once.
+
+    Inline display shows every open pyplot figure at the end of a cell, and IPython shows a
+    Figure that is a cell's last expression once more. Here both go through
+    `_ipython_display_`: with the inline backend the figure is shown as a PNG and leaves
+    pyplot (as inline display closes it at the cell's end anyway), so it is shown once,
+    whether it was the last expression, assigned, or passed to ``plt.show()``. With a
+    window backend the window shows it, and the cell's result is its text.
+    """
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import publish_display_data
+
+        data = {"text/plain": repr(self)}
+        if "inline" in mpl.get_backend():
+            from IPython.core.pylabtools import print_figure
+            from matplotlib._pylab_helpers import Gcf
+
+            data["image/png"] = print_figure(self, "png", bbox_inches="tight")
+            for manager in Gcf.get_all_fig_managers():
+                if manager.canvas.figure is self:
+                    Gcf.destroy(manager)
+        publish_display_data(data)
 
 
 def target_figure(figure=None, *, figsize=None):
@@ -32,7 +62,7 @@ def target_figure(figure=None, *, figsize=None):
     if figure is None:
         import matplotlib.pyplot as plt
 
-        figure = plt.figure(figsize=figsize, layout=SettledConstrainedLayout())
+        figure = plt.figure(figsize=figsize, layout=SettledConstrainedLayout(), FigureClass=NotebookFigure)
     elif not isinstance(figure, FigureBase):
         hint = " An Axes is not a figure: pass `ax.figure`, or use an axes-level function with `ax=`." if hasattr(
             figure, "plot") else ""

@@ -14,6 +14,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
 # Constrained layout with labels sized by their axes needs a few passes to settle.
 LAYOUT_PASSES = 3
 PADDING_RETRIES = 3  # constrained layout's padding grows by the overflow at most this often
+CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 
 
 def _laid_out_axes(figure):
@@ -64,18 +65,29 @@ class SettledConstrainedLayout(ConstrainedLayoutEngine):
 
 
 class SettledTightLayout(TightLayoutEngine):
-    """matplotlib's tight layout, run until token labels and Axes agree."""
+    """matplotlib's tight layout, run until token labels and Axes agree.
+
+    With `only_to_fit`, (the engine attnfig gives a figure that had none), it acts only
+    when text would leave the canvas, and leaves the figure's own spacing alone otherwise.
+    """
+
+    def __init__(self, *, only_to_fit: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.only_to_fit = only_to_fit
 
     def execute(self, fig):
         _restart(fig)
+        if self.only_to_fit and max(overflow_inches(fig)) <= CANVAS_TOLERANCE_INCHES:
+            return
         for _ in range(LAYOUT_PASSES):
             super().execute(fig)
 
 
 def settle_layout(figure) -> None:
-    """Make the layout engine of `figure`'s root settle at draw time (constrained or tight
-    layout become their settled versions, with the same settings; other engines and no
-    engine are left alone).
+    """Make the layout engine of `figure`'s root settle at draw time: constrained or tight
+    layout become their settled versions, with the same settings; a figure without an
+    engine (pyplot's default) gets tight layout only when text would leave the canvas;
+    other engines are left alone.
 
     >>> import matplotlib.figure
     >>> fig = matplotlib.figure.Figure(layout="constrained")
@@ -88,6 +100,9 @@ def settle_layout(figure) -> None:
         settled = SettledConstrainedLayout(compress=engine._compress)
     elif type(engine) is TightLayoutEngine:
         settled = SettledTightLayout()
+    elif engine is None:
+        root.set_layout_engine(SettledTightLayout(only_to_fit=True))
+        return
     else:
         return
     settled._params = dict(engine._params)
