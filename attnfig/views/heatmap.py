@@ -219,14 +219,14 @@ def _annotate(ax, image, plan: _HeatmapPlan, fmt: str, annot_kws=None) -> None:
     rgba = image.to_rgba(plan.matrix)
     luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
     texts = []
+    size = {} if {"size", "fontsize"} & set(annot_kws or {}) else {"fontsize": mpl.rcParams["xtick.labelsize"]}
     for (row, col), value in np.ndenumerate(plan.matrix.filled(np.nan)):
         if np.isnan(value):
             continue
         color = "black" if luminance[row, col] > 0.5 else "white"
         texts.append(ax.text(col, row, format(value, fmt), **{
-            "ha": "center", "va": "center", "color": color, "fontsize": mpl.rcParams["xtick.labelsize"],
-            **(annot_kws or {})}))
-    if not {"size", "fontsize"} & set(annot_kws or {}):  # a size asked for is kept
+            "ha": "center", "va": "center", "color": color, **size, **(annot_kws or {})}))
+    if size:  # a size asked for is kept
         ax.add_artist(CellTextSizer(texts, *plan.matrix.shape))
 
 

@@ -25,7 +25,7 @@ from .lines import column_positions, line_segments
 from ..input.panels import resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style
-from .figures import target_figure
+from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
 from .thinning import keep_mask, line_width_points, uses_density, thumbnail_top_k
@@ -155,7 +155,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
     """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
     box = ax.get_position()
-    figure_width, figure_height = ax.figure.get_size_inches()
+    figure_width, figure_height = figure_inches(ax.figure)
     return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
 
 
