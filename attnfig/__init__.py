@@ -27,7 +27,7 @@ from .recording.streaming import stream_corpus
 
 _register_styles()
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "EntropyAccumulator",

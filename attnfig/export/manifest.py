@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from .._version import __version__
 from .atomic import temporary_file
 
 MANIFEST_NAME = ".attnfig-manifest.json"
@@ -22,8 +23,6 @@ def render_key(**what) -> str:
     >>> render_key(text="a", view="head") == render_key(view="head", text="a")
     True
     """
-    from .. import __version__
-
     payload = json.dumps({**what, "attnfig": __version__}, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
