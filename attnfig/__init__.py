@@ -26,7 +26,7 @@ from .recording.capture import capture
 
 _register_styles()
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "NeuronView",
