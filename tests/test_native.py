@@ -42,6 +42,10 @@ def _figure_kinds():
                                              ax=plt.figure(figsize=size(v), layout="constrained").subplots()).figure,
         "entropy": lambda v: attnfig.plot_head_entropy(ATTENTION, ax=plt.figure(figsize=size(v), layout="constrained")
                                                  .subplots()).figure,
+        "head_patterns": lambda v: attnfig.plot_head_patterns(ATTENTION, TOKENS, figsize=size(v)),
+        "difference_grid": lambda v: attnfig.difference_grid(ATTENTION, ATTENTION[::-1], TOKENS, figsize=size(v)),
+        "rollout": lambda v: attnfig.plot_rollout(ATTENTION, TOKENS, ax=plt.figure(figsize=size(v), layout="constrained")
+                                                  .subplots()).figure,
     }
 
 

@@ -9,11 +9,13 @@ the picture does not depend on how often, or by what, the figure was drawn befor
 """
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
 
 # Constrained layout with labels sized by their axes needs a few passes to settle.
 LAYOUT_PASSES = 3
 PADDING_RETRIES = 3  # constrained layout's padding grows by the overflow at most this often
+SETTLED_FRACTION = 1e-5  # Axes moving less than this share of the figure have settled
 CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 
 
@@ -31,6 +33,21 @@ def _restart(figure) -> None:
             ax._attnfig_layout_start = ax.get_position(original=True).frozen()
         else:
             ax._set_position(start, which="both")
+
+
+def _positions(figure) -> list:
+    return [tuple(ax.get_position(original=True).bounds) for ax in _laid_out_axes(figure)]
+
+
+def _passes(figure, execute) -> None:
+    """Up to `LAYOUT_PASSES` runs of `execute`, fewer when the Axes stop moving."""
+    before = _positions(figure)
+    for _ in range(LAYOUT_PASSES):
+        execute(figure)
+        after = _positions(figure)
+        if len(after) == len(before) and np.allclose(after, before, rtol=0, atol=SETTLED_FRACTION):
+            return
+        before = after
 
 
 def overflow_inches(figure) -> tuple[float, float, float, float]:
@@ -53,10 +70,9 @@ class SettledConstrainedLayout(ConstrainedLayoutEngine):
         settings = dict(self._params)
         try:
             for retry in range(PADDING_RETRIES + 1):
-                for _ in range(LAYOUT_PASSES):
-                    super().execute(fig)
+                _passes(fig, super().execute)
                 left, bottom, right, top = overflow_inches(fig)
-                if max(left, bottom, right, top) <= 0 or retry == PADDING_RETRIES:
+                if max(left, bottom, right, top) <= CANVAS_TOLERANCE_INCHES or retry == PADDING_RETRIES:
                     break
                 self._params["w_pad"] += max(left, right, 0)
                 self._params["h_pad"] += max(bottom, top, 0)
@@ -79,8 +95,7 @@ class SettledTightLayout(TightLayoutEngine):
         _restart(fig)
         if self.only_to_fit and max(overflow_inches(fig)) <= CANVAS_TOLERANCE_INCHES:
             return
-        for _ in range(LAYOUT_PASSES):
-            super().execute(fig)
+        _passes(fig, super().execute)
 
 
 def settle_layout(figure) -> None:
