@@ -14,6 +14,7 @@ import numbers
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from ._compat import root_figure
 from .errors import ArgumentError, StyleNotFoundError, one_of_message
 from .venues import GOLDEN_RATIO, VENUES
 
@@ -111,7 +112,7 @@ def remember_style(figure) -> None:
     `attnfig.save` writes the figure under these rcParams, wherever and whenever it is
     called, so a figure made in ``with attnfig.style("neurips"):`` keeps its fonts.
     """
-    figure = figure.get_figure(root=True) if hasattr(figure, "get_figure") else figure
+    figure = root_figure(figure) or figure
     if getattr(figure, "_attnfig_rcparams", None) is None:
         figure._attnfig_rcparams = carried_rcparams()
 
