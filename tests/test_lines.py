@@ -10,7 +10,7 @@ from matplotlib.colors import to_rgba_array
 
 import attnfig
 from attnfig import AttentionInputError
-from attnfig.views.thinning import FAINT_ALPHA
+from attnfig.views.readability import FAINT_ALPHA
 
 from conftest import random_attention
 

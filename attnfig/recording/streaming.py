@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from ..errors import ArgumentError, AttentionInputError
 from ..input.chunks import Chunk
 from .capture import check_family, select, stream_rows
 from .models import _model_inputs, _sentence_b_start
@@ -28,9 +29,19 @@ A = TypeVar("A", bound=Accumulator)
 
 def corpus_inputs(texts) -> list[tuple[str, str | None]]:
     """A text, a list of texts, or ``(text, pair)`` tuples, as a list of ``(text, pair)``."""
-    if isinstance(texts, str) or (isinstance(texts, tuple) and len(texts) == 2 and isinstance(texts[1], str)):
+    if isinstance(texts, str) or (isinstance(texts, tuple) and _is_pair(texts)):  # a list of two is two texts
         texts = [texts]
-    return [(item, None) if isinstance(item, str) else tuple(item) for item in texts]
+    items = list(texts) if isinstance(texts, (list, tuple)) else []
+    if not items or not all(isinstance(item, str) or _is_pair(item) for item in items):
+        raise AttentionInputError(
+            "`texts` must be a text, a (text, pair) tuple, or a non-empty list of texts or (text, pair) "
+            f"tuples, but {texts!r:.80} was passed."
+        )
+    return [(item, None) if isinstance(item, str) else tuple(item) for item in items]
+
+
+def _is_pair(item) -> bool:
+    return isinstance(item, (tuple, list)) and len(item) == 2 and all(isinstance(part, str) for part in item)
 
 
 def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads=None, first_index: int = 0,
@@ -64,7 +75,10 @@ def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads
     Raises
     ------
     AttentionInputError
-        For a model family `capture` cannot reproduce, or `layers`/`heads` out of range.
+        For a model family `capture` cannot reproduce, `texts` that are not texts, or
+        `layers`/`heads` out of range.
+    ArgumentError
+        For an `accumulator` without ``update``.
 
     Examples
     --------
@@ -76,6 +90,9 @@ def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads
     True
     """
     check_family(model)
+    if not callable(getattr(accumulator, "update", None)):
+        raise ArgumentError(f"`accumulator` must have an `update(chunk)` method, but a {type(accumulator).__name__} "
+                            "was passed (for example attnfig.EntropyAccumulator()).")
     selection = select(model, layers, heads)
     grid = (len(selection.layers), len(selection.heads))
     for index, (text, pair) in enumerate(corpus_inputs(texts), start=first_index):

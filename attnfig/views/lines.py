@@ -21,7 +21,7 @@ from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
 from .labels import set_token_ticks
-from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
+from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, target_axes
 
@@ -177,13 +177,13 @@ def lines(
     BertViz's hover boxes, puts one mark per head beside each key token, at full strength
     (opacity = that head's weight; an empty box is a weight of 0);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
-    too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
+    too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
     positions and special tokens are always labelled. ``span=(start, stop)`` shows only the
     tokens from `start` to `stop - 1` (queries and keys), labelled with their original
     positions, and the title says how much of their attention goes outside the span when
     that is 1% or more; `focus` and `highlight` stay original positions. Past
-    `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
+    `attnfig.views.readability.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
     the lines are drawn as their exact ink (one image); otherwise they are rasterized at
     ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
     keeps them vector). `**kwargs` go to each head's `LineCollection`.

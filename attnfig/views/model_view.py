@@ -22,12 +22,12 @@ from ..errors import AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
-from ..input.panels import resolve_panels
+from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style, remember_style
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
-from .thinning import keep_mask, line_width_points, uses_density, thumbnail_top_k
+from .readability import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
 SMALL_MOSAIC_CELLS = 1 << 20  # up to this many weights, the heatmap mosaic is also kept whole
@@ -280,7 +280,7 @@ def model_view(
     ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
     smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
     or ``"mean"``. Line thumbnails whose lines would be thinner than an output pixel are
-    drawn as the exact ink of their lines (see `attnfig.views.thinning`).
+    drawn as the exact ink of their lines (see `attnfig.views.readability`).
     ``span=(start, stop)`` keeps the queries and keys from `start` to `stop - 1`; the figure
     names the span and how much of its queries' attention goes outside it (if 1% or more).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
@@ -300,12 +300,7 @@ def model_view(
     else:
         check_keywords(model_view, kwargs, LineCollection)
     with display_mode_style(display_mode):
-        panels = resolve_panels(
-            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
-            decoder_attention=decoder_attention, cross_attention=cross_attention,
-            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
-        )
+        panels = resolve_panels(PanelArguments.pick(locals()))
         notes = []
         if span is not None:
             spans = [restrict_to_span(data, span) for _, data in panels]
