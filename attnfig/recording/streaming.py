@@ -10,27 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from .capture import Selection, check_family, stream_rows
-from .models import _model_inputs, _sentence_b_start
-
-
-def _inputs(texts):
-    """A text, a list of texts, or ``(text, pair)`` tuples, as a list of ``(text, pair)``."""
-    if isinstance(texts, str) or (isinstance(texts, tuple) and len(texts) == 2 and isinstance(texts[1], str)):
-        texts = [texts]
-    return [(item, None) if isinstance(item, str) else tuple(item) for item in texts]
+from .inputs import check_corpus, encode_text
+from .models import _model_inputs
 
 
 def _run(model, tokenizer, texts, make_accumulator):
     """Run each input once; feed every chunk to a fresh accumulator; return their results."""
     check_family(model)
+    corpus = check_corpus(texts)
     config = model.config
     selection = Selection(tuple(range(config.num_hidden_layers)), tuple(range(config.num_attention_heads)),
                           config.num_hidden_layers, config.num_attention_heads)
     results = []
-    for text, pair in _inputs(texts):
-        encoded = tokenizer(text, pair, return_tensors="pt")
-        tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
-        b_start = _sentence_b_start(encoded, 0) if pair is not None else None
+    for text, pair in corpus:
+        encoded, tokens, b_start = encode_text(model, tokenizer, text, pair)
         accumulator = make_accumulator(selection, tokens, b_start)
         stream_rows(model, _model_inputs(model, encoded), selection, accumulator.add)
         results.append(accumulator.result())
