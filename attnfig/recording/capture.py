@@ -8,6 +8,7 @@ queries at a time (`recompute.attention_rows`), so memory is the selection's map
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -17,7 +18,7 @@ from ..errors import AttentionInputError
 from ..input.data import AttentionData
 from .inputs import check_corpus, encode_text
 from .interface import AttentionCall, intercepted_attention
-from .models import _model_inputs, _with_windows
+from .models import _model_inputs
 from .runtime import shared_eval_mode
 from .windows import layer_windows
 from .pooling import block_labels, block_max, block_size, blocks
@@ -195,8 +196,11 @@ def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, 
         labels, token_blocks = block_labels(tokens, spans), spans
         b_start = None if b_start is None or b_start % size else b_start // size
     windows = layer_windows(model.config, selection.n_layers)
-    return _with_windows(AttentionData(
+    data = AttentionData(
         weights=weights, query_tokens=labels, key_tokens=labels, sentence_b_start=b_start,
         is_causal=is_causal, layer_indices=selection.layers, head_indices=selection.heads,
         normalized=pool is None, token_blocks=token_blocks,
-    ), [windows[layer] for layer in selection.layers])
+    )
+    if not any(window is not None for window in windows):
+        return data
+    return dataclasses.replace(data, layer_windows=tuple(windows[layer] for layer in selection.layers))
