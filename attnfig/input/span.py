@@ -68,6 +68,19 @@ def check_span(span, length: int) -> tuple[int, int]:
     return int(span[0]), int(span[1])
 
 
+def rows_in_span(data: AttentionData, span) -> int:
+    """How many query rows `span` keeps (checked as `restrict_to_span` checks it), without copying weights.
+
+    >>> import numpy as np, dataclasses, attnfig
+    >>> pooled = dataclasses.replace(attnfig.as_attention(np.full((1, 1, 2, 2), 0.5)), token_blocks=((0, 8), (8, 16)))
+    >>> rows_in_span(pooled, (10, 12))
+    1
+    """
+    n_queries, n_keys = data.weights.shape[2:]
+    start, stop = check_span(span, max(_positions(data, n_queries)[1].max(), _positions(data, n_keys)[1].max()))
+    return int(_inside(data, n_queries, start, stop).sum())
+
+
 def _positions(data: AttentionData, n: int) -> tuple[np.ndarray, np.ndarray]:
     """First and last-plus-one token position of each row or column."""
     if data.token_blocks and len(data.token_blocks) == n:

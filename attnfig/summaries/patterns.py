@@ -114,7 +114,7 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
         from ..recording.streaming import streamed_pattern_labels
 
         return majority_pattern(streamed_pattern_labels(model, tokenizer, attention))
-    corpus = as_corpus(attention, tokens)
+    corpus = as_corpus(attention, tokens, summary="head_patterns", streamed="head_patterns")
     return majority_pattern([
         [[classify_head(data.weights[layer, head], data.sentence_b_start) for head in range(data.n_heads)]
          for layer in range(data.n_layers)]
@@ -147,7 +147,7 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """
     check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
                    exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
-    corpus = as_corpus(attention, tokens)
+    corpus = as_corpus(attention, tokens, summary="plot_head_patterns", streamed="head_patterns")
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
     include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)

@@ -79,7 +79,7 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
 
         return streamed_special_token_attention(model, tokenizer, attention)
     result = {name: [] for name in TARGETS}
-    for data in as_corpus(attention, tokens):
+    for data in as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention"):
         for name, mask in _target_masks(data).items():
             mass = (data.weights * mask).sum(axis=-1)  # [layers, heads, q]
             rows = mask.any(axis=-1)
@@ -112,7 +112,8 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
         if target not in TARGETS:
             raise ArgumentError(one_of_message("targets", TARGETS, target))
     check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
-    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    corpus = as_corpus(attention, tokens, summary="plot_special_token_attention",  # read once: tokens may be an iterator
+                       streamed="special_token_attention")
     per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = target_axes(ax)
