@@ -15,7 +15,7 @@ from matplotlib.image import AxesImage
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap
 from ..input.data import as_attention, future_mask
-from ..input.span import restrict_to_span
+from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, set_token_ticks
@@ -24,7 +24,7 @@ from ..themes import remember_style
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
 WEIGHT_LABEL = "attention weight"
-from .arguments import check_keywords, target_axes
+from .arguments import check_keywords, check_positions, target_axes
 
 
 @dataclass
@@ -227,6 +227,7 @@ def heatmap(
     if prettify_tokens:
         data = data.prettified()
     note = None
+    highlight = check_positions("highlight", highlight, max(data.weights.shape[2:]) if span is None else position_count(data))
     if span is not None:
         full_shape = data.weights.shape[2:]
         restricted = restrict_to_span(data, span)
