@@ -124,8 +124,8 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
 
 # --- texts ---------------------------------------------------------------------------------
 
-# Families whose learned position table starts after the padding index (positions pad + 1...).
-POSITIONS_AFTER_PADDING = ("roberta", "xlm-roberta", "camembert")
+# Names of learned absolute position tables (BERT family, GPT-2/GPT-Neo, OPT/BART, CLIP).
+POSITION_TABLES = ("position_embeddings", "position_embedding", "wpe", "embed_positions")
 
 
 def check_corpus(texts, *, argument: str = "text", pairs: bool = True) -> list[tuple[str, str | None]]:
@@ -160,20 +160,23 @@ def check_corpus(texts, *, argument: str = "text", pairs: bool = True) -> list[t
 
 
 def position_limit(model) -> int | None:
-    """How many tokens a model with learned absolute positions takes (None: no table, e.g. RoPE).
+    """How many tokens a model with a learned absolute position table takes (None: no table).
 
-    >>> from types import SimpleNamespace as Config, SimpleNamespace as Model
-    >>> position_limit(Model(config=Config(model_type="bert", max_position_embeddings=512)))
-    512
+    The table's rows, less the offset OPT and BART add and, for RoBERTa-style tables that
+    start after the padding index, ``padding_idx + 1``. Rotary and relative models have no table.
+
+    >>> import torch
+    >>> model = torch.nn.Module(); model.wpe = torch.nn.Embedding(64, 4)
+    >>> position_limit(model)
+    64
     """
-    config = model.config
-    limit = getattr(config, "max_position_embeddings", None)
-    rotary = any(getattr(config, name, None) is not None for name in ("rope_parameters", "rope_theta", "rotary_pct"))
-    if not isinstance(limit, int) or rotary or getattr(config, "model_type", None) in ("falcon", "phi", "gpt_neox"):
-        return None
-    if getattr(config, "model_type", None) in POSITIONS_AFTER_PADDING:
-        limit -= (getattr(config, "pad_token_id", None) or 0) + 1
-    return limit
+    import torch
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Embedding) and name.rsplit(".", 1)[-1] in POSITION_TABLES:
+            limit = module.num_embeddings - getattr(module, "offset", 0)
+            return limit - (module.padding_idx + 1 if module.padding_idx is not None else 0)
+    return None
 
 
 def encode_text(model, tokenizer, text: str, pair: str | None, tokenizer_kwargs: dict | None = None):
