@@ -146,9 +146,12 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
     queries at a time, in eval mode (no dropout; each module's mode restored afterwards), padding
-    dropped. Safe beside other threads running or capturing any model. ``pool=N`` reduces each map to at most ``N x N`` blocks by block max
-    (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens are block
-    labels, with the blocks' positions in ``token_blocks``. A list of texts gives a list.
+    dropped, the model's sliding windows kept in ``layer_windows``. Safe beside other threads
+    running or capturing any model. ``pool=N`` reduces each map to at most ``N x N`` blocks by
+    block max (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens
+    are block labels, with the blocks' positions in ``token_blocks`` (summaries refuse such data:
+    use their ``model=``, ``tokenizer=`` form). A list or tuple of texts gives a list; a text longer
+    than a learned position table needs ``truncation=True, max_length=...``.
 
     >>> import attnfig
     >>> import attnfig.testing
@@ -164,10 +167,8 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     if text_pair is not None:
         pairs = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
         if isinstance(text, str) != isinstance(text_pair, str) or len(pairs) != len(texts):
-            raise AttentionInputError(
-                f"With {'a list of ' if not isinstance(text, str) else ''}{len(texts)} text(s), `text_pair` must be "
-                f"None or {'a list of as many texts' if not isinstance(text, str) else 'one text'}, but {text_pair!r} was passed."
-            )
+            wanted = "one text" if isinstance(text, str) else f"a list of as many texts ({len(texts)})"
+            raise AttentionInputError(f"`text_pair` must be None or {wanted}, like `text`, but {text_pair!r} was passed.")
     else:
         pairs = [None] * len(texts)
     results = [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]

@@ -206,7 +206,8 @@ def heatmap(
     `xlabel`), the colorbar is labelled "attention weight"; seaborn's names for the colour
     and annotation options, and as in seaborn the cells fill the Axes unless
     ``square=True``. Token labels shrink to fit, then thin out, always keeping special
-    tokens and the `highlight` positions (see `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
+    tokens and the `highlight` positions (integers; negative ones count from the end; see
+    `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
     with ``robust=True``, which helps long sequences). With more cells than output pixels
