@@ -179,7 +179,8 @@ def lines(
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
-    positions (integers; negative ones count from the end) and special tokens are always labelled. ``span=(start, stop)`` shows only the
+    positions (integers; negative ones count from the end) and special tokens are always
+    labelled. ``span=(start, stop)`` shows only the
     tokens from `start` to `stop - 1` (queries and keys), labelled with their original
     positions, and the title says how much of their attention goes outside the span when
     that is 1% or more; `focus` and `highlight` stay original positions. Past
