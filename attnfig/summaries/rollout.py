@@ -10,6 +10,7 @@ import dataclasses
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from ..input.corpus import refuse_pooled
 from ..input.data import AttentionData, as_attention
 from ..errors import AttentionInputError, one_of_message
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
@@ -32,7 +33,7 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
     [[0.625, 0.375], [0.375, 0.625]]
     """
-    data = as_attention(attention, tokens)
+    data = refuse_pooled(as_attention(attention, tokens), "attention_rollout")
     if not data.is_self_attention:
         raise AttentionInputError("Attention rollout needs self-attention (square [q, k] with the same tokens).")
     check_real("residual", residual, low=0, high=1)
@@ -62,7 +63,7 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         check_keywords(plot_rollout, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     else:
         check_keywords(plot_rollout, kwargs, matrix_heatmap, *IMSHOW_TAKERS, exclude=MATRIX_ARGUMENTS_SET_BY_CALLER)
-    data = as_attention(attention, tokens)
+    data = refuse_pooled(as_attention(attention, tokens), "plot_rollout")
     if prettify_tokens:
         data = data.prettified()
     rollout = attention_rollout(data, start_layer=start_layer, residual=residual)

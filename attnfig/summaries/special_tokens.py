@@ -119,7 +119,8 @@ def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator
     """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
     if model is not None:
         return stream_corpus(model, tokenizer, attention, SpecialTokenAccumulator())
-    return summarize(SpecialTokenAccumulator(), whole_map_chunks(as_corpus(attention, tokens)))
+    return summarize(SpecialTokenAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
 
 def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spread="heads", ax=None,
@@ -146,7 +147,8 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
         if target not in TARGETS:
             raise ArgumentError(one_of_message("targets", TARGETS, target))
     check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
-    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    corpus = as_corpus(attention, tokens, summary="plot_special_token_attention",  # read once: tokens may be an iterator
+                       streamed="special_token_attention")
     per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = target_axes(ax)

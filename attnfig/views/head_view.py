@@ -11,7 +11,7 @@ from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from .lines import head_legend_options, lines
 from ..input.panels import PanelArguments, resolve_panels
-from ..input.span import check_span
+from ..input.span import rows_in_span
 from ..themes import display_mode_style, remember_style
 from .readability import LABEL_SPACING
 
@@ -78,9 +78,8 @@ def head_view(
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
-        if kwargs.get("span") is not None:
-            start, stop = check_span(kwargs["span"], n_tokens)
-            n_tokens = stop - start
+        if kwargs.get("span") is not None:  # pooled rows cover several tokens each
+            n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
         remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]

@@ -16,14 +16,14 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
-from ..input.span import restrict_to_span
+from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
 from .labels import set_token_ticks
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
-from .arguments import check_keywords, target_axes
+from .arguments import check_keywords, check_position, check_positions, target_axes
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -179,7 +179,8 @@ def lines(
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
-    positions and special tokens are always labelled. ``span=(start, stop)`` shows only the
+    positions (integers; negative ones count from the end) and special tokens are always
+    labelled. ``span=(start, stop)`` shows only the
     tokens from `start` to `stop - 1` (queries and keys), labelled with their original
     positions, and the title says how much of their attention goes outside the span when
     that is 1% or more; `focus` and `highlight` stay original positions. Past
@@ -199,12 +200,16 @@ def lines(
     if prettify_tokens:
         data = data.prettified()
     note = None
+    n_positions = max(data.weights.shape[2:]) if span is None else position_count(data)
+    highlight = check_positions("highlight", highlight, n_positions)
+    if focus is not None:
+        focus = check_position("focus", focus, data.weights.shape[2] if span is None else n_positions)
     if span is not None:
         restricted = restrict_to_span(data, span)
         data, highlight = restricted.data, restricted.shift(highlight)
         if focus is not None:
             (focus,) = restricted.shift([focus]) or (_focus_outside(focus, restricted),)
-        head_positions = None if heads is None else [data.head_position(h) for h in heads]
+        head_positions = None if heads is None else [data.head_position(h) for h in data.select(heads=heads).head_indices]
         note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     ax = target_axes(ax)
