@@ -17,6 +17,7 @@ from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveEr
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
+from .summaries.flow import attention_flow
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "NeuronView",
     "attention_difference",
+    "attention_flow",
     "attention_rollout",
     "classify_head",
     "difference_grid",

@@ -246,3 +246,59 @@ def test_difference_of_different_prompts_needs_labels():
         attnfig.attention_difference(a, b)
     labelled = attnfig.attention_difference(a, b, tokens=["[CLS]", "noun", "[SEP]"])
     assert labelled.tokens == ("[CLS]", "noun", "[SEP]")
+
+
+# --- attention flow -------------------------------------------------------------------------
+
+
+def _networkx_flows(capacities, sink):
+    """Max flow from every input token to `sink` with networkx, on the graph as the paper builds it."""
+    nx = pytest.importorskip("networkx")
+    layers, n, _ = capacities.shape
+    graph = nx.DiGraph()
+    graph.add_nodes_from((layer, token) for layer in range(layers + 1) for token in range(n))
+    for layer in range(layers):
+        for i in range(n):
+            for j in range(n):
+                graph.add_edge((layer, j), (layer + 1, i), capacity=capacities[layer, i, j])
+    return np.array([nx.maximum_flow_value(graph, (0, source), (layers, sink)) for source in range(n)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_attention_flow_equals_networkx_maximum_flow(seed):
+    rng = np.random.default_rng(seed)
+    weights = rng.random((3, 2, 4, 4)) ** 3
+    if seed % 2:  # sparse, causal-like weights saturate edges and need flow sent back
+        weights = np.tril(weights) + 1e-9
+    weights /= weights.sum(-1, keepdims=True)
+    residual = [0.5, 0.2, 0.0][seed % 3]
+    from attnfig.summaries.flow import residual_attention
+
+    capacities = residual_attention(weights, residual=residual)
+    expected = np.stack([_networkx_flows(capacities, sink) for sink in range(4)])
+    flows = attnfig.attention_flow(weights, residual=residual, normalize=False)
+    np.testing.assert_allclose(flows, expected, atol=1e-12)
+    normalized = attnfig.attention_flow(weights, residual=residual)
+    np.testing.assert_allclose(normalized, expected / expected.sum(-1, keepdims=True), atol=1e-12)
+    np.testing.assert_allclose(attnfig.attention_flow(weights, residual=residual, query=-1), normalized[-1])
+
+
+def test_attention_flow_of_one_layer_is_its_residual_attention():
+    weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(1, 3, 5))
+    mixed = 0.5 * weights[0].mean(0) + 0.5 * np.eye(5)
+    np.testing.assert_allclose(attnfig.attention_flow(weights, normalize=False), mixed)
+
+
+def test_attention_flow_rejects_a_query_outside_the_tokens():
+    with pytest.raises(attnfig.ArgumentError, match="`query` must be None"):
+        attnfig.attention_flow(np.full((2, 1, 3, 3), 1 / 3), query=3)
+
+
+def test_plot_rollout_draws_flow_rows_of_the_chosen_queries():
+    weights = np.random.default_rng(1).dirichlet(np.ones(6), size=(2, 2, 6))
+    ax = attnfig.plot_rollout(weights, TOKENS, method="flow", query=[0, 2])
+    np.testing.assert_allclose(ax.images[0].get_array(), attnfig.attention_flow(weights, query=[0, 2]), rtol=1e-6)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [TOKENS[0], TOKENS[2]]
+    assert ax.get_title().startswith("Attention flow")
+    with pytest.raises(attnfig.AttentionInputError, match="`method`"):
+        attnfig.plot_rollout(weights, TOKENS, method="max")
