@@ -24,6 +24,7 @@ from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.norms import attention_norms
 
 _register_styles()
 
@@ -33,6 +34,7 @@ __all__ = [
     "NeuronView",
     "attention_difference",
     "attention_flow",
+    "attention_norms",
     "attention_rollout",
     "classify_head",
     "difference_grid",

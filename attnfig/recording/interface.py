@@ -33,6 +33,7 @@ class AttentionCall:
     attention_mask: Any  # None, boolean (True = attend) or additive float
     scaling: float | None
     options: dict  # the remaining keyword arguments: sliding_window, softcap, is_causal...
+    value: Any = None  # [batch, kv_heads, keys, head_dim], None where the family does not show it
 
 
 def _model_eager_function(module) -> Callable:
@@ -70,7 +71,7 @@ def intercepted_attention(model, on_call: Callable[[AttentionCall], None]) -> It
         if id(module) in own_modules:
             options = dict(kwargs)  # every family passes scaling, window and softcap by keyword
             scaling = options.pop("scaling", None)
-            on_call(AttentionCall(count[0], module, query, key, attention_mask, scaling, options))
+            on_call(AttentionCall(count[0], module, query, key, attention_mask, scaling, options, value))
             count[0] += 1
         return result
 
@@ -105,7 +106,7 @@ def _patch_gpt_neo(model, on_call, count) -> list:
         def wrapped(query, key, value, attention_mask=None, *, _module=module, _original=original, _window=window):
             result = _original(query, key, value, attention_mask)
             options = {"causal_bias": True, "sliding_window": _window}
-            on_call(AttentionCall(count[0], _module, query, key, attention_mask, 1.0, options))
+            on_call(AttentionCall(count[0], _module, query, key, attention_mask, 1.0, options, value))
             count[0] += 1
             return result
 
