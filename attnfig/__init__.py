@@ -18,6 +18,7 @@ from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
 from .summaries.flow import attention_flow
+from .summaries.head_map import head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
@@ -38,11 +39,13 @@ __all__ = [
     "attention_rollout",
     "classify_head",
     "difference_grid",
+    "head_distances",
     "head_entropy",
     "head_patterns",
     "neuron_view",
     "plot_difference",
     "plot_head_entropy",
+    "plot_head_map",
     "plot_head_patterns",
     "plot_neuron_view",
     "plot_rollout",

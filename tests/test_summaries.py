@@ -302,3 +302,63 @@ def test_plot_rollout_draws_flow_rows_of_the_chosen_queries():
     assert ax.get_title().startswith("Attention flow")
     with pytest.raises(attnfig.AttentionInputError, match="`method`"):
         attnfig.plot_rollout(weights, TOKENS, method="max")
+
+
+# --- head map -------------------------------------------------------------------------------
+
+
+def _js_distance(p, q):
+    try:
+        from scipy.spatial.distance import jensenshannon
+    except ImportError:  # by hand: sqrt of the mean Kullback-Leibler divergence to the middle
+        middle = (p + q) / 2
+        kl = lambda a: np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / middle), 0))  # noqa: E731
+        return np.sqrt((kl(p) + kl(q)) / 2)
+    return jensenshannon(p, q)
+
+
+def test_head_distances_equal_a_direct_jensen_shannon_computation():
+    rng = np.random.default_rng(0)
+    first = rng.dirichlet(np.ones(4), size=(2, 3, 4))
+    second = np.tril(rng.random((2, 3, 6, 6)) ** 4)  # causal rows with zeros, another length
+    second /= second.sum(-1, keepdims=True)
+    corpus = [attnfig.as_attention(first), attnfig.as_attention(second)]
+    rows = [data.weights.reshape(6, *data.weights.shape[2:]).astype(np.float64) for data in corpus]
+    expected = np.zeros((6, 6))
+    for a in range(6):
+        for b in range(6):
+            values = [_js_distance(r[a, q], r[b, q]) for r in rows for q in range(r.shape[1])]
+            expected[a, b] = np.mean(values)
+    np.testing.assert_allclose(attnfig.head_distances(corpus), expected, atol=1e-7)
+
+
+def test_head_distances_refuse_inputs_with_other_heads():
+    with pytest.raises(attnfig.AttentionInputError, match="same layers and heads"):
+        attnfig.head_distances([attnfig.as_attention(np.full((1, 2, 3, 3), 1 / 3)),
+                                attnfig.as_attention(np.full((1, 3, 3, 3), 1 / 3))])
+
+
+def test_classical_mds_reproduces_the_distances_of_points_in_the_plane():
+    from attnfig.summaries.head_map import classical_mds
+
+    points = np.random.default_rng(2).normal(size=(7, 2))
+    distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    found = classical_mds(distances)
+    np.testing.assert_allclose(np.linalg.norm(found[:, None] - found[None], axis=-1), distances, atol=1e-9)
+
+
+def test_plot_head_map_colors_heads_by_layer_and_labels_those_that_fit():
+    import matplotlib.pyplot as plt
+
+    weights = np.random.default_rng(3).dirichlet(np.ones(5) * 0.3, size=(3, 2, 5))
+    ax = attnfig.plot_head_map(weights)
+    scatter = ax.collections[0]
+    assert scatter.get_array().tolist() == [0, 0, 1, 1, 2, 2]
+    assert ax.figure.axes[-1].get_ylabel() == "layer"
+    ax.figure.canvas.draw()
+    labels = [t for t in ax.texts if t.get_visible()]
+    assert labels and {t.get_text() for t in ax.texts} == {"0-0", "0-1", "1-0", "1-1", "2-0", "2-1"}
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(ax.figure)
