@@ -169,7 +169,9 @@ def plot_head_map(corpus, tokens=None, *, ax=None, cmap=None, labels: bool = Tru
     remember_style(ax.figure)
     kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * 0.6)
     kwargs.setdefault("linewidths", 0)
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=colormap(cmap),
+    # One color step per layer, so the colorbar reads as a legend of layers.
+    steps = max(first.layer_indices) - min(first.layer_indices) + 1
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=colormap(cmap).resampled(steps),
                          vmin=min(first.layer_indices) - 0.5, vmax=max(first.layer_indices) + 0.5, **kwargs)
     if labels:
         texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(LABEL_OFFSET, LABEL_OFFSET), textcoords="offset points",
