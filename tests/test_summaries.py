@@ -362,3 +362,25 @@ def test_plot_head_map_colors_heads_by_layer_and_labels_those_that_fit():
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     plt.close(ax.figure)
+
+
+# --- attention sinks ------------------------------------------------------------------------
+
+
+def test_sink_share_is_the_mean_of_the_first_keys_column_over_a_corpus():
+    rng = np.random.default_rng(4)
+    first = np.tril(rng.random((2, 3, 5, 5)))
+    second = np.tril(rng.random((2, 3, 7, 7)))
+    corpus = [attnfig.as_attention(w / w.sum(-1, keepdims=True)) for w in (first, second)]
+    expected = np.mean([data.weights[..., 0].mean(-1) for data in corpus], axis=0)
+    np.testing.assert_allclose(attnfig.special_token_attention(corpus)["first"], expected, rtol=1e-6)
+
+
+def test_sink_share_is_drawn_only_when_asked():
+    weights = np.random.default_rng(5).dirichlet(np.ones(6), size=(3, 2, 6))
+    assert "first" not in [line.get_label() for line in attnfig.plot_special_token_attention(weights, TOKENS).get_lines()]
+    import matplotlib.pyplot as plt
+
+    ax = attnfig.plot_special_token_attention(weights, TOKENS, targets=["first", "[SEP]"], ax=plt.figure().subplots())
+    assert [line.get_label() for line in ax.get_lines()] == ["first", "[SEP]"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), weights[..., 0].mean(axis=(1, 2)), rtol=1e-6)
