@@ -1,4 +1,5 @@
 """Attention flow beside attention rollout, on the seed pair
+=========================================================
 
 Abnar and Zuidema's two measures for all-MiniLM-L6-v2 on the seed sentence pair: rollout
 multiplies the residual-augmented, head-averaged layers; flow is the exact maximum flow from

@@ -1,4 +1,5 @@
 """Norm-based attention beside the attention weights
+=================================================
 
 Kobayashi et al. (2020) weigh each key by the length of the vector it really sends,
 ``||alpha_ij (x_j W_V + b_V) W_O||``. For all-MiniLM-L6-v2 on the seed pair (layer 2,

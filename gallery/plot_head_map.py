@@ -1,4 +1,5 @@
 """A map of the heads by how alike they attend
+===========================================
 
 Clark et al. (2019, section 6) for all-MiniLM-L6-v2 over the sentences and pairs of
 gallery/corpus.jsonl: the Jensen-Shannon distance between every two heads' attention

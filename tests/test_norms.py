@@ -75,6 +75,7 @@ def test_norms_are_drawn_with_a_norm_colorbar():
     data = attnfig.attention_norms(model, tokenizer, TEXT, layers=[0])
     ax = attnfig.heatmap(data, layer=0, head=1)
     assert ax.images[0].colorbar.ax.get_ylabel() == "norm"
+    assert ax.images[0].norm.vmin == 0  # norms start at 0, as weights do
     np.testing.assert_allclose(ax.images[0].get_array().filled(0), data.weights[0, 1], rtol=1e-6)
     figure = attnfig.model_view(data, kind="heatmap")
     assert "norm" in [axis.get_ylabel() for axis in figure.axes]

@@ -244,7 +244,7 @@ def heatmap(
     if data.is_causal:
         causal = future_mask(*matrix.shape)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
-    if vmin is None and data.normalized:
+    if vmin is None and (data.normalized or data.value_label == "norm"):  # weights and norms start at 0
         vmin = 0.0
     cbar_kws = {"label": data.value_label, **(cbar_kws or {})}
     ax = matrix_heatmap(

@@ -234,7 +234,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
 
     Without `robust`, only each panel's finite range is read (no copy of the weights).
     """
-    if vmin is None and center is None and all(data.normalized for _, data in panels):
+    if vmin is None and center is None and all(data.normalized or data.value_label == "norm" for _, data in panels):
         vmin = 0.0
     if robust:
         values = np.concatenate([data.weights.ravel() for _, data in panels])
