@@ -110,6 +110,7 @@ def test_special_token_sums_against_a_direct_computation():
     assert values["next"][0, 0] == pytest.approx(np.mean([w[i, i + 1] for i in range(3)]))
     assert values["previous"][0, 0] == pytest.approx(np.mean([w[i, i - 1] for i in range(1, 4)]))
     assert values["self"][0, 0] == pytest.approx(np.trace(w) / 4)
+    assert values["first"][0, 0] == pytest.approx(w[:, 0].mean())  # the attention sink, chunk by chunk
 
 
 @pytest.mark.parametrize("texts", [None, [], [3], [("a", "b", "c")], "".join])

@@ -56,6 +56,8 @@ class AttentionData:
     # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
     # empty when each row and column is one token.
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
+    # What the values are, for colorbars: "norm" for `attnfig.attention_norms` (rows need not sum to 1).
+    value_label: str = "attention weight"
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]

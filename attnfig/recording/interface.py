@@ -41,6 +41,7 @@ class AttentionCall:
     attention_mask: Any  # None, boolean (True = attend) or additive float
     scaling: float | None
     options: dict  # the remaining keyword arguments: sliding_window, softcap, is_causal...
+    value: Any = None  # [batch, kv_heads, keys, head_dim], None where the family does not show it
 
 
 @dataclass(eq=False)
@@ -52,8 +53,8 @@ class _Interception:
     count: list[int] = field(default_factory=lambda: [0])
     scratch: dict = field(default_factory=dict)  # Falcon: queries and keys of the running call
 
-    def record(self, module, query, key, mask, scaling, options) -> None:
-        self.on_call(AttentionCall(self.count[0], module, query, key, mask, scaling, options))
+    def record(self, module, query, key, mask, scaling, options, value=None) -> None:
+        self.on_call(AttentionCall(self.count[0], module, query, key, mask, scaling, options, value))
         self.count[0] += 1
 
 
@@ -145,7 +146,7 @@ def _install_dispatcher(interface, name: str) -> list:
         if interception is not None:
             options = dict(kwargs)  # every family passes scaling, window and softcap by keyword
             scaling = options.pop("scaling", None)
-            interception.record(module, query, key, attention_mask, scaling, options)
+            interception.record(module, query, key, attention_mask, scaling, options, value)
         return result
 
     mapping[name] = wrapper
@@ -172,7 +173,7 @@ def _wrap_gpt_neo(module, window) -> list:
         interception = _interception_of(module)
         if interception is not None:
             options = {"causal_bias": True, "sliding_window": window}
-            interception.record(module, query, key, attention_mask, 1.0, options)
+            interception.record(module, query, key, attention_mask, 1.0, options, value)
         return result
 
     module._attn = wrapped

@@ -23,7 +23,6 @@ from ..themes import remember_style
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
-WEIGHT_LABEL = "attention weight"
 from .arguments import check_keywords, check_positions, target_axes
 
 
@@ -247,9 +246,9 @@ def heatmap(
     if data.is_causal:
         causal = future_mask(*matrix.shape)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
-    if vmin is None and data.normalized:
+    if vmin is None and (data.normalized or data.value_label == "norm"):  # weights and norms start at 0
         vmin = 0.0
-    cbar_kws = {"label": WEIGHT_LABEL, **(cbar_kws or {})}
+    cbar_kws = {"label": data.value_label, **(cbar_kws or {})}
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,

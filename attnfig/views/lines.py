@@ -96,6 +96,9 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
             )
     n_heads = weights.shape[0]
     alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    largest = float(weights.max()) if weights.size else 0.0
+    if largest > 1:  # values that are not weights (norms): the largest is fully opaque
+        alpha_scale /= largest
     keep = keep_mask(weights, alpha_scale=alpha_scale, min_weight=min_weight, top_k=top_k)
     if focus is not None:
         only_focus = np.zeros_like(keep)

@@ -6,6 +6,8 @@ A 12 x 12 grid is then a handful of artists instead of 144 Axes.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import warnings
 from dataclasses import dataclass
 
@@ -134,6 +136,9 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
 
 
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
+    largest = float(data.weights.max()) if data.weights.size else 0.0
+    if largest > 1:  # values that are not weights (norms): opacity relative to the largest
+        data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
     kwargs = normalize_kwargs(kwargs, LineCollection)
@@ -229,7 +234,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
 
     Without `robust`, only each panel's finite range is read (no copy of the weights).
     """
-    if vmin is None and center is None and all(data.normalized for _, data in panels):
+    if vmin is None and center is None and all(data.normalized or data.value_label == "norm" for _, data in panels):
         vmin = 0.0
     if robust:
         values = np.concatenate([data.weights.ravel() for _, data in panels])
@@ -317,7 +322,7 @@ def model_view(
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
             images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
-                label = "attention weight" if center is None else "difference"
+                label = panels[0][1].value_label if center is None else "difference"
                 add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
         else:
             for ax, (_, data) in zip(axes, panels):
