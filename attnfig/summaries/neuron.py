@@ -160,7 +160,7 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     axes[1, 2].set_title(score_title(view.scaling))
     matrix_heatmap(view.weights[:, None], tokens, [""], ax=axes[1, 3], cmap=cmap, vmin=0.0, vmax=1.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".2f")
-    axes[1, 3].set_title("softmax")
+    axes[1, 3].set_title("softmax", loc="right")  # the last, narrow column: the title ends at its edge
     for ax in axes[1, 1:]:
         ax.set_yticks([])
     for ax in axes.ravel():
