@@ -18,6 +18,7 @@ from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
 from .summaries.rollout import attention_rollout, plot_rollout
+from .summaries.image_attention import image_attention_grid, image_attention_map, plot_image_attention
 from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
@@ -36,6 +37,9 @@ __all__ = [
     "difference_grid",
     "head_entropy",
     "head_patterns",
+    "image_attention_grid",
+    "image_attention_map",
+    "plot_image_attention",
     "neuron_view",
     "plot_difference",
     "plot_head_entropy",

@@ -174,7 +174,15 @@ _FAMILY_SPECS = {
                 dict(_SEQ2SEQ, num_mel_bins=16, max_source_positions=50, max_target_positions=64)),
     "vit": ("ViTModel", "ViTConfig", "image",
             dict(_ENCODER, image_size=32, patch_size=8, num_channels=3)),
+    # Vision transformers with more than one prefix token (not in the FAMILIES matrix).
+    "deit": ("DeiTModel", "DeiTConfig", "image",
+             dict(_ENCODER, image_size=32, patch_size=8, num_channels=3)),
+    "dinov2-registers": ("Dinov2WithRegistersModel", "Dinov2WithRegistersConfig", "image",
+                         dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS, mlp_ratio=2,
+                              image_size=32, patch_size=8, num_channels=3, num_register_tokens=2)),
 }
+# Built by `build_family_model` too: vision models whose prefix is [CLS] plus other tokens.
+PREFIX_VISION_FAMILIES = ("deit", "dinov2-registers")
 _CAUSAL_TOKENIZERS = ("bpe",)
 
 

@@ -56,6 +56,12 @@ class AttentionData:
     # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
     # empty when each row and column is one token.
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
+    # Vision transformers (`from_model` on an image): the image as the model saw it
+    # ([height, width, channels] in [0, 1]) and its (rows, columns) of patches.
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    patch_grid: tuple[int, int] | None = None
+    # `capture_generation`: position of the first generated token (the prompt comes before).
+    generated_start: int | None = None
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]
