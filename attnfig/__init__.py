@@ -24,6 +24,7 @@ from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.generation import capture_generation
 
 _register_styles()
 
@@ -59,6 +60,7 @@ __all__ = [
     "as_attention",
     "available_styles",
     "capture",
+    "capture_generation",
     "figsize",
     "head_view",
     "heatmap",
