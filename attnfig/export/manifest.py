@@ -23,6 +23,7 @@ import stat
 from pathlib import Path
 from typing import Iterable
 
+from .._version import __version__
 from .atomic import WrittenFile, describe, file_identity, temporary_file
 
 MANIFEST_NAME = ".attnfig-manifest.jsonl"
@@ -48,11 +49,9 @@ def code_version() -> str:
 
     Computed once per process (a few milliseconds).
 
-    >>> code_version().startswith(__import__("attnfig").__version__ + "+")
+    >>> code_version().startswith(__version__ + "+")
     True
     """
-    from .. import __version__
-
     package = Path(__file__).resolve().parents[1]
     files = sorted(
         {path for path in package.rglob("*.py") if "__pycache__" not in path.parts}

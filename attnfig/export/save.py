@@ -11,6 +11,7 @@ from typing import Iterable
 import matplotlib as mpl
 from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine, TightLayoutEngine
 
+from .._compat import root_figure
 from ..errors import SaveError
 from .atomic import NOTHING_WRITTEN, read_only, write_all_or_nothing
 from ..themes import figure_style
@@ -182,8 +183,8 @@ def figure_to_save(fig):
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
-    if isinstance(fig, Artist) and fig.get_figure(root=True) is not None:
-        fig = fig.get_figure(root=True)
+    if isinstance(fig, Artist) and root_figure(fig) is not None:
+        fig = root_figure(fig)
     if not isinstance(fig, Figure):
         raise SaveError(
             f"`save` needs a matplotlib Figure (as figure-level functions return) or an Axes (as "
