@@ -36,9 +36,7 @@ def _wordpiece_vocab() -> list[str]:
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     punctuation = list(".,;:!?'\"-()")
     suffixes = ["##" + s for s in letters + ["ly", "ed", "ped", "led", "ing", "s"]]
-    # Each token once: a repeated line would leave an id past the model's embeddings.
-    return list(dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + letters + punctuation + list(_WORDS)
-                              + suffixes))
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + letters + punctuation + list(_WORDS) + suffixes
 
 
 def _write_bpe_tokenizer_files(folder: Path) -> None:

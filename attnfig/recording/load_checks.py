@@ -58,12 +58,11 @@ def check_tokenizer_fits(model, tokenizer, path: Path) -> None:
     """Refuse a tokenizer that turns every word into its unknown token, or gives ids the model lacks."""
     vocabulary = tokenizer.get_vocab()
     rows = model.get_input_embeddings().num_embeddings if model.get_input_embeddings() is not None else None
-    largest = max(vocabulary.values(), default=-1)
-    if rows is not None and largest >= rows:
+    if rows is not None and len(vocabulary) > rows:
         raise ModelFolderError(
-            f"The tokenizer in {str(path)!r} gives token ids up to {largest}, but the model has {rows} token "
-            "embeddings: the vocabulary files belong to another model. Save the model's own tokenizer beside it "
-            "with `tokenizer.save_pretrained(folder)`."
+            f"The tokenizer in {str(path)!r} has {len(vocabulary)} tokens, but the model has {rows} token "
+            "embeddings: the vocabulary files belong to another model (its ids past the embeddings would fail). "
+            "Save the model's own tokenizer beside it with `tokenizer.save_pretrained(folder)`."
         )
     unknown = getattr(tokenizer, "unk_token_id", None)
     ids = tokenizer(PROBE_TEXT, add_special_tokens=False)["input_ids"]
