@@ -20,6 +20,7 @@ from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
+from .options import get_option, layer_label, set_options
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
@@ -66,4 +67,7 @@ __all__ = [
     "merge_subword_tokens",
     "prettify_tokens",
     "save",
+    "get_option",
+    "layer_label",
+    "set_options",
 ]

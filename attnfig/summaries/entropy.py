@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..input.corpus import as_corpus
+from ..options import layer_label
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 
@@ -84,7 +85,7 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     uniform = uniform_entropy(corpus)
     first = corpus[0]
     ax = matrix_heatmap(
-        entropy, [str(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
+        entropy, [layer_label(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
         vmin=0.0, vmax=max(uniform, float(entropy.max())), annot=annot, fmt=fmt,
         cbar_kws={"label": "mean entropy (nats)"}, xlabel="Head",
         ylabel="Layer", **kwargs,

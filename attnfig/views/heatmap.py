@@ -20,6 +20,7 @@ from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, set_token_ticks
 from ..themes import remember_style
+from ..options import layer_label
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
@@ -254,6 +255,6 @@ def heatmap(
         ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
-    title = f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}"
+    title = f"Layer {layer_label(data.layer_indices[data.layer_position(layer)])}, {label}"
     ax.set_title(f"{title}\n{note}" if note else title)
     return ax
