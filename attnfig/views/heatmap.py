@@ -18,7 +18,7 @@ from ..input.data import as_attention, future_mask
 from ..input.span import restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
-from .labels import CellTextSizer, set_token_ticks
+from .labels import CellTextSizer, highlight_color, set_token_ticks
 from ..themes import remember_style
 from ..options import layer_label
 
@@ -77,13 +77,15 @@ def matrix_heatmap(
     reduce="max",
     square=False,
     highlight=(),
+    numbered=False,
     **kwargs,
 ):
     """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap).
 
     Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
     follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
-    special tokens always shown). With more cells than output pixels, each pixel shows the
+    special tokens always shown; `highlight` rows and columns are outlined and their labels
+    drawn in the highlight color; with `numbered`, thinned labels show their positions). With more cells than output pixels, each pixel shows the
     `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`).
     """
     check_reduce(reduce)
@@ -93,7 +95,7 @@ def matrix_heatmap(
     remember_style(ax.figure)
     kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
-    _label_axes(ax, plan, highlight)
+    _label_axes(ax, plan, highlight, numbered)
     if xlabel:
         ax.set_xlabel(xlabel)
     if ylabel:
@@ -132,7 +134,7 @@ IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 # matrix_heatmap's own arguments, and imshow's that it sets itself.
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
                             "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
-                            "ylabel", "square", "highlight", "X", "norm", "reduce")
+                            "ylabel", "square", "highlight", "X", "norm", "reduce", "numbered")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
 MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
 # `heatmap` takes these itself (as named arguments) or sets them.
@@ -152,13 +154,34 @@ def add_colorbar(figure, mappable, **kwargs):
     return colorbar
 
 
-def _label_axes(ax, plan: _HeatmapPlan, highlight=()) -> None:
-    rows = set_token_ticks(ax.yaxis, np.arange(len(plan.row_labels)), plan.row_labels, highlight=highlight)
-    set_token_ticks(ax.xaxis, np.arange(len(plan.col_labels)), plan.col_labels, highlight=highlight, rotation=90,
-                    share_with=rows)
+def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False) -> None:
+    n_rows, n_cols = len(plan.row_labels), len(plan.col_labels)
+    rows = set_token_ticks(ax.yaxis, np.arange(n_rows), plan.row_labels, highlight=highlight,
+                           numbers=np.arange(n_rows) if numbered else None)
+    cols = set_token_ticks(ax.xaxis, np.arange(n_cols), plan.col_labels, highlight=highlight, rotation=90,
+                           share_with=rows, numbers=np.arange(n_cols) if numbered else None)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    marked_rows = [int(h) for h in highlight if 0 <= int(h) < n_rows]
+    marked_cols = [int(h) for h in highlight if 0 <= int(h) < n_cols]
+    if marked_rows or marked_cols:
+        _outline(ax, marked_rows, marked_cols, n_rows, n_cols)
+        rows.label_colors = {float(r): highlight_color() for r in marked_rows}
+        cols.label_colors = {float(c): highlight_color() for c in marked_cols}
+
+
+def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
+    """An outline around each highlighted row and column of cells (one collection, no fill)."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    rectangles = ([Rectangle((-0.5, r - 0.5), n_cols, 1) for r in marked_rows]
+                  + [Rectangle((c - 0.5, -0.5), 1, n_rows) for c in marked_cols])
+    outline = PatchCollection(rectangles, facecolors="none", edgecolors=[highlight_color()],
+                              linewidths=mpl.rcParams["lines.linewidth"], label="highlight", clip_on=False)
+    ax.add_collection(outline, autolim=False)
+    return outline
 
 
 def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
@@ -252,7 +275,7 @@ def heatmap(
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,
-        ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
+        ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, numbered=span is None, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     title = f"Layer {layer_label(data.layer_indices[data.layer_position(layer)])}, {label}"

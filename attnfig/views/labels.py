@@ -128,6 +128,14 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np
     return shown
 
 
+def highlight_color():
+    """The color that marks `highlight` tokens (labels, bands, outlines): the style's fourth
+    cycle color (tab10's red in matplotlib's default cycle)."""
+    from .colors import palette_colors
+
+    return palette_colors(4)[3]
+
+
 def special_positions(tokens) -> list[int]:
     """Positions of special tokens (``[CLS]``, ``</s>``...): always labelled."""
     return [i for i, token in enumerate(tokens) if is_special_token(str(token))]

@@ -20,7 +20,7 @@ from ..input.span import restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
-from .labels import set_token_ticks
+from .labels import highlight_color, set_token_ticks
 from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, target_axes
@@ -293,13 +293,6 @@ def sentence_marks(ax, y: np.ndarray, b_start: int) -> LineCollection:
                     fontsize=mpl.rcParams["legend.fontsize"], clip_on=False,
                     bbox=dict(boxstyle="square,pad=0.1", facecolor=mpl.rcParams["axes.facecolor"], linewidth=0))
     return bars
-
-
-def highlight_color():
-    """The color that marks `highlight` tokens: the style's fourth cycle color (tab10's red)."""
-    from .colors import palette_colors
-
-    return palette_colors(4)[3]
 
 
 def highlight_bands(ax, plan: _LinePlan):
