@@ -16,7 +16,7 @@ from .views.lines import lines
 from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
-from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
+from .summaries.patterns import classify_head, head_patterns, pattern_shares, plot_head_patterns, plot_pattern_shares
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
@@ -41,6 +41,8 @@ __all__ = [
     "plot_difference",
     "plot_head_entropy",
     "plot_head_patterns",
+    "pattern_shares",
+    "plot_pattern_shares",
     "plot_neuron_view",
     "plot_rollout",
     "plot_special_token_attention",

@@ -154,3 +154,40 @@ def test_cli_venue_columns_figsize_head_and_the_paper_default(tiny_models, tmp_p
         assert size[1] == pytest.approx(height, abs=2)
     if "--head" in options:
         assert figure.axes[0].get_title().endswith("head 1")
+
+
+# --- 2. head patterns -----------------------------------------------------------------------
+
+def test_head_pattern_frames_lie_inside_the_axes_and_thumbnails_show_the_corpus_mean():
+    corpus = [attnfig.as_attention(random_attention(2, 3, 6, seed=seed)) for seed in range(3)]
+    with attnfig.style("acl"):
+        figure = attnfig.plot_head_patterns(corpus)
+    ax = figure.axes[0]
+    (frames,) = [c for c in ax.collections if c.get_label() == "pattern frames"]
+    x0, x1 = sorted(ax.get_xlim())
+    y0, y1 = sorted(ax.get_ylim())
+    corners = np.concatenate([p.vertices for p in frames.get_paths()])  # data coordinates
+    assert corners[:, 0].min() >= x0 and corners[:, 0].max() <= x1  # was clipped at the outer edges
+    assert corners[:, 1].min() >= y0 and corners[:, 1].max() <= y1
+    thumbnail = ax.images[0].get_array()[:6, :6]
+    np.testing.assert_allclose(thumbnail, np.mean([d.weights for d in corpus], axis=0)[0, 0], rtol=1e-5)
+    title = figure.legends[0].get_title().get_text()
+    assert "3 texts" in title and "mean" in title
+    letters = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert not any(text.split()[0] in {"V", "D", "V+D", "B", "H"} for text in letters)  # letters drawn nowhere else
+
+
+def test_pattern_shares_stack_to_one_per_layer_by_direct_count():
+    weights = np.tile(np.eye(5, dtype=np.float32), (3, 4, 1, 1))
+    weights[1, :2] = 0
+    weights[1, :2, :, 0] = 1  # two vertical heads in layer 1
+    expected = np.zeros((3, len(attnfig.summaries.patterns.PATTERNS)))
+    expected[:, 1] = 1
+    expected[1, :2] = [0.5, 0.5]
+    np.testing.assert_allclose(attnfig.pattern_shares(weights), expected)
+    with attnfig.style("acl"), attnfig.set_options(layer_base=1):
+        ax = Figure(figsize=attnfig.figsize("acl"), layout="constrained").subplots()
+        attnfig.plot_pattern_shares(weights, ax=ax)
+    heights = [[bar.get_height() for bar in container] for container in ax.containers]
+    np.testing.assert_allclose(np.sum(heights, axis=0), 1.0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]

@@ -51,7 +51,7 @@ def grid_shape(n_heads: int, width_inches: float) -> tuple[int, int]:
     """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow, rows kept full.
 
     >>> grid_shape(12, 3.03), grid_shape(12, 5.5), grid_shape(3, 3.03)
-    ((3, 4), (2, 6), (1, 3))
+    ((4, 3), (2, 6), (1, 3))
     """
     ncols = max(1, min(n_heads, int(width_inches // PANEL_INCHES)))
     rows = -(-n_heads // ncols)
