@@ -191,3 +191,38 @@ def test_pattern_shares_stack_to_one_per_layer_by_direct_count():
     heights = [[bar.get_height() for bar in container] for container in ax.containers]
     np.testing.assert_allclose(np.sum(heights, axis=0), 1.0)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3"]
+
+
+# --- 5. summaries ---------------------------------------------------------------------------
+
+def test_rollout_leaves_special_tokens_out_and_shows_one_query_row():
+    tokens = ["[CLS]", "a", "b", "c", "[SEP]"]
+    weights = random_attention(3, 2, 5)
+    rollout = attnfig.attention_rollout(weights)
+    ax = attnfig.plot_rollout(weights, tokens, exclude_special=True, ax=Figure().subplots())
+    np.testing.assert_allclose(ax.images[0].get_array(), rollout[1:4, 1:4], rtol=1e-6)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert ax.images[0].norm.vmax == pytest.approx(rollout[1:4, 1:4].max())  # [CLS] no longer sets the scale
+    ax = attnfig.plot_rollout(weights, tokens, query=2, ax=Figure().subplots())
+    np.testing.assert_allclose(ax.images[0].get_array(), rollout[[2]], rtol=1e-6)
+    assert "query 2 (b)" in ax.get_title()
+    with pytest.raises(attnfig.ArgumentError, match="special token"):
+        attnfig.plot_rollout(weights, tokens, exclude_special=True, query=0)
+
+
+def test_entropy_map_keeps_most_of_the_width_at_one_column():
+    with attnfig.style("acl"):
+        figure = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
+        ax = attnfig.plot_head_entropy(random_attention(6, 12, 20), ax=figure.subplots())
+        figure.draw_without_rendering()
+    assert ax.get_position().width > 0.6  # was 0.55: "uniform 2.61" on one line pushed it in
+    labels = [t.get_text() for t in figure.axes[1].get_yticklabels()]
+    assert labels[-1].endswith("\nuniform")
+
+
+def test_annotations_that_cannot_fit_raise_instead_of_overlapping():
+    tokens = ["[CLS]"] + [f"w{i}" for i in range(10)] + ["[SEP]"]
+    with attnfig.style("acl"):
+        figure = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
+        with pytest.raises(attnfig.ArgumentError, match="annot=True"):
+            attnfig.heatmap(random_attention(1, 1, 12), tokens, annot=True, square=True, ax=figure.subplots())

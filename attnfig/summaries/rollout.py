@@ -11,7 +11,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ..input.data import AttentionData, as_attention
-from ..errors import AttentionInputError, one_of_message
+from ..errors import ArgumentError, AttentionInputError, one_of_message
+from ..options import layer_label
+from ..views.labels import special_positions
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
@@ -47,14 +49,23 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
 
 
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
-                 ax=None, prettify_tokens: bool = True, **kwargs):
+                 exclude_special: bool = False, query: int | None = None, ax=None, prettify_tokens: bool = True,
+                 **kwargs):
     """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
+
+    The rollout is computed over every token; ``exclude_special=True`` then leaves the
+    special tokens' rows and columns out of the figure (not renormalised: the colors scale
+    to what remains, so [CLS]'s large column no longer saturates it), and ``query=i`` (an
+    original position) shows that query's row only. The title says both.
 
     >>> import numpy as np, matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines", ax=ax)
     >>> len(ax.collections)
     1
+    >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["[CLS]", "b", "c"], exclude_special=True, query=1)
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.images[0].get_array().shape
+    (['b', 'c'], (1, 2))
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
@@ -67,16 +78,51 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         data = data.prettified()
     rollout = attention_rollout(data, start_layer=start_layer, residual=residual)
     first_layer = data.layer_indices[data.layer_position(start_layer)]
-    title = f"Attention rollout, layers {first_layer}\u2013{data.layer_indices[-1]}"
+    title = f"Attention rollout, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
+    shown = np.ones(len(data.key_tokens), dtype=bool)
+    if exclude_special:
+        shown = ~np.isin(np.arange(len(shown)), special_positions(data.key_tokens))
+        title += "\nspecial tokens left out"
+    rows = _query_rows(query, shown)
+    if query is not None:
+        title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[query]})"
+    matrix = rollout[np.ix_(rows, shown)]
+    query_tokens = [data.query_tokens[i] for i in rows]
+    key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
-        rolled = dataclasses.replace(data, weights=rollout[None, None].astype(np.float32), layer_indices=(0,),
-                                     head_indices=(0,), is_causal=False)
+        rolled = dataclasses.replace(data, weights=_square(matrix, rows, shown)[None, None].astype(np.float32),
+                                     query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
+                                     layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
+        if query is not None:
+            kwargs["focus"] = int(shown[:query].sum())  # the query's place among the kept tokens
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)
         kwargs.setdefault("ylabel", QUERY_LABEL)
         kwargs["cbar_kws"] = {"label": "rolled-out attention", **(kwargs.get("cbar_kws") or {})}
-        ax = matrix_heatmap(rollout, data.query_tokens, data.key_tokens, ax=ax, **kwargs)
+        ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax
+
+
+def _query_rows(query, shown: np.ndarray) -> list[int]:
+    """The query rows shown: `query` alone, or every kept token."""
+    if query is None:
+        return list(np.flatnonzero(shown))
+    if isinstance(query, bool) or not isinstance(query, (int, np.integer)) or not 0 <= query < len(shown):
+        raise ArgumentError(f"`query` must be a token position in [0, {len(shown) - 1}], but {query!r} was passed.")
+    if not shown[query]:
+        raise ArgumentError(f"`query={query}` is a special token, left out by `exclude_special=True`: "
+                            "choose another query or keep special tokens.")
+    return [int(query)]
+
+
+def _square(matrix: np.ndarray, rows, shown: np.ndarray) -> np.ndarray:
+    """The kept tokens' square matrix for the line view (a single query row in place, others 0)."""
+    kept = np.flatnonzero(shown)
+    if len(rows) == len(kept):
+        return matrix
+    square = np.zeros((len(kept), len(kept)))
+    square[np.searchsorted(kept, rows)] = matrix
+    return square

@@ -101,6 +101,7 @@ def matrix_heatmap(
     if ylabel:
         ax.set_ylabel(ylabel)
     if annot:
+        check_annotations_fit(ax, plan.matrix, fmt, square)
         _annotate(ax, image, plan, fmt)
     if cbar:
         add_colorbar(ax.figure, image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
@@ -182,6 +183,34 @@ def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
                               linewidths=mpl.rcParams["lines.linewidth"], label="highlight", clip_on=False)
     ax.add_collection(outline, autolim=False)
     return outline
+
+
+CHARACTER_WIDTH = 0.55  # a digit's width, as a fraction of the font size
+
+
+def check_annotations_fit(ax, matrix, fmt: str, square: bool) -> None:
+    """Raise `ArgumentError` when ``annot=True`` numbers cannot fit their cells even at the
+    smallest readable size (`MIN_FONT_POINTS`), judged from the Axes' room before layout
+    (an upper bound: when this passes, `CellTextSizer` fits them at draw time)."""
+    from ..errors import ArgumentError
+    from .labels import LABEL_PITCH, MIN_FONT_POINTS
+
+    n_rows, n_cols = matrix.shape
+    box = ax.get_position()
+    width, height = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+    cell_width, cell_height = width / n_cols, height / n_rows
+    if square:
+        cell_width = cell_height = min(cell_width, cell_height)
+    longest = max((len(format(v, fmt)) for v in np.ma.compressed(matrix)), default=0)
+    needed_width = longest * CHARACTER_WIDTH * MIN_FONT_POINTS / 0.9
+    if cell_width < needed_width or cell_height < MIN_FONT_POINTS * LABEL_PITCH:
+        raise ArgumentError(
+            f"`annot=True` cannot fit {n_rows} x {n_cols} numbers like {format(float(np.ma.max(matrix)), fmt)!r} "
+            f"in this Axes: its cells are about {cell_width:.0f} x {cell_height:.0f} pt and a number needs "
+            f"{needed_width:.0f} x {MIN_FONT_POINTS * LABEL_PITCH:.0f} pt at {MIN_FONT_POINTS:g} pt. Use a larger "
+            f"figsize, fewer tokens (`span=`), a shorter `fmt` (e.g. '.1f')"
+            + (", `square=False`" if square else "") + ", or `annot=False`."
+        )
 
 
 def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
