@@ -1,4 +1,5 @@
 """Attention to special tokens by layer, over a corpus
+===================================================
 
 The figure of Clark et al. (2019, "What Does BERT Look At?") for all-MiniLM-L6-v2 over
 the 36 sentences and pairs of gallery/corpus.jsonl: the mean attention each token pays to
