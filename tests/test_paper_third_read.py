@@ -226,3 +226,24 @@ def test_annotations_that_cannot_fit_raise_instead_of_overlapping():
         figure = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
         with pytest.raises(attnfig.ArgumentError, match="annot=True"):
             attnfig.heatmap(random_attention(1, 1, 12), tokens, annot=True, square=True, ax=figure.subplots())
+
+
+# --- 3. words instead of fragments ----------------------------------------------------------
+
+def test_merge_subwords_on_from_model_capture_and_the_views(tiny_models):
+    model, tokenizer = tiny_models["bert"]
+    text = "the rabbit quickly hopped"
+    pieces = attnfig.from_model(model, tokenizer, text)
+    expected = attnfig.merge_subword_tokens(pieces)
+    assert "##ly" in pieces.tokens  # the tokenizer splits "quickly"
+    merged = attnfig.from_model(model, tokenizer, text, merge_subwords=True)
+    assert merged.tokens == expected.tokens and not any(t.startswith("##") for t in merged.tokens)
+    np.testing.assert_allclose(merged.weights, expected.weights, atol=1e-6)
+    captured = attnfig.capture(model, tokenizer, text, merge_subwords=True)
+    np.testing.assert_allclose(captured.weights, expected.weights, atol=1e-5)
+    ax = attnfig.heatmap(pieces, merge_subwords=True, ax=Figure().subplots())
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(expected.tokens)
+    ax = attnfig.lines(pieces, merge_subwords=True, ax=Figure().subplots())
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(expected.tokens)
+    figure = attnfig.head_view(pieces, merge_subwords=True, heads=[0])
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == list(expected.tokens)

@@ -136,13 +136,14 @@ def _call_is_causal(call: AttentionCall) -> bool:
 
 
 def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
-            layers=None, heads=None, pool: int | None = None, **tokenizer_kwargs):
+            layers=None, heads=None, pool: int | None = None, merge_subwords: bool = False, **tokenizer_kwargs):
     """The attention of the selected `layers` and `heads`, from `model` as loaded, as `AttentionData`.
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
     queries at a time. ``pool=N`` reduces each map to at most ``N x N`` blocks by block max
     (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens are block
     labels, with the blocks' positions in ``token_blocks``. A list of texts gives a list.
+    ``merge_subwords=True`` merges sub-word tokens into words (`attnfig.merge_subword_tokens`).
 
     >>> import attnfig
     >>> import attnfig.testing
@@ -151,6 +152,11 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     >>> data.weights.shape[:2], data.layer_indices, data.head_indices
     ((1, 1), (1,), (2,))
     """
+    if merge_subwords:
+        from .models import merged_words
+
+        return merged_words(capture(model, tokenizer, text, text_pair, layers=layers, heads=heads, pool=pool,
+                                    **tokenizer_kwargs))
     check_family(model)
     _check_pool(pool)
     selection = select(model, layers, heads)

@@ -9,6 +9,7 @@ from matplotlib.collections import LineCollection
 
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
+from ..input.data import as_attention
 from .lines import column_headings, head_legend_options, lines
 from ..input.panels import resolve_panels
 from ..input.span import check_span
@@ -88,6 +89,7 @@ def head_view(
     display_mode: str | None = None,
     html_action: str = "view",
     layout: str = "auto",
+    merge_subwords: bool = False,
     figsize=None,
     **kwargs,
 ) -> Figure:
@@ -107,7 +109,8 @@ def head_view(
     (decoder queries on the left, encoder keys on the right). `display_mode` "light" or
     "dark" applies that theme to this figure only; None follows the active style.
     ``span=(start, stop)`` shows those tokens only, each labelled with its original
-    position (see `attnfig.lines`). `**kwargs` go to `attnfig.lines`
+    position (see `attnfig.lines`); ``merge_subwords=True`` shows words, not sub-word
+    fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to `attnfig.lines`
     (`focus`, `direction`, `min_weight`, `top_k`, `palette`, `highlight`, LineCollection options).
 
     >>> import numpy as np, attnfig
@@ -119,7 +122,10 @@ def head_view(
     (12, 'head 0')
     """
     check_html_action(html_action)
-    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
+    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE + ("merge_subwords",))
+    if merge_subwords:  # words before prettifying: "##" marks the pieces to merge
+        attention, tokens, sentence_b_start = as_attention(attention, tokens, sentence_b_start=sentence_b_start,
+                                                           merge_subwords=True), None, None
     with display_mode_style(display_mode):
         panels = resolve_panels(
             attention, tokens, sentence_b_start, encoder_attention=encoder_attention,

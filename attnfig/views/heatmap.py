@@ -251,6 +251,7 @@ def heatmap(
     xlabel: str | None = KEY_LABEL,
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
+    merge_subwords: bool = False,
     **kwargs,
 ):
     """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
@@ -267,8 +268,10 @@ def heatmap(
     visible) or ``"mean"`` of its cells. ``span=(start, stop)`` shows the queries and keys
     from `start` to `stop - 1` only, labelled with their original positions, and the title
     says how much of their attention goes outside the span when that is 1% or more
-    (`highlight` and a full-size `mask` keep original positions). `**kwargs` go to the
-    image (`AxesImage`).
+    (`highlight` and a full-size `mask` keep original positions); without `span`, labels
+    thinned to fit show their positions (``"12 the"``). `highlight` rows and columns are
+    outlined and labelled in the highlight color. ``merge_subwords=True`` shows words, not
+    sub-word fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to the image (`AxesImage`).
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -276,7 +279,7 @@ def heatmap(
     ['a', 'b', 'c']
     """
     check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
-    data = as_attention(attention, tokens)
+    data = as_attention(attention, tokens, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
     note = None

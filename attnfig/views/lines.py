@@ -181,6 +181,7 @@ def lines(
     span=None,
     prettify_tokens: bool = True,
     legend: bool | None = None,
+    merge_subwords: bool = False,
     **kwargs,
 ):
     """Draw a bipartite attention plot of one layer and return the Axes.
@@ -201,7 +202,12 @@ def lines(
     `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
     the lines are drawn as their exact ink (one image); otherwise they are rasterized at
     ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
-    keeps them vector). `**kwargs` go to each head's `LineCollection`.
+    keeps them vector). Labels thinned to fit show their positions (``"12 the"``);
+    `highlight` tokens get a band and the highlight color; ``merge_subwords=True`` shows
+    words, not sub-word fragments. With a `direction` other than "all", opacity is scaled so
+    that the strongest line shown is opaque (one block holds a small share of each row); a
+    sentence pair shown whole is marked A and B beside both columns. `**kwargs` go to each
+    head's `LineCollection`.
 
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)
@@ -210,7 +216,7 @@ def lines(
     2
     """
     check_keywords(lines, kwargs, LineCollection)
-    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
+    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
     note = None
