@@ -56,9 +56,9 @@ def test_head_view_heads_its_columns_and_marks_sentences_a_and_b():
 
 def test_long_head_view_stays_within_a_page_text_block():
     tokens = ["[CLS]"] + [f"w{i}" for i in range(241)] + ["[SEP]"]
-    with attnfig.style("acl"):
+    with attnfig.style("neurips"):
         figure = attnfig.head_view(random_attention(1, 1, len(tokens)), tokens)
-    assert figure.get_figheight() <= 9.0  # was 10.2 in
+    assert figure.get_figheight() == pytest.approx(9.0)  # a page's text block; was 3.30 x 10.20 in
 
 
 def test_direction_a_to_b_draws_its_strongest_line_opaque():
