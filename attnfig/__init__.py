@@ -18,6 +18,8 @@ from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import (PatternAccumulator, classify_head, head_patterns, pattern_shares, plot_head_patterns,
                                  plot_pattern_shares)
+from .summaries.flow import attention_flow
+from .summaries.head_map import head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
@@ -25,6 +27,7 @@ from .options import get_option, layer_label, set_options
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.norms import attention_norms
 from .recording.streaming import stream_corpus
 
 _register_styles()
@@ -37,14 +40,18 @@ __all__ = [
     "PatternAccumulator",
     "SpecialTokenAccumulator",
     "attention_difference",
+    "attention_flow",
+    "attention_norms",
     "attention_rollout",
     "classify_head",
     "difference_grid",
+    "head_distances",
     "head_entropy",
     "head_patterns",
     "neuron_view",
     "plot_difference",
     "plot_head_entropy",
+    "plot_head_map",
     "plot_head_patterns",
     "pattern_shares",
     "plot_pattern_shares",

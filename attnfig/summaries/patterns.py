@@ -154,7 +154,8 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
     """
     if model is not None:
         return stream_corpus(model, tokenizer, attention, PatternAccumulator()).result()
-    return summarize(PatternAccumulator(), whole_map_chunks(as_corpus(attention, tokens))).result()
+    return summarize(PatternAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="head_patterns", streamed="head_patterns"))).result()
 
 
 def majority_pattern(labels_per_input) -> np.ndarray:
@@ -191,7 +192,7 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """
     check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
                    exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
-    corpus = as_corpus(attention, tokens)
+    corpus = as_corpus(attention, tokens, summary="plot_head_patterns", streamed="head_patterns")
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
     same_shape = all(d.weights.shape == data.weights.shape for d in corpus)

@@ -10,16 +10,20 @@ import dataclasses
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from ..input.corpus import refuse_pooled
 from ..input.data import AttentionData, as_attention
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from ..options import layer_label
 from ..views.labels import special_positions
+from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
-from ..views.arguments import check_keywords, check_real
+from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
 
 KINDS = ("heatmap", "lines")
+METHODS = ("rollout", "flow")
+METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 # The arguments of `lines` that plot_rollout decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
@@ -34,24 +38,21 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
     [[0.625, 0.375], [0.375, 0.625]]
     """
-    data = as_attention(attention, tokens)
-    if not data.is_self_attention:
-        raise AttentionInputError("Attention rollout needs self-attention (square [q, k] with the same tokens).")
-    check_real("residual", residual, low=0, high=1)
-    first = data.layer_position(start_layer)
-    identity = np.eye(data.weights.shape[-1])
-    rollout = identity
-    for layer in range(first, data.n_layers):
-        mixed = (1 - residual) * data.weights[layer].mean(axis=0, dtype=np.float64) + residual * identity
-        mixed /= mixed.sum(axis=-1, keepdims=True)
-        rollout = mixed @ rollout
+    data = refuse_pooled(as_attention(attention, tokens), "attention_rollout")
+    rollout = None
+    for mixed in residual_attention(data, residual=residual, start_layer=start_layer):
+        rollout = mixed if rollout is None else mixed @ rollout
     return rollout
 
 
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
-                 exclude_special: bool = False, query: int | None = None, ax=None, prettify_tokens: bool = True,
-                 **kwargs):
-    """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
+                 method: str = "rollout", exclude_special: bool = False, query=None, ax=None,
+                 prettify_tokens: bool = True, **kwargs):
+    """Draw attention rollout (or attention flow) as a heatmap or a bipartite line plot; returns the Axes.
+
+    ``method="flow"`` draws `attnfig.attention_flow` instead of the rollout: exact maximum
+    flows, seconds for a short text but minutes for every query of a long one, so `query`
+    (a position or a list of them, as in `attention_flow`) keeps only those rows.
 
     The rollout is computed over every token; ``exclude_special=True`` then leaves the
     special tokens' rows and columns out of the figure (not renormalised: the colors scale
@@ -69,53 +70,63 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    if method not in METHODS:
+        raise AttentionInputError(one_of_message("method", METHODS, method))
     if kind == "lines":
         check_keywords(plot_rollout, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     else:
         check_keywords(plot_rollout, kwargs, matrix_heatmap, *IMSHOW_TAKERS, exclude=MATRIX_ARGUMENTS_SET_BY_CALLER)
-    data = as_attention(attention, tokens)
+    data = refuse_pooled(as_attention(attention, tokens), "plot_rollout")
     if prettify_tokens:
         data = data.prettified()
-    rollout = attention_rollout(data, start_layer=start_layer, residual=residual)
-    first_layer = data.layer_indices[data.layer_position(start_layer)]
-    title = f"Attention rollout, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
     shown = np.ones(len(data.key_tokens), dtype=bool)
     if exclude_special:
         shown = ~np.isin(np.arange(len(shown)), special_positions(data.key_tokens))
-        title += "\nspecial tokens left out"
     rows = _query_rows(query, shown)
-    if query is not None:
+    if method == "rollout":
+        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)[np.ix_(rows, shown)]
+    else:
+        matrix = attention_flow(data, query=rows, residual=residual, start_layer=start_layer)[:, shown]
+    first_layer = data.layer_indices[data.layer_position(start_layer)]
+    name = "Attention rollout" if method == "rollout" else "Attention flow"
+    title = f"{name}, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
+    if exclude_special:
+        title += "\nspecial tokens left out"
+    if np.ndim(query) == 0 and query is not None:
         title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[query]})"
-    matrix = rollout[np.ix_(rows, shown)]
     query_tokens = [data.query_tokens[i] for i in rows]
     key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
         rolled = dataclasses.replace(data, weights=_square(matrix, rows, shown)[None, None].astype(np.float32),
                                      query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
-        if query is not None:
+        if np.ndim(query) == 0 and query is not None:
             kwargs["focus"] = int(shown[:query].sum())  # the query's place among the kept tokens
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)
         kwargs.setdefault("ylabel", QUERY_LABEL)
-        kwargs["cbar_kws"] = {"label": "rolled-out attention", **(kwargs.get("cbar_kws") or {})}
+        kwargs["cbar_kws"] = {"label": METHOD_LABELS[method], **(kwargs.get("cbar_kws") or {})}
         ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax
 
 
 def _query_rows(query, shown: np.ndarray) -> list[int]:
-    """The query rows shown: `query` alone, or every kept token."""
+    """The query rows shown: `query` (a position or a list of them), or every kept token."""
     if query is None:
-        return list(np.flatnonzero(shown))
-    if isinstance(query, bool) or not isinstance(query, (int, np.integer)) or not 0 <= query < len(shown):
-        raise ArgumentError(f"`query` must be a token position in [0, {len(shown) - 1}], but {query!r} was passed.")
-    if not shown[query]:
-        raise ArgumentError(f"`query={query}` is a special token, left out by `exclude_special=True`: "
-                            "choose another query or keep special tokens.")
-    return [int(query)]
+        return [int(i) for i in np.flatnonzero(shown)]
+    rows = []
+    for position in np.atleast_1d(np.asarray(query, dtype=object)):
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not -len(shown) <= position < len(shown):
+            raise ArgumentError(f"`query` must be token positions in [0, {len(shown) - 1}], but {query!r} was passed.")
+        position = int(position) % len(shown)
+        if not shown[position]:
+            raise ArgumentError(f"`query={position}` is a special token, left out by `exclude_special=True`: "
+                                "choose another query or keep special tokens.")
+        rows.append(position)
+    return rows
 
 
 def _square(matrix: np.ndarray, rows, shown: np.ndarray) -> np.ndarray:

@@ -11,10 +11,10 @@ from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from ..input.data import as_attention
 from .lines import column_headings, head_legend_options, lines
-from ..input.panels import resolve_panels
-from ..input.span import check_span
+from ..input.panels import PanelArguments, resolve_panels
+from ..input.span import rows_in_span
 from ..themes import display_mode_style, remember_style
-from .thinning import LABEL_SPACING
+from .readability import LABEL_SPACING
 from .labels import min_fontsize
 from ..errors import ArgumentError, one_of_message
 from ..options import layer_label
@@ -127,20 +127,14 @@ def head_view(
         attention, tokens, sentence_b_start = as_attention(attention, tokens, sentence_b_start=sentence_b_start,
                                                            merge_subwords=True), None, None
     with display_mode_style(display_mode):
-        panels = resolve_panels(
-            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
-            decoder_attention=decoder_attention, cross_attention=cross_attention,
-            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
-        )
+        panels = resolve_panels(PanelArguments.pick(locals()))
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         layout = _layout(layout, len(head_indices), len(panels), kwargs.get("focus"))
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
-        if kwargs.get("span") is not None:
-            start, stop = check_span(kwargs["span"], n_tokens)
-            n_tokens = stop - start
+        if kwargs.get("span") is not None:  # pooled rows cover several tokens each
+            n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
         if layout == "grid":
             return _head_grid(first, layer, head_indices, n_tokens, figsize, kwargs)
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
