@@ -20,7 +20,8 @@ def close_figures():
 
 
 def shown_labels(axis):
-    return {label.get_text() for label in axis.get_ticklabels() if label.get_visible() and label.get_text()}
+    # thinned labels read "<position> <token>": the token is the last word
+    return {label.get_text().split(" ")[-1] for label in axis.get_ticklabels() if label.get_visible() and label.get_text()}
 
 
 VIEWS = {

@@ -199,7 +199,8 @@ def test_heatmap_thins_labels_at_512_tokens():
     attnfig.heatmap(random_attention(1, 1, 512), tokens, ax=ax, cbar=False)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert 10 < len(labels) < 64
-    assert labels[:2] == ["t0", f"t{int(labels[1][1:])}"]
+    step = int(labels[1].split()[0])  # thinned labels read "<position> <token>"
+    assert labels[:2] == ["0 t0", f"{step} t{step}"]
 
 
 def test_heatmap_draws_into_the_given_axes_without_touching_pyplot():
