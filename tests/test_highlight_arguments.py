@@ -60,7 +60,7 @@ def test_negative_highlights_count_from_the_end_and_are_labelled(view):
 @pytest.mark.parametrize("view", VIEWS)
 def test_highlights_with_a_span_are_original_positions(view):
     labels = shown_labels(VIEWS[view](span=(250, 300), highlight=[-3]))
-    assert "297 t297" in labels
+    assert "t297" in labels  # labelled "297 t297" (shown_labels keeps the token)
 
 
 def test_focus_with_a_span_is_checked_before_it_is_shifted():
