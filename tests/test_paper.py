@@ -214,7 +214,7 @@ def test_long_axes_keep_special_tokens_and_highlights_and_stay_within_a_page():
         ax = attnfig.heatmap(weights, tokens, highlight=[137], ax=fig.subplots())
         assert figure_problems(fig) == []
     rows = [t.get_text() for t in ax.get_yticklabels()]
-    assert rows[0] == "[CLS]" and rows[-1] == "[SEP]" and "w137" in rows and len(rows) < n
+    assert rows[0] == "0 [CLS]" and rows[-1] == f"{n - 1} [SEP]" and "137 w137" in rows and len(rows) < n
 
 
 # --- 7. the README runs as written -----------------------------------------------------------
