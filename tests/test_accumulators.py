@@ -116,7 +116,7 @@ def test_special_token_sums_against_a_direct_computation():
 @pytest.mark.parametrize("texts", [None, [], [3], [("a", "b", "c")], "".join])
 def test_stream_corpus_names_texts_that_are_not_texts(bert, texts):
     model, tokenizer, _ = bert
-    with pytest.raises(attnfig.AttentionInputError, match=r"`texts` must be a text, a \(text, pair\) tuple"):
+    with pytest.raises(attnfig.AttentionInputError, match=r"`text` (must be a string or a non-empty list of strings|is an empty list)"):
         attnfig.stream_corpus(model, tokenizer, texts, attnfig.EntropyAccumulator())
 
 

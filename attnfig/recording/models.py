@@ -15,7 +15,7 @@ from ..input.data import AttentionData, as_attention
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .model_folder import check_model_folder
-from .inputs import audio_inputs, check_length, image_inputs, input_kind
+from .inputs import audio_inputs, check_length, image_inputs, input_kind, patch_grid, seen_image
 from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
 from .windows import layer_windows
 
@@ -184,7 +184,9 @@ def _from_non_text(model, processor, value, kind: str, decoder_text):
         inputs, labels = image_inputs(model, processor, value)
         outputs = _run(model, _on_model(model, inputs))
         n_positions = outputs.attentions[0].shape[-1]
-        return as_attention(outputs.attentions, labels if len(labels) == n_positions else None)
+        data = as_attention(outputs.attentions, labels if len(labels) == n_positions else None)
+        return dataclasses.replace(data, image=seen_image(inputs["pixel_values"], processor),
+                                   patch_grid=patch_grid(model.config, inputs["pixel_values"].shape[-2:]))
     inputs, encoder_tokens = audio_inputs(model, processor, value)
     decoder_ids = _decoder_ids(model, processor, decoder_text)
     outputs = _run(model, _on_model(model, {**inputs, "decoder_input_ids": decoder_ids}))
