@@ -16,13 +16,15 @@ from .views.lines import lines
 from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
-from .summaries.patterns import PatternAccumulator, classify_head, head_patterns, plot_head_patterns
+from .summaries.patterns import (PatternAccumulator, classify_head, head_patterns, pattern_shares, plot_head_patterns,
+                                 plot_pattern_shares)
 from .summaries.flow import attention_flow
 from .summaries.head_map import head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.image_attention import image_attention_grid, image_attention_map, plot_image_attention
 from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
+from .options import get_option, layer_label, set_options
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
@@ -56,6 +58,8 @@ __all__ = [
     "plot_head_entropy",
     "plot_head_map",
     "plot_head_patterns",
+    "pattern_shares",
+    "plot_pattern_shares",
     "plot_neuron_view",
     "plot_rollout",
     "plot_special_token_attention",
@@ -83,5 +87,8 @@ __all__ = [
     "merge_subword_tokens",
     "prettify_tokens",
     "save",
+    "get_option",
+    "layer_label",
+    "set_options",
     "stream_corpus",
 ]

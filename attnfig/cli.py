@@ -7,6 +7,9 @@ import sys
 
 from .errors import MissingDependencyError
 from .export.batch import VIEWS
+from .themes import VENUES
+
+DEFAULT_STYLE = "paper"  # without --style or --venue: serif fonts, a paper column, PNG at 300 dpi
 
 PLOT_EXAMPLES = """examples:
   attnfig plot --model minilm --text "the rabbit quickly hopped" --pair "The turtle slowly crawled" \\
@@ -39,6 +42,26 @@ def _heads(value: str) -> tuple[int, ...]:
     return heads
 
 
+def _head(value: str) -> int | str:
+    if value == "mean":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--head takes one head index such as 3, or 'mean', not {value!r}") from None
+
+
+def _figsize(value: str) -> tuple[float, float]:
+    try:
+        width, height = (float(v) for v in value.split(","))
+    except ValueError:
+        width = height = 0.0
+    if not (0 < width < 100 and 0 < height < 100):
+        raise argparse.ArgumentTypeError(f"--figsize takes a width and a height in inches, W,H such as 3.25,2.5, "
+                                         f"not {value!r}")
+    return width, height
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -58,7 +81,17 @@ def _view_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", type=int, default=None, help="layer to show (head view, heatmap)")
     parser.add_argument("--heads", type=_heads, default=None, help="heads to show, e.g. 0,3")
     parser.add_argument("--kind", choices=["lines", "heatmap"], default="lines", help="thumbnails of the model view")
-    parser.add_argument("--style", default=None, help="an attnfig style (see `attnfig styles`), e.g. neurips")
+    parser.add_argument("--head", type=_head, default=None,
+                        help="the heatmap's head: an index, or 'mean' (default: the first of --heads, else mean)")
+    parser.add_argument("--style", default=None,
+                        help=f"an attnfig style (see `attnfig styles`), e.g. dark; default: {DEFAULT_STYLE} "
+                             "(serif, 300 dpi) unless --venue is given")
+    parser.add_argument("--venue", choices=sorted(VENUES), default=None,
+                        help="a venue's style and column width in one (with --style, that style is applied on top)")
+    parser.add_argument("--columns", type=int, choices=(1, 2), default=1,
+                        help="with --venue: one column (default) or the full text width")
+    parser.add_argument("--figsize", type=_figsize, default=None,
+                        help="figure size in inches, W,H (e.g. 3.25,2.5); overrides the venue's")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,11 +125,22 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args):
     from .export.batch import ViewOptions
 
-    if args.style:
-        from .themes import resolve_style
+    from .themes import figsize, resolve_style
 
+    if args.style:
         resolve_style(args.style)  # fail before loading a model
-    return ViewOptions(view=args.view, layer=args.layer, heads=args.heads, kind=args.kind, style=args.style)
+    if args.view == "heatmap" and args.heads and len(args.heads) > 1:
+        raise ValueError(f"--view heatmap draws one head, but --heads names {len(args.heads)}: pass --head "
+                         f"{args.heads[0]} (or --view head --heads {','.join(map(str, args.heads))} for several).")
+    if args.head is not None and args.view != "heatmap":
+        raise ValueError(f"--head is for --view heatmap; the {args.view} view takes --heads.")
+    if args.columns != 1 and args.venue is None:
+        raise ValueError("--columns needs --venue (the venue says how wide a column is).")
+    styles = tuple(name for name in (args.venue, args.style) if name) or (DEFAULT_STYLE,)
+    width = figsize(args.venue, args.columns)[0] if args.venue else None
+    return ViewOptions(view=args.view, layer=args.layer, heads=args.heads, kind=args.kind,
+                       style=styles[0] if len(styles) == 1 else styles, head=args.head, figsize=args.figsize,
+                       width=width)
 
 
 def _plot(args) -> int:

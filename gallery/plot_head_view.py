@@ -2,8 +2,9 @@
 ==========================================
 
 BertViz's `head_view(attention, tokens)` as a figure: layer 2 of all-MiniLM-L6-v2 on
-"the rabbit quickly hopped" / "The turtle slowly crawled", the twelve heads overlaid in
-the palette's colors, each line's opacity its weight divided by the number of heads.
+"the rabbit quickly hopped" / "The turtle slowly crawled". Twelve heads are more than
+overlaid colors can tell apart, so by default each head gets its own panel in its palette
+color (`layout="grid"`; `layout="overlay"` draws them over each other as BertViz does).
 """
 import attnfig
 from _seed import publish, seed_attention

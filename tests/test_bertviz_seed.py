@@ -76,7 +76,8 @@ def test_with_the_named_fixes_the_seed_code_makes_both_figures(output_fix):
     namespace = run_seed(SEED_CODE.replace(*TOKENIZER_FIX).replace(*output_fix))
     assert isinstance(namespace["head_fig"], Figure) and isinstance(namespace["model_fig"], Figure)
     assert namespace["sentence_b_start"] == 6
-    columns = [ax for ax in namespace["head_fig"].axes if ax.collections][0]
-    assert [t.get_text() for t in columns.get_yticklabels()][:3] == ["[CLS]", "the", "rabbit"]
-    assert len(columns.collections) == 12  # one LineCollection per head
+    panels = [ax for ax in namespace["head_fig"].axes if ax.collections]  # 12 heads: one panel each
+    assert [t.get_text() for t in panels[0].get_yticklabels()][:3] == ["[CLS]", "the", "rabbit"]
+    assert [c.get_label() for ax in panels for c in ax.collections if c.get_label().startswith("head")] == [
+        f"head {h}" for h in range(12)]  # one LineCollection per head
     assert sum(1 for ax in namespace["model_fig"].axes if ax.collections) == 1

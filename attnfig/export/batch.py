@@ -52,7 +52,10 @@ class ViewOptions:
     layer: int | None = None
     heads: tuple[int, ...] | None = None
     kind: str = "lines"
-    style: str | None = None
+    style: str | tuple[str, ...] | None = None  # one style name, or names composed left to right
+    head: int | str | None = None  # the heatmap's head ("mean" when None and no `heads`)
+    figsize: tuple[float, float] | None = None  # inches; None: the view's own size at the style's width
+    width: float | None = None  # figure.figsize's width for the views' own sizes (a venue's columns)
 
 
 @dataclass
@@ -155,24 +158,37 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
     from ..themes import style
 
     result = from_model(model, tokenizer, text, pair)
-    with style(options.style) if options.style else contextlib.nullcontext():
+    names = (options.style,) if isinstance(options.style, str) else tuple(options.style or ())
+    import matplotlib as mpl
+
+    with style(*names) if names else contextlib.nullcontext(), mpl.rc_context(_width_rc(options.width)):
         if isinstance(result, EncoderDecoderAttention):
             # AttentionData carries its tokens, so no encoder_tokens/decoder_tokens are needed.
             parts = dict(encoder_attention=result.encoder, decoder_attention=result.decoder,
                          cross_attention=result.cross)
             if options.view == "model":
-                return model_view(**parts, kind=options.kind, include_heads=options.heads)
-            return head_view(**parts, layer=options.layer, heads=options.heads)
+                return model_view(**parts, kind=options.kind, include_heads=options.heads, figsize=options.figsize)
+            return head_view(**parts, layer=options.layer, heads=options.heads, figsize=options.figsize)
         if options.view == "head":
-            return head_view(result, layer=options.layer, heads=options.heads)
+            return head_view(result, layer=options.layer, heads=options.heads, figsize=options.figsize)
         if options.view == "model":
-            return model_view(result, kind=options.kind, include_heads=options.heads)
+            return model_view(result, kind=options.kind, include_heads=options.heads, figsize=options.figsize)
         from ..views.figures import target_figure
 
-        figure = target_figure()
-        head = options.heads[0] if options.heads else "mean"
+        figure = target_figure(figsize=options.figsize)
+        head = options.head if options.head is not None else options.heads[0] if options.heads else "mean"
         heatmap(result, layer=options.layer or 0, head=head, ax=figure.subplots())
         return figure
+
+
+def _width_rc(width: float | None) -> dict:
+    """rcParams giving the views `width` inches (the height keeps the style's proportion)."""
+    if width is None:
+        return {}
+    import matplotlib as mpl
+
+    old_width, old_height = mpl.rcParams["figure.figsize"]
+    return {"figure.figsize": (width, old_height * width / old_width)}
 
 
 def check_options_for_model(model_path, options: ViewOptions) -> None:
@@ -183,7 +199,8 @@ def check_options_for_model(model_path, options: ViewOptions) -> None:
     sizes = {"layer": ("num_hidden_layers", "decoder_layers"), "head": ("num_attention_heads", "decoder_attention_heads")}
     counts = {what: min((v for v in (getattr(config, name, None) for name in names) if isinstance(v, int)), default=None)
               for what, names in sizes.items()}
-    chosen = {"layer": [] if options.layer is None else [options.layer], "head": list(options.heads or ())}
+    chosen = {"layer": [] if options.layer is None else [options.layer],
+              "head": list(options.heads or ()) + ([options.head] if isinstance(options.head, int) else [])}
     for what, indices in chosen.items():
         count = counts[what]
         for index in indices:

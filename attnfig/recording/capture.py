@@ -141,7 +141,7 @@ def _call_is_causal(call: AttentionCall) -> bool:
 
 
 def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
-            layers=None, heads=None, pool: int | None = None, **tokenizer_kwargs):
+            layers=None, heads=None, pool: int | None = None, merge_subwords: bool = False, **tokenizer_kwargs):
     """The attention of the selected `layers` and `heads`, from `model` as loaded, as `AttentionData`.
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
@@ -152,6 +152,7 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     are block labels, with the blocks' positions in ``token_blocks`` (summaries refuse such data:
     use their ``model=``, ``tokenizer=`` form). A list or tuple of texts gives a list; a text longer
     than a learned position table needs ``truncation=True, max_length=...``.
+    ``merge_subwords=True`` merges sub-word tokens into words (`attnfig.merge_subword_tokens`).
 
     >>> import attnfig
     >>> import attnfig.testing
@@ -160,6 +161,11 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     >>> data.weights.shape[:2], data.layer_indices, data.head_indices
     ((1, 1), (1,), (2,))
     """
+    if merge_subwords:
+        from .models import merged_words
+
+        return merged_words(capture(model, tokenizer, text, text_pair, layers=layers, heads=heads, pool=pool,
+                                    **tokenizer_kwargs))
     check_family(model)
     _check_pool(pool)
     selection = select(model, layers, heads)

@@ -24,6 +24,18 @@ from .windows import layer_windows
 MINILM_SHORTCUT = "minilm"
 
 
+def merged_words(result):
+    """`merge_subword_tokens` applied to a result of `from_model` or `capture` (or each of a list)."""
+    from ..input.data import merge_subword_tokens
+
+    if isinstance(result, list):
+        return [merged_words(item) for item in result]
+    if isinstance(result, EncoderDecoderAttention):
+        raise AttentionInputError("`merge_subwords=True` needs self-attention; merge `.encoder` and `.decoder` "
+                                  "separately with `attnfig.merge_subword_tokens`.")
+    return merge_subword_tokens(result)
+
+
 def from_model(
     model,
     tokenizer,
@@ -31,6 +43,7 @@ def from_model(
     text_pair: str | Sequence[str] | None = None,
     *,
     decoder_text: str | Sequence[str] | None = None,
+    merge_subwords: bool = False,
     **tokenizer_kwargs,
 ) -> AttentionData | EncoderDecoderAttention | list:
     """Run `model` on `text` (and `text_pair`) and return its attention.
@@ -47,7 +60,13 @@ def from_model(
 
     >>> # model = AutoModel.from_pretrained(path); tokenizer = AutoTokenizer.from_pretrained(path)
     >>> # data = attnfig.from_model(model, tokenizer, "the rabbit quickly hopped", "The turtle slowly crawled")
+
+    ``merge_subwords=True`` merges sub-word tokens into words (`attnfig.merge_subword_tokens`:
+    keys summed, queries averaged), so figures label words, not fragments such as "##hma".
     """
+    if merge_subwords:
+        return merged_words(from_model(model, tokenizer, text, text_pair, decoder_text=decoder_text,
+                                       **tokenizer_kwargs))
     require_hf("torch")
     kind = input_kind(model)
     if kind == "text":

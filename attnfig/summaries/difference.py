@@ -11,6 +11,7 @@ from ..errors import ArgumentError, AttentionInputError
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.model_view import model_view
+from ..options import layer_label
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 
 DIVERGING_CMAP = "RdBu_r"  # red where the first set attends more, blue where the second does
@@ -70,7 +71,7 @@ def plot_difference(first, second, tokens=None, *, layer: int | None = None, hea
                         **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
     shown_head = "mean of heads" if head == "mean" else f"head {diff.head_indices[diff.head_position(head)]}"
-    ax.set_title(f"Layer {shown_layer}, {shown_head}: first \u2212 second")
+    ax.set_title(f"Layer {layer_label(shown_layer)}, {shown_head}: first \u2212 second")
     return ax
 
 

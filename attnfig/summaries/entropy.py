@@ -5,12 +5,14 @@ import numpy as np
 
 from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
 from ..input.corpus import as_corpus
+from ..options import layer_label
 from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 from .accumulators import PerInputSums, summarize
 
 
+ENTROPY_LABEL = "mean entropy (nats)"
 UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uniform entropy
 
 
@@ -95,7 +97,8 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
 
     The colorbar runs from 0 (every row on one key) to the uniform entropy of the same rows
-    (dashed line), so a head's distance from uniform reads off directly.
+    (dashed line, its tick labelled "uniform" under its value), so a head's
+    distance from uniform reads off directly.
 
     >>> import numpy as np
     >>> ax = plot_head_entropy(np.full((2, 3, 4, 4), 0.25))
@@ -109,9 +112,9 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     uniform = uniform_entropy(corpus)
     first = corpus[0]
     ax = matrix_heatmap(
-        entropy, [str(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
+        entropy, [layer_label(i) for i in first.layer_indices], [str(i) for i in first.head_indices], ax=ax, cmap=cmap,
         vmin=0.0, vmax=max(uniform, float(entropy.max())), annot=annot, fmt=fmt,
-        cbar_kws={"label": "mean entropy (nats)"}, xlabel="Head",
+        cbar_kws={"label": ENTROPY_LABEL}, xlabel="Head",
         ylabel="Layer", **kwargs,
     )
     ax.tick_params(axis="x", labelrotation=0)
@@ -125,4 +128,4 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
 def mark_uniform(colorbar, uniform: float) -> None:
     """Label the uniform entropy on the colorbar, dropping round ticks too close to it."""
     ticks = [t for t in colorbar.get_ticks() if 0 <= t <= UNIFORM_TICK_ROOM * uniform]
-    colorbar.set_ticks(ticks + [uniform], labels=[f"{t:g}" for t in ticks] + [f"uniform {uniform:.2f}"])
+    colorbar.set_ticks(ticks + [uniform], labels=[f"{t:g}" for t in ticks] + [f"{uniform:.2f}\nuniform"])  # two short lines: the map keeps the width

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from ..views.figures import target_figure
 
 from ..errors import AttentionInputError
+from ..options import layer_label
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
@@ -145,7 +146,7 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     dims = [""] * len(view.query_vector)
     matrix_heatmap(view.query_vector[None], [tokens[view.query]], dims, ax=axes[0, 0], cmap=diverging,
                    vmin=-limit, vmax=limit, center=0.0, cbar=False, aspect="auto")
-    axes[0, 0].set_title(f"query q (layer {view.layer}, head {view.head})")
+    axes[0, 0].set_title(f"query q (layer {layer_label(view.layer)}, head {view.head})")
     matrix_heatmap(view.key_vectors, tokens, dims, ax=axes[1, 0], cmap=diverging, vmin=-limit, vmax=limit,
                    center=0.0, cbar=False, aspect="auto")
     shared = view.key_value_head is not None and view.key_value_head != view.head  # grouped-query keys

@@ -13,6 +13,7 @@ Then, in this order: vertical plus diagonal when both diagonal and vertical reac
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,14 +178,27 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
 def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
 
-    The frames sit in the gaps between thumbnails, so no data is covered; the legend below
-    names each type with its abbreviation (V, D, V+D, B, H). `**kwargs` go to `model_view`.
+    A frame's color is the head's pattern over the whole corpus (the type it has most
+    often, `head_patterns`). The thumbnails show what the frames count: the mean attention
+    map of the corpus when its texts share one length, else the first text's (the legend
+    title says which, and over how many texts the frames were counted). The frames sit in
+    the gaps between thumbnails, so no data is covered, and inside the figure at its edges;
+    the legend below names each type. `**kwargs` go to `model_view`.
+
+    >>> import numpy as np, attnfig
+    >>> fig = attnfig.plot_head_patterns([attnfig.as_attention(np.full((1, 2, 4, 4), 0.25))] * 3)
+    >>> fig.legends[0].get_title().get_text()
+    'Frames: pattern in most of 3 texts; thumbnails: their mean'
     """
     check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
                    exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
     corpus = as_corpus(attention, tokens, summary="plot_head_patterns", streamed="head_patterns")
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
+    same_shape = all(d.weights.shape == data.weights.shape for d in corpus)
+    if len(corpus) > 1 and same_shape:
+        mean = np.mean([d.weights for d in corpus], axis=0, dtype=np.float64).astype(np.float32)
+        data = dataclasses.replace(data, weights=mean)
     include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)
     if include_layers is not None or include_heads is not None:  # labels follow the thumbnails kept
         shown = data.select(include_layers, include_heads, arguments=("include_layers", "include_heads"))
@@ -194,13 +208,14 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     used = [p for p in PATTERNS if p in set(labels.ravel())]
     from ..views.figures import figure_inches
 
+    title = corpus_statement(len(corpus), same_shape)
     width, height = (kwargs.get("figsize") or (kwargs.get("figure") and figure_inches(kwargs["figure"]))
                      or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True)))
     # An entry is a swatch plus its text, at about half a font size per character.
-    entry_points = (max(len(f"{ABBREVIATIONS[p]} {p}") for p in used) * 0.5 + 3) * font_points("legend.fontsize")
+    entry_points = (max(len(p) for p in used) * 0.5 + 3) * font_points("legend.fontsize")
     ncols = max(1, min(len(used), int(width * 72 // entry_points)))
     if kwargs.get("figsize") is None and kwargs.get("figure") is None:  # the grid's size, plus the legend's rows
-        legend_rows = -(-len(used) // ncols)
+        legend_rows = -(-len(used) // ncols) + (title.count("\n") + 1 if title else 0)
         kwargs["figsize"] = (width, height + (legend_rows + 0.5) * 1.5 * font_points("legend.fontsize") / 72)
     figure = model_view(data, kind="heatmap", **kwargs)
     ax = figure.axes[0]
@@ -213,8 +228,103 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     collection = PatchCollection(frames, facecolors="none", linewidths=FRAME_WIDTH,
                                  edgecolors=[colors[p] for p in labels.ravel()], label="pattern frames")
     ax.add_collection(collection, autolim=False)
-    handles = [Patch(facecolor="none", edgecolor=colors[p], linewidth=2 * FRAME_WIDTH,
-                     label=f"{ABBREVIATIONS[p]} {p}") for p in used]
-    figure.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False,
+    # The outer frames lie in half a gap around the mosaic: widen the Axes to hold them.
+    ax.set_xlim(-layout.gap / 2, layout.width + layout.gap / 2)
+    ax.set_ylim(layout.height + layout.gap / 2, -layout.gap / 2)
+    handles = [Patch(facecolor="none", edgecolor=colors[p], linewidth=2 * FRAME_WIDTH, label=p) for p in used]
+    figure.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, title=title or None,
                   handlelength=1.0, handletextpad=0.4, columnspacing=1.0)
     return figure
+
+
+def corpus_statement(n_texts: int, same_shape: bool) -> str:
+    """What the frames count and the thumbnails show, for a corpus of `n_texts` ("" for one text)."""
+    if n_texts == 1:
+        return ""
+    thumbnails = "their mean" if same_shape else "the first text (lengths differ)"
+    return f"Frames: pattern in most of {n_texts} texts; thumbnails: {thumbnails}"
+
+
+def pattern_shares(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
+    """Share of each layer's heads of each pattern type, ``array[layers, len(PATTERNS)]``.
+
+    Parameters
+    ----------
+    attention, tokens, model, tokenizer
+        As for `head_patterns` (one input, a corpus, or texts with a model).
+
+    Returns
+    -------
+    numpy.ndarray
+        Rows sum to 1; columns in the order of `PATTERNS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pattern_shares(np.tile(np.eye(4), (2, 3, 1, 1))).tolist()[0]
+    [0.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    labels = head_patterns(attention, tokens, model=model, tokenizer=tokenizer)
+    return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
+
+
+def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=None, tokenizer=None, **kwargs):
+    """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
+
+    Layers on x (numbered by ``attnfig.set_options(layer_base=)``), the share of heads on y,
+    one bar segment per type in the frame colors of `plot_head_patterns`.
+
+    Parameters
+    ----------
+    attention, tokens, model, tokenizer
+        As for `head_patterns`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; the current Axes when None.
+    palette : str or list, optional
+        The types' colors (heterogeneous stays gray), as in `plot_head_patterns`.
+    **kwargs
+        Passed to `Axes.bar` (e.g. ``width``, ``edgecolor``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ArgumentError
+        For a keyword `Axes.bar` does not take.
+
+    Examples
+    --------
+    >>> import numpy as np, attnfig
+    >>> ax = attnfig.plot_pattern_shares(np.tile(np.eye(4), (2, 3, 1, 1)))
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
+    ('Layer', ['diagonal'])
+    """
+    from matplotlib.patches import Rectangle as BarPatch
+
+    from ..options import layer_label
+    from ..themes import remember_style
+    from ..views.arguments import target_axes
+
+    check_keywords(plot_pattern_shares, kwargs, BarPatch, exclude=("xy", "height", "bottom", "color", "label"))
+    if model is None:  # read the corpus once (tokens may be an iterator); its layers name the bars
+        attention, tokens = as_corpus(attention, tokens), None
+    shares = pattern_shares(attention, tokens, model=model, tokenizer=tokenizer)
+    layers = np.asarray(attention[0].layer_indices) if model is None else np.arange(shares.shape[0])
+    ax = target_axes(ax)
+    remember_style(ax.figure)
+    colors = pattern_colors(palette)
+    bottom = np.zeros(len(layers))
+    kwargs.setdefault("width", 0.8)
+    for position, name in enumerate(PATTERNS):
+        if shares[:, position].any():
+            ax.bar(layers, shares[:, position], bottom=bottom, color=colors[name], label=name, **kwargs)
+            bottom += shares[:, position]
+    ax.set_xticks(layers, [layer_label(layer) for layer in layers])
+    ax.set_xlabel("Layer")
+    ax.set_ylabel("Share of heads")
+    ax.set_ylim(0, 1)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, borderaxespad=0.2,
+              handlelength=1.0, columnspacing=1.0)
+    return ax

@@ -12,7 +12,9 @@ from matplotlib.collections import LineCollection
 
 from ..input.corpus import refuse_pooled
 from ..input.data import AttentionData, as_attention
-from ..errors import AttentionInputError, one_of_message
+from ..errors import ArgumentError, AttentionInputError, one_of_message
+from ..options import layer_label
+from ..views.labels import special_positions
 from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords
@@ -44,25 +46,32 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
 
 
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
-                 method: str = "rollout", query=None, ax=None, prettify_tokens: bool = True, **kwargs):
+                 method: str = "rollout", exclude_special: bool = False, query=None, ax=None,
+                 prettify_tokens: bool = True, **kwargs):
     """Draw attention rollout (or attention flow) as a heatmap or a bipartite line plot; returns the Axes.
 
     ``method="flow"`` draws `attnfig.attention_flow` instead of the rollout: exact maximum
     flows, seconds for a short text but minutes for every query of a long one, so `query`
     (a position or a list of them, as in `attention_flow`) keeps only those rows.
 
+    The rollout is computed over every token; ``exclude_special=True`` then leaves the
+    special tokens' rows and columns out of the figure (not renormalised: the colors scale
+    to what remains, so [CLS]'s large column no longer saturates it), and ``query=i`` (an
+    original position) shows that query's row only. The title says both.
+
     >>> import numpy as np, matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines", ax=ax)
     >>> len(ax.collections)
     1
+    >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["[CLS]", "b", "c"], exclude_special=True, query=1)
+    >>> [t.get_text() for t in ax.get_xticklabels()], ax.images[0].get_array().shape
+    (['b', 'c'], (1, 2))
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
     if method not in METHODS:
         raise AttentionInputError(one_of_message("method", METHODS, method))
-    if query is not None and method == "rollout":
-        raise AttentionInputError("`query` selects the rows of attention flow: pass it with method=\"flow\".")
     if kind == "lines":
         check_keywords(plot_rollout, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     else:
@@ -70,25 +79,61 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     data = refuse_pooled(as_attention(attention, tokens), "plot_rollout")
     if prettify_tokens:
         data = data.prettified()
-    query_tokens = data.query_tokens
+    shown = np.ones(len(data.key_tokens), dtype=bool)
+    if exclude_special:
+        shown = ~np.isin(np.arange(len(shown)), special_positions(data.key_tokens))
+    rows = _query_rows(query, shown)
     if method == "rollout":
-        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)
+        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)[np.ix_(rows, shown)]
     else:
-        rows = list(range(len(query_tokens))) if query is None else query
-        matrix = attention_flow(data, query=rows, residual=residual, start_layer=start_layer)
-        query_tokens = tuple(np.array(query_tokens)[[int(q) % len(query_tokens) for q in np.atleast_1d(rows)]])
+        matrix = attention_flow(data, query=rows, residual=residual, start_layer=start_layer)[:, shown]
     first_layer = data.layer_indices[data.layer_position(start_layer)]
     name = "Attention rollout" if method == "rollout" else "Attention flow"
-    title = f"{name}, layers {first_layer}\u2013{data.layer_indices[-1]}"
+    title = f"{name}, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
+    if exclude_special:
+        title += "\nspecial tokens left out"
+    if np.ndim(query) == 0 and query is not None:
+        title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[query]})"
+    query_tokens = [data.query_tokens[i] for i in rows]
+    key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
-        rolled = dataclasses.replace(data, weights=matrix[None, None].astype(np.float32), layer_indices=(0,),
-                                     head_indices=(0,), is_causal=False, query_tokens=query_tokens)
+        rolled = dataclasses.replace(data, weights=_square(matrix, rows, shown)[None, None].astype(np.float32),
+                                     query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
+                                     layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
+        if np.ndim(query) == 0 and query is not None:
+            kwargs["focus"] = int(shown[:query].sum())  # the query's place among the kept tokens
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)
         kwargs.setdefault("ylabel", QUERY_LABEL)
         kwargs["cbar_kws"] = {"label": METHOD_LABELS[method], **(kwargs.get("cbar_kws") or {})}
-        ax = matrix_heatmap(matrix, query_tokens, data.key_tokens, ax=ax, **kwargs)
+        ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax
+
+
+def _query_rows(query, shown: np.ndarray) -> list[int]:
+    """The query rows shown: `query` (a position or a list of them), or every kept token."""
+    if query is None:
+        return [int(i) for i in np.flatnonzero(shown)]
+    rows = []
+    for position in np.atleast_1d(np.asarray(query, dtype=object)):
+        if isinstance(position, bool) or not isinstance(position, (int, np.integer)) or not -len(shown) <= position < len(shown):
+            raise ArgumentError(f"`query` must be token positions in [0, {len(shown) - 1}], but {query!r} was passed.")
+        position = int(position) % len(shown)
+        if not shown[position]:
+            raise ArgumentError(f"`query={position}` is a special token, left out by `exclude_special=True`: "
+                                "choose another query or keep special tokens.")
+        rows.append(position)
+    return rows
+
+
+def _square(matrix: np.ndarray, rows, shown: np.ndarray) -> np.ndarray:
+    """The kept tokens' square matrix for the line view (a single query row in place, others 0)."""
+    kept = np.flatnonzero(shown)
+    if len(rows) == len(kept):
+        return matrix
+    square = np.zeros((len(kept), len(kept)))
+    square[np.searchsorted(kept, rows)] = matrix
+    return square

@@ -22,6 +22,7 @@ from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
+from ..options import layer_label
 from .accumulators import PerInputSums, summarize
 
 KEY_TARGETS = {  # targets chosen by the key's token
@@ -179,7 +180,7 @@ def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARG
             ax.fill_between(layers, low, high, color=color, alpha=BAND_ALPHA, linewidth=0)
     ax.set_xlabel("Layer")
     ax.set_ylabel("Mean attention")
-    ax.set_xticks(layers)
+    ax.set_xticks(layers, [layer_label(layer) for layer in layers])
     ax.set_ylim(bottom=0)
     # Above the axes, off the data: at one column there is no empty corner to put it in.
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, borderaxespad=0.2,

@@ -10,29 +10,66 @@ from .._docstrings import with_parameters
 
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
-from .lines import head_legend_options, lines
+from ..input.data import as_attention
+from .lines import column_headings, head_legend_options, lines
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
 from .figures import figure_inches, target_figure
 from .readability import LABEL_SPACING
+from .labels import min_fontsize
+from ..errors import ArgumentError, one_of_message
+from ..options import layer_label
 
 # A head view grows with its tokens until it is this many default figure heights tall, and
-# never past a page (11 in); past that, token labels shrink and thin (attnfig.views.labels).
+# never past a page's text block (about 9 in at every venue); past that, token labels shrink
+# and thin (attnfig.views.labels).
 MAX_HEIGHT_FACTOR = 3.0
-PAGE_INCHES = 11.0
+PAGE_INCHES = 9.0
+# More heads than this are drawn as small multiples (one panel per head) by `layout="auto"`:
+# overlaid, their colors blend and no head can be told from another.
+MAX_OVERLAID_HEADS = 4
+LAYOUTS = ("auto", "overlay", "grid")
+PANEL_INCHES = 0.8  # the narrowest head panel of a grid, labels of the outer panels aside
 # The arguments of `lines` that head_view decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
                             "prettify_tokens", "legend")
 
 
-def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
-    """Width and height (inches) that give every token label its line, within limits."""
+def column_figsize(n_tokens: int, n_panels: int = 1, rows: int = 1) -> tuple[float, float]:
+    """Width and height (inches) that give every token label its line, within limits.
+
+    The width is the style's (``figure.figsize``: a venue style's column), wider only for
+    side-by-side encoder-decoder panels; `rows` rows of head panels share the height.
+    """
     width, height = mpl.rcParams["figure.figsize"]
-    label_inches = n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72
-    margins = 6 * font_points("font.size") / 72  # title and head legend above the columns
-    return (width * 0.6 * n_panels,
-            min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height, PAGE_INCHES))
+    label_points = font_points("ytick.labelsize") if rows == 1 else min_fontsize(font_points("ytick.labelsize"))
+    label_inches = rows * n_tokens * label_points * LABEL_SPACING / 72
+    margins = (3 + 2 * rows) * font_points("font.size") / 72  # legend, headings and panel titles
+    return (width * max(1.0, 0.6 * n_panels),
+            min(max(height, label_inches + margins), max(MAX_HEIGHT_FACTOR, rows) * height, PAGE_INCHES))
+
+
+def grid_shape(n_heads: int, width_inches: float) -> tuple[int, int]:
+    """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow, rows kept full.
+
+    >>> grid_shape(12, 3.03), grid_shape(12, 5.5), grid_shape(3, 3.03)
+    ((4, 3), (2, 6), (1, 3))
+    """
+    ncols = max(1, min(n_heads, int(width_inches // PANEL_INCHES)))
+    rows = -(-n_heads // ncols)
+    return rows, -(-n_heads // rows)
+
+
+def _layout(layout: str, n_heads: int, n_panels: int, focus) -> str:
+    if layout not in LAYOUTS:
+        raise ArgumentError(one_of_message("layout", LAYOUTS, layout))
+    if layout == "grid" and n_panels > 1:
+        raise ArgumentError('`layout="grid"` draws one attention; encoder-decoder panels are overlaid '
+                            '(pass `layout="overlay"` or choose one panel\'s attention).')
+    if layout == "auto":
+        return "grid" if n_panels == 1 and n_heads > MAX_OVERLAID_HEADS and focus is None else "overlay"
+    return layout
 
 
 @with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")
@@ -53,6 +90,8 @@ def head_view(
     prettify_tokens: bool = True,
     display_mode: str | None = None,
     html_action: str = "view",
+    layout: str = "auto",
+    merge_subwords: bool = False,
     figsize=None,
     figure=None,
     **kwargs,
@@ -60,41 +99,88 @@ def head_view(
     """Draw BertViz's head view of one layer as a static figure and return the Figure.
 
     The same arguments as ``bertviz.head_view``: swap the import and get a Figure to save.
-    Heads are overlaid, one color each (the legend names them); `layer` (an original index,
-    the first included layer by default) is named in the title. Encoder-decoder attention
-    gives one panel each for encoder, decoder and cross attention (decoder queries on the
-    left, encoder keys on the right). `display_mode` "light" or "dark" applies that theme
-    to this figure only; None follows the active style. ``span=(start, stop)`` shows those
-    tokens only, each labelled with its original position (see `attnfig.lines`).
+    The figure is the active style's width (a venue style's column) and as tall as its
+    token labels need, at most a page's text block (`PAGE_INCHES`; labels then shrink and
+    thin by `attnfig.views.labels`' rule). Queries stand in the left column and keys in the
+    right (headed "query" and "key"); a sentence pair's A and B are marked beside them.
+    ``layout="overlay"`` draws the heads over each other, one color each, named in a
+    one-row legend; ``layout="grid"`` draws one panel per head (small multiples, token
+    labels on the outer panels); ``"auto"`` (default) overlays up to `MAX_OVERLAID_HEADS`
+    heads and draws more as a grid. `layer` (an original index, the first included layer
+    by default) is named in the figure, numbered by ``attnfig.set_options(layer_base=)``.
+    Encoder-decoder attention gives one panel each for encoder, decoder and cross attention
+    (decoder queries on the left, encoder keys on the right). `display_mode` "light" or
+    "dark" applies that theme to this figure only; None follows the active style.
+    ``span=(start, stop)`` shows those tokens only, each labelled with its original
+    position (see `attnfig.lines`); ``merge_subwords=True`` shows words, not sub-word
+    fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to `attnfig.lines`
+    (`focus`, `direction`, `min_weight`, `top_k`, `palette`, `highlight`, LineCollection options).
     The figure is a new pyplot figure of `figsize`, or `figure` (a Figure or SubFigure) when given.
-    `**kwargs` go to `attnfig.lines`
-    (`focus`, `direction`, `min_weight`, `top_k`, `palette`, LineCollection options).
 
     >>> import numpy as np, attnfig
     >>> fig = attnfig.head_view(np.full((2, 4, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
-    >>> fig.legends[0].get_title().get_text()
-    'Layer 1, heads'
+    >>> fig.legends[0].texts[0].get_text()
+    'Layer 1, head'
+    >>> fig = attnfig.head_view(np.full((2, 12, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (12, 'head 0')
     """
     check_html_action(html_action)
-    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
+    check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE + ("merge_subwords",))
+    if merge_subwords:  # words before prettifying: "##" marks the pieces to merge
+        attention, tokens, sentence_b_start = as_attention(attention, tokens, sentence_b_start=sentence_b_start,
+                                                           merge_subwords=True), None, None
     with display_mode_style(display_mode):
         panels = resolve_panels(PanelArguments.pick(locals()))
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
+        head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
+        layout = _layout(layout, len(head_indices), len(panels), kwargs.get("focus"))
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
         if kwargs.get("span") is not None:  # pooled rows cover several tokens each
             n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
+        if layout == "grid":
+            return _head_grid(first, layer, head_indices, n_tokens, figsize, figure, kwargs)
         if figure is None:
             figsize = figsize or column_figsize(n_tokens, len(panels))
         figure = target_figure(figure, figsize=figsize)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
+            column_headings(ax, data, kwargs.get("direction", "all"))
             if title:
                 note = ax.get_title()  # lines' note on the span, if any
                 ax.set_title(f"{title}\n{note}" if note else title)
-        head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
-                                      figure_inches(figure)[0], title=f"Layer {layer}, heads")
+                                      figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head")
         figure.legend(loc="outside upper center", **options)
+    return figure
+
+
+def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, kwargs) -> Figure:
+    """One panel per head: queries labelled on the left panels, keys on the right ones."""
+    width = figure_inches(figure)[0] if figure is not None else (figsize or mpl.rcParams["figure.figsize"])[0]
+    rows, cols = grid_shape(len(head_indices), width)
+    if figure is None:
+        figsize = figsize or column_figsize(n_tokens, 1, rows)
+    figure = target_figure(figure, figsize=figsize)
+    axes = figure.subplots(rows, cols, squeeze=False)
+    note = None
+    for position, ax in enumerate(axes.flat):
+        if position >= len(head_indices):
+            ax.set_axis_off()
+            continue
+        row, col = divmod(position, cols)
+        last_col = col == cols - 1 or position == len(head_indices) - 1
+        lines(data, layer=layer, heads=[head_indices[position]], ax=ax, prettify_tokens=False, legend=False,
+              **kwargs)
+        note = ax.get_title() or note  # lines' note on the span, if any
+        ax.set_title(f"head {head_indices[position]}", fontsize=mpl.rcParams["legend.fontsize"])
+        ax.tick_params(labelleft=col == 0)
+        for child in ax.child_axes:  # the key labels (secondary_yaxis)
+            child.tick_params(labelright=last_col)
+        if row == 0:
+            column_headings(ax, data, kwargs.get("direction", "all"), query=col == 0, key=last_col)
+    title = f"Layer {layer_label(layer)}"
+    figure.suptitle(f"{title}\n{note}" if note else title, fontsize=mpl.rcParams["axes.titlesize"])
     return figure

@@ -18,8 +18,9 @@ from ..input.data import as_attention, future_mask
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
-from .labels import CellTextSizer, literal, set_token_ticks
+from .labels import CellTextSizer, highlight_color, literal, set_token_ticks
 from ..themes import remember_style
+from ..options import layer_label
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
@@ -85,17 +86,20 @@ def matrix_heatmap(
     reduce="max",
     square=False,
     highlight=(),
+    numbered=False,
     **kwargs,
 ):
     """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap).
 
     Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
     follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
-    special tokens always shown). With more cells than output pixels, each pixel shows the
-    `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`). seaborn's
-    `xticklabels`/`yticklabels` ("auto": the label rule; True: all; False: none; an int
-    n: every n-th; a list: these labels, by the label rule), `annot_kws`, `linewidths`,
-    `linecolor` and `norm` mean what they mean in ``seaborn.heatmap``.
+    special tokens always shown; `highlight` rows and columns are outlined and their labels
+    drawn in the highlight color; with `numbered`, thinned labels show their positions). With
+    more cells than output pixels, each pixel shows the `reduce` ("max" or "mean") of its cells
+    (see `attnfig.views.density`). seaborn's `xticklabels`/`yticklabels` ("auto": the label
+    rule; True: all; False: none; an int n: every n-th; a list: these labels, by the label
+    rule), `annot_kws`, `linewidths`, `linecolor` and `norm` mean what they mean in
+    ``seaborn.heatmap``.
     """
     check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
@@ -104,7 +108,7 @@ def matrix_heatmap(
     remember_style(ax.figure)
     kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
-    _label_axes(ax, plan, highlight, xticklabels, yticklabels)
+    _label_axes(ax, plan, highlight, numbered, xticklabels, yticklabels)
     if linewidths:
         _cell_lines(ax, *plan.matrix.shape, linewidths, linecolor)
     if xlabel:
@@ -112,6 +116,7 @@ def matrix_heatmap(
     if ylabel:
         ax.set_ylabel(ylabel)
     if annot:
+        check_annotations_fit(ax, plan.matrix, fmt, square)
         _annotate(ax, image, plan, fmt, annot_kws)
     if cbar:
         add_colorbar(ax.figure, image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
@@ -146,7 +151,7 @@ IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
                             "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "annot_kws", "linewidths",
                             "linecolor", "xticklabels", "yticklabels", "mask", "xlabel", "ylabel", "square",
-                            "highlight", "X", "norm", "reduce")
+                            "highlight", "X", "norm", "reduce", "numbered")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
 MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X")
 # `heatmap` takes these itself (as named arguments) or sets them.
@@ -168,21 +173,73 @@ def add_colorbar(figure, mappable, **kwargs):
     return colorbar
 
 
-def _label_axes(ax, plan: _HeatmapPlan, highlight=(), xticklabels="auto", yticklabels="auto") -> None:
-    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight)
-    _tick_labels(ax.xaxis, plan.col_labels, xticklabels, highlight, share_with=rows, rotation=90)
+def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False, xticklabels="auto",
+                yticklabels="auto") -> None:
+    n_rows, n_cols = len(plan.row_labels), len(plan.col_labels)
+    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight, numbered=numbered)
+    cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, highlight, share_with=rows, rotation=90,
+                        numbered=numbered)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    marked_rows = [int(h) for h in highlight if 0 <= int(h) < n_rows]
+    marked_cols = [int(h) for h in highlight if 0 <= int(h) < n_cols]
+    if marked_rows or marked_cols:
+        _outline(ax, marked_rows, marked_cols, n_rows, n_cols)
+        for locator, marked in ((rows, marked_rows), (cols, marked_cols)):
+            if locator is not None:  # None: labels placed by an explicit seaborn spec
+                locator.label_colors = {float(i): highlight_color() for i in marked}
 
 
-def _tick_labels(axis, tokens, spec, highlight, share_with=None, rotation=None):
+def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
+    """An outline around each highlighted row and column of cells (one collection, no fill)."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Rectangle
+
+    rectangles = ([Rectangle((-0.5, r - 0.5), n_cols, 1) for r in marked_rows]
+                  + [Rectangle((c - 0.5, -0.5), 1, n_rows) for c in marked_cols])
+    outline = PatchCollection(rectangles, facecolors="none", edgecolors=[highlight_color()],
+                              linewidths=mpl.rcParams["lines.linewidth"], label="highlight", clip_on=False)
+    ax.add_collection(outline, autolim=False)
+    return outline
+
+
+CHARACTER_WIDTH = 0.55  # a digit's width, as a fraction of the font size
+
+
+def check_annotations_fit(ax, matrix, fmt: str, square: bool) -> None:
+    """Raise `ArgumentError` when ``annot=True`` numbers cannot fit their cells even at the
+    smallest readable size (`MIN_FONT_POINTS`), judged from the Axes' room before layout
+    (an upper bound: when this passes, `CellTextSizer` fits them at draw time)."""
+    from ..errors import ArgumentError
+    from .labels import LABEL_PITCH, MIN_FONT_POINTS
+
+    n_rows, n_cols = matrix.shape
+    box = ax.get_position()
+    width, height = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+    cell_width, cell_height = width / n_cols, height / n_rows
+    if square:
+        cell_width = cell_height = min(cell_width, cell_height)
+    longest = max((len(format(v, fmt)) for v in np.ma.compressed(matrix)), default=0)
+    needed_width = longest * CHARACTER_WIDTH * MIN_FONT_POINTS / 0.9
+    if cell_width < needed_width or cell_height < MIN_FONT_POINTS * LABEL_PITCH:
+        raise ArgumentError(
+            f"`annot=True` cannot fit {n_rows} x {n_cols} numbers like {format(float(np.ma.max(matrix)), fmt)!r} "
+            f"in this Axes: its cells are about {cell_width:.0f} x {cell_height:.0f} pt and a number needs "
+            f"{needed_width:.0f} x {MIN_FONT_POINTS * LABEL_PITCH:.0f} pt at {MIN_FONT_POINTS:g} pt. Use a larger "
+            f"figsize, fewer tokens (`span=`), a shorter `fmt` (e.g. '.1f')"
+            + (", `square=False`" if square else "") + ", or `annot=False`."
+        )
+
+
+def _tick_labels(axis, tokens, spec, highlight, share_with=None, rotation=None, numbered=False):
     """One axis's labels by seaborn's `xticklabels`/`yticklabels` `spec`; returns the
     `TokenLocator` when the label rule places them ("auto" or a list), else None."""
     name = f"{axis.axis_name}ticklabels"
     positions = np.arange(len(tokens))
     if isinstance(spec, str) and spec == "auto":
-        return set_token_ticks(axis, positions, tokens, highlight=highlight, rotation=rotation, share_with=share_with)
+        return set_token_ticks(axis, positions, tokens, highlight=highlight, rotation=rotation, share_with=share_with,
+                               numbers=positions if numbered else None)
     if isinstance(spec, (bool, np.bool_)):
         shown = positions if spec else positions[:0]
     elif isinstance(spec, (int, np.integer)):
@@ -261,6 +318,7 @@ def heatmap(
     xlabel: str | None = KEY_LABEL,
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
+    merge_subwords: bool = False,
     **kwargs,
 ):
     """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
@@ -280,8 +338,10 @@ def heatmap(
     visible) or ``"mean"`` of its cells. ``span=(start, stop)`` shows the queries and keys
     from `start` to `stop - 1` only, labelled with their original positions, and the title
     says how much of their attention goes outside the span when that is 1% or more
-    (`highlight` and a full-size `mask` keep original positions). `**kwargs` go to the
-    image (`AxesImage`).
+    (`highlight` and a full-size `mask` keep original positions); without `span`, labels
+    thinned to fit show their positions (``"12 the"``). `highlight` rows and columns are
+    outlined and labelled in the highlight color. ``merge_subwords=True`` shows words, not
+    sub-word fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to the image (`AxesImage`).
 
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
@@ -289,7 +349,7 @@ def heatmap(
     ['a', 'b', 'c']
     """
     check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
-    data = as_attention(attention, tokens)
+    data = as_attention(attention, tokens, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
     note = None
@@ -319,10 +379,10 @@ def heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, center=center,
         norm=norm, robust=robust, cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt,
         annot_kws=annot_kws, linewidths=linewidths, linecolor=linecolor, xticklabels=xticklabels,
-        yticklabels=yticklabels, mask=mask, xlabel=xlabel,
-        ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
+        yticklabels=yticklabels, mask=mask, xlabel=xlabel, ylabel=ylabel, square=square, highlight=highlight,
+        reduce=reduce, numbered=span is None, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
-    title = f"Layer {data.layer_indices[data.layer_position(layer)]}, {label}"
+    title = f"Layer {layer_label(data.layer_indices[data.layer_position(layer)])}, {label}"
     ax.set_title(f"{title}\n{note}" if note else title)
     return ax

@@ -130,6 +130,14 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np
     return shown
 
 
+def highlight_color():
+    """The color that marks `highlight` tokens (labels, bands, outlines): the style's fourth
+    cycle color (tab10's red in matplotlib's default cycle)."""
+    from .colors import palette_colors
+
+    return palette_colors(4)[3]
+
+
 def special_positions(tokens) -> list[int]:
     """Positions of special tokens (``[CLS]``, ``</s>``...): always labelled."""
     return [i for i, token in enumerate(tokens) if is_special_token(str(token))]
@@ -150,6 +158,8 @@ class TokenLocator(Locator):
         self.fontsize = fontsize
         self.fit: LabelFit | None = None
         self.partners = list(partners)  # locators whose labels share one font size with these
+        self.label_colors: dict[float, object] = {}  # position -> color of a marked (highlighted) label
+        self.base_color = None
 
     def _own_fit(self) -> LabelFit:
         fontsize = self.fontsize or font_points(f"{self.axis.axis_name}tick.labelsize")  # rcParams when not fixed
@@ -168,30 +178,55 @@ class TokenLocator(Locator):
             for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
                 tick.label2.set_fontweight("bold" if index in self.bold else "normal")
+        if self.label_colors:
+            self._color_labels()
         return self.positions[self.fit.shown]
+
+    @property
+    def thinned(self) -> bool:
+        """Whether the last draw left some labels out."""
+        return self.fit is not None and len(self.fit.shown) < len(self.positions)
+
+    def _color_labels(self) -> None:
+        if self.base_color is None:
+            name = self.axis.axis_name
+            color = mpl.rcParams[f"{name}tick.labelcolor"]
+            self.base_color = mpl.rcParams[f"{name}tick.color"] if color == "inherit" else color
+        for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
+            color = self.label_colors.get(round(float(self.positions[index]), 6), self.base_color)
+            tick.label1.set_color(color)
+            tick.label2.set_color(color)
 
     def tick_values(self, vmin, vmax):
         return self.positions
 
 
 class TokenFormatter(Formatter):
-    """The literal token at each tick position."""
+    """The literal token at each tick position; with `numbers`, thinned labels also show the
+    token's position (``"12 the"``) so that a reader can find a token among the ones left out."""
 
-    def __init__(self, positions, tokens):
+    def __init__(self, positions, tokens, numbers=None, locator: TokenLocator | None = None):
         self.lookup = {round(float(p), 6): literal(t) for p, t in zip(positions, tokens)}
+        self.numbers = None if numbers is None else {round(float(p), 6): int(n) for p, n in zip(positions, numbers)}
+        self.locator = locator
 
     def __call__(self, x, pos=None):
-        return self.lookup.get(round(float(x), 6), "")
+        key = round(float(x), 6)
+        text = self.lookup.get(key, "")
+        if self.numbers is not None and self.locator is not None and self.locator.thinned and text:
+            return f"{self.numbers[key]} {text}"
+        return text
 
 
 def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highlight=(), bold=(),
-                    rotation=None, share_with: TokenLocator | None = None) -> TokenLocator:
+                    rotation=None, share_with: TokenLocator | None = None, numbers=None) -> TokenLocator:
     """Label `axis` (an Axis, e.g. ``ax.yaxis``) with `tokens` at `positions` by the module's rule.
 
     `span` is how many label pitches fit the axis length (the number of tokens when they
     fill the axis, the default); special tokens, `highlight` and `bold` positions are always
     kept (`bold` ones first). `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
-    the smaller of their two font sizes. Returns the locator, whose ``fit`` says what was shown
+    the smaller of their two font sizes. `numbers` (each token's position in its input) are
+    written before the labels when the axis thins them. Returns the locator, whose ``fit`` says what was shown
     after a draw.
 
     >>> import matplotlib.figure, numpy as np
@@ -209,7 +244,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
         locator.partners.append(share_with)
         share_with.partners.append(locator)
     axis.set_major_locator(locator)
-    axis.set_major_formatter(TokenFormatter(positions, tokens))
+    axis.set_major_formatter(TokenFormatter(positions, tokens, numbers, locator))
     settle_layout(axis.axes.figure)  # labels sized at draw time need a layout that settles then
     axis.set_minor_locator(mpl.ticker.NullLocator())
     if rotation is not None:

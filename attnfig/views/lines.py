@@ -20,7 +20,7 @@ from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
-from .labels import set_token_ticks
+from .labels import highlight_color, set_token_ticks
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, check_position, check_positions, target_axes
@@ -47,6 +47,9 @@ class _LinePlan:
     focus_weights: np.ndarray | None  # [heads, keys]: the focus query's weights, per head
     highlight_queries: tuple[int, ...] = ()  # positions among the shown queries
     highlight_keys: tuple[int, ...] = ()
+    sentence_b_start: int | None = None  # among the shown tokens, when both sentences are shown
+    key_offset: int = 0
+    numbered: bool = True  # thinned labels show their positions (a span's labels already do)
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -99,6 +102,9 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
     largest = float(weights.max()) if weights.size else 0.0
     if largest > 1:  # values that are not weights (norms): the largest is fully opaque
         alpha_scale /= largest
+    if direction != "all" and weights.size and weights.max() > 0:
+        # One block of a sentence pair holds a small share of each row: its strongest line is opaque.
+        alpha_scale = 1.0 / float(weights.max())
     keep = keep_mask(weights, alpha_scale=alpha_scale, min_weight=min_weight, top_k=top_k)
     if focus is not None:
         only_focus = np.zeros_like(keep)
@@ -112,7 +118,16 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
     return _LinePlan(weights, keep, alpha_scale, user_thinned, view.head_indices, head_colors, query_tokens,
                      key_tokens, query_y, key_y, query_offset, focus, focus_weights,
                      tuple(h - query_offset for h in highlight if 0 <= h - query_offset < len(query_tokens)),
-                     tuple(h - key_offset for h in highlight if 0 <= h - key_offset < len(key_tokens)))
+                     tuple(h - key_offset for h in highlight if 0 <= h - key_offset < len(key_tokens)),
+                     _shown_boundary(data.sentence_b_start, direction, len(query_tokens), len(key_tokens)),
+                     key_offset, not data.token_blocks)
+
+
+def _shown_boundary(sentence_b_start, direction: str, n_queries: int, n_keys: int) -> int | None:
+    """Where sentence B starts in both columns, when both columns show both sentences."""
+    if direction != "all" or sentence_b_start is None or n_queries != n_keys:
+        return None
+    return sentence_b_start if 0 < sentence_b_start < n_queries else None
 
 
 def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
@@ -169,6 +184,7 @@ def lines(
     span=None,
     prettify_tokens: bool = True,
     legend: bool | None = None,
+    merge_subwords: bool = False,
     **kwargs,
 ):
     """Draw a bipartite attention plot of one layer and return the Axes.
@@ -190,7 +206,12 @@ def lines(
     `attnfig.views.readability.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
     the lines are drawn as their exact ink (one image); otherwise they are rasterized at
     ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
-    keeps them vector). `**kwargs` go to each head's `LineCollection`.
+    keeps them vector). Labels thinned to fit show their positions (``"12 the"``);
+    `highlight` tokens get a band and the highlight color; ``merge_subwords=True`` shows
+    words, not sub-word fragments. With a `direction` other than "all", opacity is scaled so
+    that the strongest line shown is opaque (one block holds a small share of each row); a
+    sentence pair shown whole is marked A and B beside both columns. `**kwargs` go to each
+    head's `LineCollection`.
 
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)
@@ -199,7 +220,7 @@ def lines(
     2
     """
     check_keywords(lines, kwargs, LineCollection)
-    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
+    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
     note = None
@@ -215,6 +236,7 @@ def lines(
         head_positions = None if heads is None else [data.head_position(h) for h in data.select(heads=heads).head_indices]
         note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
+    plan.numbered = plan.numbered and span is None
     ax = target_axes(ax)
     if note:
         ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
@@ -244,19 +266,89 @@ def _focus_outside(focus, restricted) -> int:
     )
 
 
+SENTENCE_MARGIN = 0.09  # x room beside each column for the sentence A/B marks (data units)
+
+
 def _decorate(ax, plan: _LinePlan) -> None:
-    ax.set_xlim(-0.03, 1.03)  # a little air between the labels and the lines
+    margin = SENTENCE_MARGIN if plan.sentence_b_start is not None else 0.03  # air between labels and lines
+    ax.set_xlim(-margin, 1 + margin)
     ax.set_ylim(1, 0)
     for side in ("top", "bottom", "left", "right"):
         ax.spines[side].set_visible(False)
     ax.set_xticks([])
     ax.tick_params(axis="y", length=0)
     bold = () if plan.focus is None else (plan.focus - plan.query_offset,)  # always labelled
-    set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold)
+    query_numbers = plan.query_offset + np.arange(len(plan.query_y)) if plan.numbered else None
+    key_numbers = plan.key_offset + np.arange(len(plan.key_y)) if plan.numbered else None
+    set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold,
+                    numbers=query_numbers)
     right = ax.secondary_yaxis("right")
-    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys)
+    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers)
     right.tick_params(length=0)
     right.spines["right"].set_visible(False)
+    if plan.sentence_b_start is not None:
+        sentence_marks(ax, plan.query_y, plan.sentence_b_start)
+    if plan.highlight_queries or plan.highlight_keys:
+        highlight_bands(ax, plan)
+
+
+def sentence_marks(ax, y: np.ndarray, b_start: int) -> LineCollection:
+    """A bar beside each column for sentence A and for B, lettered, in the text color."""
+    pitch = y[1] - y[0] if len(y) > 1 else 1.0
+    blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, "A"), (y[b_start] - pitch / 2, y[-1] + pitch / 2, "B")]
+    x_positions = (-SENTENCE_MARGIN / 2, 1 + SENTENCE_MARGIN / 2)
+    inset = min(0.3 * pitch, 0.01)  # a small gap between the A and B bars
+    segments = [[(x, top + inset), (x, bottom - inset)] for x in x_positions for top, bottom, _ in blocks]
+    color = mpl.rcParams["text.color"]
+    bars = LineCollection(segments, colors=color, linewidths=mpl.rcParams["axes.linewidth"] * 2,
+                          label="sentence marks", clip_on=False)
+    ax.add_collection(bars, autolim=False)
+    for x in x_positions:
+        for top, bottom, letter in blocks:
+            ax.text(x, (top + bottom) / 2, letter, ha="center", va="center", color=color,
+                    fontsize=mpl.rcParams["legend.fontsize"], clip_on=False,
+                    bbox=dict(boxstyle="square,pad=0.1", facecolor=mpl.rcParams["axes.facecolor"], linewidth=0))
+    return bars
+
+
+def highlight_bands(ax, plan: _LinePlan):
+    """A faint band behind each highlighted token's row, and its label in the highlight color."""
+    from matplotlib.patches import Rectangle
+    from matplotlib.collections import PatchCollection
+
+    color = highlight_color()
+    half = 0.5 / max(len(plan.query_y), len(plan.key_y), 1)
+    low, high = ax.get_xlim()
+    rectangles = ([Rectangle((low, plan.query_y[i] - half), 0.5 - low, 2 * half) for i in plan.highlight_queries]
+                  + [Rectangle((0.5, plan.key_y[i] - half), high - 0.5, 2 * half) for i in plan.highlight_keys])
+    bands = PatchCollection(rectangles, facecolors=with_alphas(color, np.array([HIGHLIGHT_ALPHA])), linewidths=0,
+                            zorder=2.5, label="highlight")  # over the lines' opaque backdrop
+    ax.add_collection(bands, autolim=False)
+    color_tick_labels(ax.yaxis, plan.query_y[list(plan.highlight_queries)], color)
+    for child in ax.child_axes:
+        color_tick_labels(child.yaxis, plan.key_y[list(plan.highlight_keys)], color)
+    return bands
+
+
+HIGHLIGHT_ALPHA = 0.18
+
+
+def color_tick_labels(axis, positions, color) -> None:
+    """Draw the tick labels at `positions` in `color` (at every draw: ticks are made by the locator)."""
+    axis.get_major_locator().label_colors = {round(float(p), 6): color for p in positions}
+
+
+def column_headings(ax, data: AttentionData, direction: str = "all", *, query: bool = True, key: bool = True) -> None:
+    """"query" above the left column's labels and "key" above the right one's (with the
+    sentence, A or B, when `direction` keeps one)."""
+    sides = direction.split("->") if direction != "all" else ("", "")
+    pad = mpl.rcParams["ytick.major.pad"]
+    size = mpl.rcParams["legend.fontsize"]
+    for shown, x, name, side, ha, dx in ((query, 0, "query", sides[0], "right", -pad), (key, 1, "key", sides[1], "left", pad)):
+        if shown:
+            text = f"{name} ({side.upper()})" if side else name
+            ax.annotate(text, xy=(x, 1), xycoords="axes fraction", xytext=(dx, 2), textcoords="offset points",
+                        ha=ha, va="bottom", fontsize=size, fontstyle="italic")
 
 
 FOCUS_MARK_SIZE = 0.8  # side of a focus mark, as a fraction of the tick label size
@@ -300,16 +392,20 @@ def head_legend_handles(head_indices, head_colors) -> list[Patch]:
 
 
 def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> dict:
-    """A compact legend, as BertViz's head selector: as many columns as fit the width,
-    spread so that the rows are full (12 heads in 9 columns would leave 3 short ones).
+    """A compact legend, as BertViz's head selector: one row when it fits the width, else
+    as many columns as fit, spread so that the rows are full (12 heads in 9 columns would
+    leave 3 short ones). The title is the first entry (no line of its own).
 
-    An entry takes about four font sizes (swatch, two digits, spacing).
+    An entry takes about three font sizes (swatch, two digits, spacing).
     """
-    entry_inches = 4 * font_points("legend.fontsize") / 72
-    ncols = max(1, min(n_entries, int(width_inches // entry_inches)))
+    entry_inches = ENTRY_FONT_SIZES * font_points("legend.fontsize") / 72
+    room = width_inches - len(title) * 0.5 * font_points("legend.fontsize") / 72
+    ncols = max(1, min(n_entries, int(room // entry_inches)))
     ncols = -(-n_entries // -(-n_entries // ncols)) if n_entries else 1  # ceil(n / rows)
-    return dict(title=title, ncols=ncols, frameon=False, handlelength=1.0,
-                handletextpad=0.3, columnspacing=0.6)
+    return dict(ncols=ncols + 1, frameon=False, handlelength=0.8, handletextpad=0.3, columnspacing=0.5)
+
+
+ENTRY_FONT_SIZES = 2.6
 
 
 def row_major(entries, ncols: int) -> list:
@@ -324,10 +420,14 @@ def row_major(entries, ncols: int) -> list:
 
 
 def head_legend_options(head_indices, head_colors, width_inches: float, title: str = "Head") -> dict:
-    """`legend` keywords for the head swatches: handles read row by row in head order."""
+    """`legend` keywords for the head swatches: the title first, then handles row by row in
+    head order (with several rows, the title's column holds blank entries below it)."""
     handles = head_legend_handles(head_indices, head_colors)
     options = legend_options(len(handles), width_inches, title)
-    return dict(handles=row_major(handles, options["ncols"]), **options)
+    ncols = options["ncols"] - 1
+    rows = -(-len(handles) // ncols)
+    title_column = [Patch(visible=False, label=title)] + [Patch(visible=False, label="")] * (rows - 1)
+    return dict(handles=title_column + row_major(handles, ncols), **options)
 
 
 def head_legend(ax, head_indices, head_colors) -> None:

@@ -26,7 +26,8 @@ from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
-from ..themes import display_mode_style
+from ..themes import display_mode_style, remember_style
+from ..options import layer_label
 from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
@@ -177,7 +178,7 @@ def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, t
         segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
         rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
         collection = LineCollection(segments, colors=rgba, linewidths=line_points,
-                                    label=f"layer {data.layer_indices[row]}", **kwargs)
+                                    label=f"layer {layer_label(data.layer_indices[row])}", **kwargs)
         ax.add_collection(collection, autolim=False)
 
 
@@ -209,7 +210,7 @@ def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_
 
 def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:
     ax.set_xticks(layout.origins(data.n_heads) + 0.5, [str(h) for h in data.head_indices])
-    ax.set_yticks(layout.origins(data.n_layers) + 0.5, [str(layer) for layer in data.layer_indices])
+    ax.set_yticks(layout.origins(data.n_layers) + 0.5, [layer_label(layer) for layer in data.layer_indices])
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.set_xlabel("Head")
