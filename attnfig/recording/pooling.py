@@ -29,10 +29,10 @@ def blocks(n_tokens: int, size: int) -> tuple[tuple[int, int], ...]:
 
 
 def block_max(rows, size: int):
-    """Pool a ``[queries, keys]`` tensor of non-negative weights by `size` x `size` block max.
+    """Pool a ``[..., queries, keys]`` tensor of non-negative weights by `size` x `size` block max.
 
     Rows and keys are padded with zeros to a whole number of blocks (weights are >= 0, so the
-    padding never wins). Returns ``[ceil(queries / size), ceil(keys / size)]``.
+    padding never wins). Returns ``[..., ceil(queries / size), ceil(keys / size)]``.
 
     >>> import torch
     >>> block_max(torch.arange(12.0).reshape(3, 4), 2).tolist()
@@ -40,10 +40,12 @@ def block_max(rows, size: int):
     """
     import torch
 
-    n_rows, n_keys = rows.shape
+    *leading, n_rows, n_keys = rows.shape
     row_blocks, key_blocks = math.ceil(n_rows / size), math.ceil(n_keys / size)
     padded = torch.nn.functional.pad(rows, (0, key_blocks * size - n_keys, 0, row_blocks * size - n_rows))
-    return padded.reshape(row_blocks, size, key_blocks, size).amax(dim=(1, 3))
+    # keys first: the max over the contiguous last axis, then over rows of a smaller tensor
+    per_key_block = padded.reshape(*leading, row_blocks * size, key_blocks, size).amax(dim=-1)
+    return per_key_block.reshape(*leading, row_blocks, size, key_blocks).amax(dim=-2)
 
 
 def block_labels(tokens, spans) -> tuple[str, ...]:
