@@ -111,7 +111,9 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | N
         if call.layer not in wanted:
             return
         n_queries, n_keys = call.query.shape[2], call.key.shape[2]
-        chunk = rows_per_chunk or max(1, CHUNK_ELEMENTS // (n_keys * (len(selection.heads) if all_heads else 1)))
+        # every head at once: four heads' worth of scores (fewer, larger products run faster)
+        per_chunk = 4 * CHUNK_ELEMENTS // len(selection.heads) if all_heads else CHUNK_ELEMENTS
+        chunk = rows_per_chunk or max(1, per_chunk // n_keys)
         chunk = max(align, chunk // align * align)
         if all_heads:
             for start in range(0, n_queries, chunk):

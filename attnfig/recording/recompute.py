@@ -49,8 +49,9 @@ def attention_scores(call: AttentionCall, head, start: int, stop: int, *, skip_f
     query = call.query[0, heads, start:stop].float()
     key = call.key[0, [key_value_head(call, h) for h in heads], :visible].float()
     scaling = call.scaling if call.scaling is not None else query.shape[-1] ** -0.5
-    scores = query @ key.transpose(-1, -2)
-    scores *= scaling
+    # (q . k) * scaling as one product: baddbmm scales inside it and needs no second pass
+    scores = query.new_empty((len(heads), stop - start, visible))
+    scores.baddbmm_(query, key.transpose(-1, -2), beta=0, alpha=scaling)
     softcap = call.options.get("softcap")
     if softcap:
         scores = torch.tanh(scores / softcap) * softcap
@@ -63,13 +64,15 @@ def attention_scores(call: AttentionCall, head, start: int, stop: int, *, skip_f
         else:
             scores += rows.float()
     if (mask is None or call.options.get("causal_bias")) and _is_causal(call, n_queries):
-        query_positions = torch.arange(start, stop, device=scores.device)[:, None] + (n_keys - n_queries)
-        key_positions = torch.arange(visible, device=scores.device)[None, :]
-        hidden = key_positions > query_positions
         window = call.options.get("sliding_window")
+        # without a window, keys up to the chunk's first query are seen by all its queries
+        first = 0 if window else max(0, min(visible, start + n_keys - n_queries + 1))
+        query_positions = torch.arange(start, stop, device=scores.device)[:, None] + (n_keys - n_queries)
+        key_positions = torch.arange(first, visible, device=scores.device)[None, :]
+        hidden = key_positions > query_positions
         if window:
             hidden |= key_positions <= query_positions - window
-        scores.masked_fill_(hidden, lowest)
+        scores[..., first:].masked_fill_(hidden, lowest)
     return scores[0] if single else scores
 
 
