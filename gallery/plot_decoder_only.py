@@ -1,4 +1,5 @@
 """Causal attention of a decoder-only model
+========================================
 
 A tiny random GPT-2 (built from a config, nothing downloaded) on "the rabbit quickly
 hopped": attnfig detects the causal mask, so the heatmap shows the upper triangle as

@@ -1,4 +1,5 @@
 """Difference between two prompts of the same length
+=================================================
 
 Attention of all-MiniLM-L6-v2 on "the rabbit quickly hopped" minus that on "the turtle
 slowly crawled" (same number of tokens), for every layer and head, on one diverging scale

@@ -1,4 +1,5 @@
 """Encoder, decoder and cross attention of an encoder-decoder model
+================================================================
 
 A tiny random BART (built from a config) reads "the rabbit quickly hopped" and decodes
 "The turtle slowly crawled". `head_view` with BertViz's `encoder_attention`,

@@ -1,4 +1,5 @@
 """Head entropy map over a corpus
+==============================
 
 The mean entropy (in nats) of every head's attention rows, layer by layer, averaged over
 gallery/corpus.jsonl; the dashed line on the colorbar is the entropy uniform attention

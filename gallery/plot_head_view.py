@@ -1,4 +1,5 @@
 """Static head view of the seed sentence pair
+==========================================
 
 BertViz's `head_view(attention, tokens)` as a figure: layer 2 of all-MiniLM-L6-v2 on
 "the rabbit quickly hopped" / "The turtle slowly crawled", the twelve heads overlaid in

@@ -1,4 +1,5 @@
 """One token's attention, across a sentence pair
+=============================================
 
 The static equivalent of hovering over a token in BertViz: `focus=2` keeps only the
 lines of "rabbit" (layer 2, heads 0, 3 and 7) and, as BertViz's hover boxes, puts one

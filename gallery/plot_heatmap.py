@@ -1,4 +1,5 @@
 """A single head as a heatmap
+==========================
 
 Layer 4, head 3 of all-MiniLM-L6-v2 on the seed pair, query tokens down, key tokens
 across, each cell annotated with its weight.

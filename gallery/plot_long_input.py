@@ -1,4 +1,5 @@
 """Long inputs: a 147-token paragraph
+==================================
 
 The opening of *A Tale of Two Cities* (147 tokens) through all-MiniLM-L6-v2. In the model
 view, each line thumbnail is the exact ink of its lines at the output resolution (lines

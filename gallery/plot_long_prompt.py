@@ -1,4 +1,5 @@
 """A long prompt: 8,192 tokens of a decoder, drawn with capture
+============================================================
 
 `attnfig.capture` runs a tiny random Llama (2 layers, 4 heads, 2 key-value heads, built from a
 config, weights drawn at random: this is not a trained model) on an 8,192-token prompt with

@@ -1,4 +1,5 @@
 """Static model view: every layer and head
+=======================================
 
 BertViz's `model_view(attention, tokens, sentence_b_start)`: rows are the six layers of
 all-MiniLM-L6-v2, columns its twelve heads, each thumbnail a bipartite plot colored per

@@ -1,4 +1,5 @@
 """Layer x head grid of heatmaps
+=============================
 
 The same grid as the model view with `kind="heatmap"`: one shared color scale and one
 colorbar, so heads can be compared at a glance (the vertical stripes are heads that

@@ -1,4 +1,5 @@
 """Static neuron view: how one query's scores are built
+====================================================
 
 BertViz's neuron view as a figure: for "rabbit" in layer 2, head 3 of all-MiniLM-L6-v2,
 the query vector, every key vector, their element-wise product, the scores (the product

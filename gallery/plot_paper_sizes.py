@@ -1,4 +1,5 @@
 """At one column of a paper, as drawn
+==================================
 
 The figures a paper takes most, each at its venue's column width and fonts
 (`attnfig.figsize(venue)` under `attnfig.style(venue)`), with no manual fixing: layer 4,

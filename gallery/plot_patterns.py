@@ -1,4 +1,5 @@
 """Head pattern types
+==================
 
 Kovaleva et al.'s pattern types (vertical, diagonal, vertical plus diagonal, block,
 heterogeneous) for every head of all-MiniLM-L6-v2, from attnfig's rule-based classifier

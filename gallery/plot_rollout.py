@@ -1,4 +1,5 @@
 """Attention rollout of the seed pair
+==================================
 
 Abnar and Zuidema's rollout for all-MiniLM-L6-v2 on the seed sentence pair: heads
 averaged, the residual added as 0.5 A + 0.5 I, rows renormalised, layers multiplied

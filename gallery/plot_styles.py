@@ -1,4 +1,5 @@
 """The seed example in every attnfig style
+=======================================
 
 One figure per style (`plt.style.use("attnfig.<name>")`), the mean attention of layer 2
 on the seed pair, and the four venue styles side by side at their true column widths.

@@ -23,6 +23,7 @@ def gallery_readme(entries: list[tuple[Path, list[str]]]) -> str:
              "`python gallery/render_all.py` renders them all (PNG and PDF in `gallery/output/`).", ""]
     for script, names in entries:
         title, _, description = (script_docstring(script) or script.stem).partition("\n")
+        description = description.lstrip("=")  # the title's RST underline (sphinx-gallery)
         parts += [f"## {title.strip()}", "", description.strip(), "", f"Script: [`{script.name}`]({script.name})", ""]
         parts += [f"![{name}](images/{name}.png)" for name in names] + [""]
     return "\n".join(parts)

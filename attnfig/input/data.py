@@ -56,6 +56,8 @@ class AttentionData:
     # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
     # empty when each row and column is one token.
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
+    # What the values are, for colorbars: "norm" for `attnfig.attention_norms` (rows need not sum to 1).
+    value_label: str = "attention weight"
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]
@@ -174,7 +176,8 @@ def as_attention(
     """Return validated `AttentionData` from whatever attention a user holds.
 
     `attention` may be transformers' ``output_attentions`` tuple (one ``[batch, heads, q, k]``
-    tensor per layer), a list of those, a ``[layers, batch, heads, q, k]``,
+    tensor per layer), a list of those (or of ``[heads, q, k]`` or ``[q, k]`` arrays, one per
+    layer: a list of 2-D maps is layers of one head each), a ``[layers, batch, heads, q, k]``,
     ``[layers, heads, q, k]``, ``[heads, q, k]`` or ``[q, k]`` array or tensor (any device,
     any float dtype, with or without grad), a model output with ``.attentions``, a
     TransformerLens ``ActivationCache`` (its ``blocks.{l}.attn.hook_pattern`` entries; tokens
@@ -455,15 +458,15 @@ def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray
             "batch selection needs transformers' tuple of [batch, heads, q, k] or a "
             "[layers, batch, heads, q, k] array."
         )
-    # A list of [q, k] maps is the heads of one layer.
-    total = (1, len(layers), *shape) if len(shape) == 2 else (len(layers), *shape[-3:])
+    # One [q, k] map per layer: layers of one head, never heads.
+    total = (len(layers), 1, *shape) if len(shape) == 2 else (len(layers), *shape[-3:])
     if 0 in total:
         raise AttentionInputError(f"attention is empty: its shape [layers, heads, q, k] is {list(total)}.")
     stacked = np.empty(total, dtype=np.float32)
     bits = 64
     for position, layer in enumerate(layers):
         source = layer[item] if len(shape) == 4 else layer
-        target = stacked[0, position] if len(shape) == 2 else stacked[position]
+        target = stacked[position, 0] if len(shape) == 2 else stacked[position]
         if _is_tensor(source):
             bits = min(bits, _tensor_bits(source))
             import torch  # a tensor was passed, so torch is there

@@ -1,11 +1,13 @@
 """Attention to special tokens by layer (Clark et al. 2019, "What Does BERT Look At?", Fig. 2).
 
 For each head: the mean, over queries, of the attention mass a query puts on the selected
-keys: [CLS], [SEP], punctuation, itself, the next and the previous token.
+keys: [CLS], [SEP], punctuation, itself, the next and the previous token, and the first
+token whatever it is (the attention sink of Xiao et al. 2023, "Efficient Streaming Language
+Models with Attention Sinks": decoder heads park their attention on position 0).
 """
 from __future__ import annotations
 
-import string
+from functools import lru_cache
 import warnings
 
 import matplotlib as mpl
@@ -13,48 +15,97 @@ from matplotlib.lines import Line2D
 import numpy as np
 
 from ..views.colors import font_points, palette_colors
+from ..input.chunks import Chunk, float64, like, whole_map_chunks
 from ..input.corpus import as_corpus
-from ..input.data import AttentionData
 from ..errors import ArgumentError, one_of_message
+from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords, target_axes
-from ..input.tokens import prettify_tokens
+from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
+from .accumulators import PerInputSums, summarize
 
-CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
-SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
-TARGETS = ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous")
+KEY_TARGETS = {  # targets chosen by the key's token
+    "[CLS]": lambda token: token in CLS_TOKENS,
+    "[SEP]": lambda token: token in SEP_TOKENS,
+    "punctuation": is_punctuation,
+}
+OFFSET_TARGETS = {"self": 0, "next": 1, "previous": -1}  # targets at a key's distance from the query
+FIRST = "first"  # the first key, whatever its token: the attention sink
+TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS, FIRST)
+# Clark et al.'s six, drawn by default; "first" is [CLS] again in BERT-like models.
+PLOTTED_TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
 SPREADS = ("heads", "corpus", None)
 BAND_ALPHA = 0.2  # opacity of the interquartile band
 MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
 
 
-def is_punctuation(token: str) -> bool:
-    """True for tokens made only of punctuation, such as ``.``, ``,`` or ``Ġ,``."""
-    pretty = prettify_tokens([token])[0].strip()
-    return bool(pretty) and all(character in string.punctuation for character in pretty)
+@lru_cache(maxsize=8)
+def key_target_masks(key_tokens: tuple[str, ...]) -> np.ndarray:
+    """``[keys, key targets]``: 1.0 where a key is one of a target's tokens (`KEY_TARGETS`)."""
+    return np.array([[float(selects(token)) for selects in KEY_TARGETS.values()] for token in key_tokens]).reshape(
+        len(key_tokens), len(KEY_TARGETS))
 
 
-def _target_masks(data: AttentionData) -> dict[str, np.ndarray]:
-    """For each target, a [q, k] mask of the keys it selects (rows without one are NaN rows)."""
-    q, k = data.weights.shape[2:]
-    keys = data.key_tokens
-    by_key = {
-        "[CLS]": np.array([t in CLS_TOKENS for t in keys]),
-        "[SEP]": np.array([t in SEP_TOKENS for t in keys]),
-        "punctuation": np.array([is_punctuation(t) for t in keys]),
-    }
-    masks = {name: np.broadcast_to(selected, (q, k)) for name, selected in by_key.items()}
-    masks["self"] = np.eye(q, k, 0, dtype=bool)
-    masks["next"] = np.eye(q, k, 1, dtype=bool)
-    masks["previous"] = np.eye(q, k, -1, dtype=bool)
-    return masks
+class SpecialTokenAccumulator(PerInputSums):
+    """`special_token_attention` summed chunk by chunk: per target, the mass and the rows that have it.
+
+    A query's value for a target is the mass on the keys it selects; rows without such a key
+    (no [SEP] in the input, no next token for the last query) do not count, and an input
+    without any gives NaN.
+
+    >>> import attnfig
+    >>> from attnfig.input.chunks import whole_map_chunks
+    >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
+    >>> data = attnfig.as_attention(weights, ["[CLS]", "a", "[SEP]"])
+    >>> summarize(SpecialTokenAccumulator(), whole_map_chunks([data])).result()["[CLS]"].tolist()
+    [[1.0]]
+    """
+
+    def update(self, chunk: Chunk) -> None:
+        """Add the chunk's mass on each target and the number of its rows that have the target."""
+        rows = float64(chunk.rows)
+        masks = key_target_masks(tuple(chunk.key_tokens))
+        self.add(chunk, "key targets", (rows @ like(masks, rows)).sum(-2))  # [layers, heads, key targets]
+        has_target = np.broadcast_to(masks.any(axis=0) * float(rows.shape[-2]), rows.shape[:2] + masks.shape[1:])
+        self.add(chunk, "key target rows", has_target)
+        for name, offset in OFFSET_TARGETS.items():
+            diagonal = rows.diagonal(chunk.start + offset, -2, -1)  # query start + i, key start + i + offset
+            self.add(chunk, name, diagonal.sum(-1))
+            self.add(chunk, f"{name} rows", np.full(rows.shape[:2], float(diagonal.shape[-1])))
+        self.add(chunk, FIRST, rows[..., 0].sum(-1))
+        self.add(chunk, f"{FIRST} rows", np.full(rows.shape[:2], float(rows.shape[-2])))
+
+    def per_input(self) -> dict[str, np.ndarray]:
+        """Mean attention to each target, ``{target: array[inputs, layers, heads]}``."""
+        result = {name: [] for name in TARGETS}
+        for index in self.inputs():
+            sums = self.sums[index]
+            for position, name in enumerate(KEY_TARGETS):
+                result[name].append(_mean(sums["key targets"][..., position], sums["key target rows"][..., position]))
+            for name in (*OFFSET_TARGETS, FIRST):
+                result[name].append(_mean(sums[name], sums[f"{name} rows"]))
+        return {name: np.stack(values) for name, values in result.items()}
+
+    def result(self) -> dict[str, np.ndarray]:
+        """Mean attention to each target, averaged over the inputs that have it: ``{target: [layers, heads]}``."""
+        with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {name: np.nanmean(values, axis=0) for name, values in self.per_input().items()}
+
+
+def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`total / rows`, NaN where no row has the target."""
+    return np.divide(total, rows, out=np.full(total.shape, np.nan), where=rows > 0)
 
 
 def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
-    "next" and "previous" average over the queries that have such a token. For a corpus
-    the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
+    "next" and "previous" average over the queries that have such a token; "first" is the
+    share on the first token (the attention sink), the mean of the first key's column. For a
+    corpus the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
+    With `model` and `tokenizer`, `attention` is a text or a list of texts streamed through
+    `attnfig.capture` a chunk of queries at a time, so the sink share is measured at LLM lengths.
 
     >>> import numpy as np, attnfig
     >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
@@ -62,10 +113,7 @@ def special_token_attention(attention, tokens=None, *, model=None, tokenizer=Non
     >>> float(stats["[CLS]"][0, 0]), float(stats["[SEP]"][0, 0])
     (1.0, 0.0)
     """
-    per_input = special_token_attention_per_input(attention, tokens, model=model, tokenizer=tokenizer)
-    with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
+    return _accumulated(attention, tokens, model, tokenizer).result()
 
 
 def special_token_attention_per_input(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
@@ -74,27 +122,25 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
     """
+    return _accumulated(attention, tokens, model, tokenizer).per_input()
+
+
+def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator:
+    """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
     if model is not None:
-        from ..recording.streaming import streamed_special_token_attention
-
-        return streamed_special_token_attention(model, tokenizer, attention)
-    result = {name: [] for name in TARGETS}
-    for data in as_corpus(attention, tokens):
-        for name, mask in _target_masks(data).items():
-            mass = (data.weights * mask).sum(axis=-1)  # [layers, heads, q]
-            rows = mask.any(axis=-1)
-            value = mass[..., rows].mean(axis=-1) if rows.any() else np.full(data.weights.shape[:2], np.nan)
-            result[name].append(value)
-    return {name: np.stack(values) for name, values in result.items()}
+        return stream_corpus(model, tokenizer, attention, SpecialTokenAccumulator())
+    return summarize(SpecialTokenAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
 
-def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spread="heads", ax=None,
+def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARGETS, spread="heads", ax=None,
                                  palette=None, **kwargs):
     """Lines over layers of the mean attention to each target, with a band; returns the Axes.
 
     The line is the mean over heads (and inputs). The band is the spread between the 25th
     and 75th percentile over heads (``spread="heads"``) or over the inputs of a corpus
-    (``spread="corpus"``, of the head-averaged value), or absent (None). `**kwargs` go
+    (``spread="corpus"``, of the head-averaged value), or absent (None). `targets` are
+    Clark et al.'s six by default; add ``"first"`` for the attention sink. `**kwargs` go
     to `Axes.plot`.
 
     >>> import numpy as np, attnfig
@@ -112,7 +158,8 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
         if target not in TARGETS:
             raise ArgumentError(one_of_message("targets", TARGETS, target))
     check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
-    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    corpus = as_corpus(attention, tokens, summary="plot_special_token_attention",  # read once: tokens may be an iterator
+                       streamed="special_token_attention")
     per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = target_axes(ax)
