@@ -54,8 +54,10 @@ def cell(method: str, n: int) -> dict:
     model, tokenizer = build_model()
     cut = dict(truncation=True, max_length=n)
     text = long_text(n)
-    if method in ("forward", "capture_head"):  # warm up (first-call costs), then time
-        run_method(model, tokenizer, method, long_text(32), dict(truncation=True, max_length=32))
+    if method == "eager":  # the direct call from_model wraps: eager attention set by hand
+        model.set_attn_implementation("eager")
+    # warm up (first-call costs), then time
+    run_method(model, tokenizer, method, long_text(32), dict(truncation=True, max_length=32))
     baseline = peak_rss_mb()
     started = time.perf_counter()
     run_method(model, tokenizer, method, text, cut)
@@ -72,6 +74,10 @@ def run_method(model, tokenizer, method: str, text: str, cut: dict) -> None:
         inputs = tokenizer(text, return_tensors="pt", **cut)
         with torch.inference_mode():
             model(input_ids=inputs["input_ids"])
+    elif method == "eager":
+        inputs = tokenizer(text, return_tensors="pt", **cut)
+        with torch.inference_mode():
+            model(**inputs, output_attentions=True)
     elif method == "from_model":
         attnfig.from_model(model, tokenizer, text, **cut).select(layers=[1])
     elif method == "capture_head":

@@ -205,7 +205,33 @@ def as_attention(
         attention, cache_layers = cached_patterns(attention)
 
     weights, bits = _to_layer_array(attention, batch)
-    weights = _check_values(weights, normalized)
+    return _validated(weights, bits, tokens, batch=batch, attention_mask=attention_mask, normalized=normalized,
+                      key_tokens=key_tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords,
+                      layer_indices=cache_layers)
+
+
+def attention_from_layers(layers: list, tokens: Sequence[str] | None = None, **options) -> AttentionData:
+    """`as_attention` of a list of per-layer tensors that it may empty as it converts them.
+
+    Each layer is copied into the result and its list entry set to None, so that (when the
+    caller holds no other reference) its memory is freed before the next one is copied: the
+    conversion holds one layer more than the result, never a second copy of every layer.
+    Used by `from_model` on the attentions it owns.
+
+    >>> import numpy as np
+    >>> layers = [np.full((1, 2, 3, 3), 1 / 3, dtype=np.float32) for _ in range(2)]
+    >>> attention_from_layers(layers).weights.shape, layers
+    ((2, 2, 3, 3), [None, None])
+    """
+    batch = options.pop("batch", 0)
+    weights, bits = _stack_layers(layers, batch, release=True)
+    return _validated(weights, bits, tokens, batch=batch, **options)
+
+
+def _validated(weights: np.ndarray, bits: int, tokens, *, batch: int = 0, attention_mask: Any = None,
+               normalized: bool = True, key_tokens=None, sentence_b_start=None, merge_subwords: bool = False,
+               layer_indices: tuple[int, ...] = ()) -> AttentionData:
+    _check_values(weights, normalized)
     query_tokens = _pick_batch_tokens(tokens, batch, "tokens")
     key_tokens = _pick_batch_tokens(key_tokens, batch, "key_tokens")
     if key_tokens is None and weights.shape[2] == weights.shape[3]:
@@ -226,7 +252,7 @@ def as_attention(
         sentence_b_start=None if sentence_b_start is None else int(sentence_b_start),
         is_causal=detect_causal(weights),
         normalized=normalized,
-        layer_indices=cache_layers,
+        layer_indices=layer_indices,
     )
     return merge_subword_tokens(data) if merge_subwords else data
 
@@ -245,7 +271,39 @@ def detect_causal(weights: np.ndarray) -> bool:
     q, k = weights.shape[-2:]
     if q != k or q < 2:
         return False
-    return bool(np.all(weights[..., future_mask(q, k)] == 0))
+    return not has_future_weights(weights)
+
+
+def has_future_weights(weights, rows_per_block: int = 128) -> bool:
+    """True when some query of square ``[..., q, q]`` attention gives weight to a later key.
+
+    Works on numpy arrays and torch tensors alike, a block of query rows at a time: the keys
+    right of a block are checked by min and max of a view (no copy), the block's own triangle
+    by a small copy. Non-causal attention usually stops at the first row.
+
+    >>> import numpy as np
+    >>> has_future_weights(np.tril(np.ones((3, 3)))), has_future_weights(np.ones((3, 3)))
+    (False, True)
+    """
+    n = weights.shape[-1]
+    for start in range(0, n, rows_per_block):
+        stop = min(start + rows_per_block, n)
+        first = start == 0 and _nonzero(weights[..., 0:1, 1:])  # the first row: early exit
+        if first or (stop < n and _nonzero(weights[..., start:stop, stop:])):
+            return True
+        diagonal = weights[..., start:stop, start:stop]
+        if _nonzero(np.triu(diagonal, 1) if isinstance(diagonal, np.ndarray) else diagonal.triu(1)):
+            return True
+    return False
+
+
+def _nonzero(block) -> bool:
+    """True when `block` (numpy or torch) holds a non-zero value, NaN included."""
+    if isinstance(block, np.ndarray):
+        lowest, highest = (block.min(), block.max()) if block.size else (0, 0)
+    else:
+        lowest, highest = block.aminmax() if block.numel() else (0, 0)
+    return not (float(lowest) == 0 and float(highest) == 0)
 
 
 def merge_subword_tokens(data: AttentionData) -> AttentionData:
@@ -291,13 +349,18 @@ def _is_tensor(value) -> bool:
 
 
 def _tensor_to_numpy(tensor) -> tuple[np.ndarray, int]:
+    bits = _tensor_bits(tensor)
+    # bf16 has no numpy dtype: go through float32 on the CPU; detach drops grad.
+    return tensor.detach().to(device="cpu").float().numpy(), bits
+
+
+def _tensor_bits(tensor) -> int:
+    """The float width of `tensor` (32 for integers); complex tensors are refused."""
     if tensor.is_complex():
         raise AttentionInputError(
             f"attention must hold real numbers, but a complex tensor ({tensor.dtype}) was passed."
         )
-    bits = tensor.element_size() * 8 if tensor.is_floating_point() else 32
-    # bf16 has no numpy dtype: go through float32 on the CPU; detach drops grad.
-    return tensor.detach().to(device="cpu").float().numpy(), bits
+    return tensor.element_size() * 8 if tensor.is_floating_point() else 32
 
 
 def _array_to_numpy(value, argument: str = "attention") -> tuple[np.ndarray, int]:
@@ -348,26 +411,9 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
     if isinstance(attention, (tuple, list)) and len(attention) == 0:
         raise AttentionInputError(f"attention is an empty {type(attention).__name__}. " + LAST_OUTPUT_HINT + SDPA_HINT)
     if isinstance(attention, (tuple, list)) and all(_is_tensor(a) or isinstance(a, np.ndarray) for a in attention):
-        converted = [_array_to_numpy(layer, f"attention[{i}]") for i, layer in enumerate(attention)]
-        shapes = {layer.shape for layer, _ in converted}
-        if len(shapes) > 1:
-            listing = ", ".join(f"layer {i}: {list(a.shape)}" for i, (a, _) in enumerate(converted))
-            raise AttentionInputError(f"All layers of attention must have the same shape, but got {listing}.")
-        ndim = converted[0][0].ndim
-        if ndim not in (2, 3, 4):
-            raise AttentionInputError(
-                f"Each layer of attention must be [batch, heads, q, k] (as transformers returns), "
-                f"[heads, q, k] or [q, k], but layer 0 has shape {list(converted[0][0].shape)} ({ndim}-D)."
-            )
-        stacked = np.stack([layer for layer, _ in converted])
-        bits = min(b for _, b in converted)
-        if ndim == 2:  # one [q, k] map per layer: layers of one head, never heads
-            stacked = stacked[:, None]
-            ndim += 1
-        ndim += 1
-    else:
-        stacked, bits = _array_to_numpy(attention)
-        ndim = stacked.ndim
+        return _stack_layers(attention, batch)
+    stacked, bits = _array_to_numpy(attention)
+    ndim = stacked.ndim
     if ndim == 5:
         stacked = stacked[:, _check_batch(batch, stacked.shape[1])]
     elif batch not in (0, -1):
@@ -394,6 +440,55 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
         return np.ascontiguousarray(stacked, dtype=np.float32), bits
 
 
+def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray, int]:
+    """Copy per-layer ``[batch, heads, q, k]`` (or ``[heads, q, k]``, ``[q, k]``) arrays or tensors
+    into one float32 ``[layers, heads, q, k]`` array, converting each layer as it is copied.
+
+    With `release`, each list entry is set to None once copied (see `attention_from_layers`).
+    """
+    shapes = [tuple(layer.shape) for layer in layers]
+    if len(set(shapes)) > 1:
+        listing = ", ".join(f"layer {i}: {list(shape)}" for i, shape in enumerate(shapes))
+        raise AttentionInputError(f"All layers of attention must have the same shape, but got {listing}.")
+    shape = shapes[0]
+    if len(shape) not in (2, 3, 4):
+        raise AttentionInputError(
+            f"Each layer of attention must be [batch, heads, q, k] (as transformers returns), "
+            f"[heads, q, k] or [q, k], but layer 0 has shape {list(shape)} ({len(shape)}-D)."
+        )
+    if len(shape) == 4:
+        item = _check_batch(batch, shape[0])
+    elif batch not in (0, -1):
+        raise AttentionInputError(
+            f"`batch` is {batch!r} but the attention has no batch axis (shape {[len(layers), *shape]}); "
+            "batch selection needs transformers' tuple of [batch, heads, q, k] or a "
+            "[layers, batch, heads, q, k] array."
+        )
+    # One [q, k] map per layer: layers of one head, never heads.
+    total = (len(layers), 1, *shape) if len(shape) == 2 else (len(layers), *shape[-3:])
+    if 0 in total:
+        raise AttentionInputError(f"attention is empty: its shape [layers, heads, q, k] is {list(total)}.")
+    stacked = np.empty(total, dtype=np.float32)
+    bits = 64
+    for position, layer in enumerate(layers):
+        source = layer[item] if len(shape) == 4 else layer
+        target = stacked[position, 0] if len(shape) == 2 else stacked[position]
+        if _is_tensor(source):
+            bits = min(bits, _tensor_bits(source))
+            import torch  # a tensor was passed, so torch is there
+
+            torch.from_numpy(target).copy_(source.detach())
+        else:
+            array, layer_bits = _array_to_numpy(source, f"attention[{position}]")
+            bits = min(bits, layer_bits)
+            with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, reported next
+                target[...] = array
+        if release:
+            layers[position] = None
+            del layer, source
+    return stacked, bits
+
+
 def _check_batch(batch, size: int) -> int:
     if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or not -size <= batch < size:
         raise AttentionInputError(
@@ -412,27 +507,45 @@ def _locate(mask: np.ndarray) -> str:
 
 
 def _check_values(weights: np.ndarray, normalized: bool) -> np.ndarray:
-    nan = np.isnan(weights)
-    if nan.any():
-        raise AttentionInputError(
-            f"attention holds {int(nan.sum())} NaN value(s), {_locate(nan)}. "
-            "NaN usually comes from a fully masked row or an fp16 overflow; run the model in float32."
-        )
-    bad_inf = np.isposinf(weights) if not normalized else np.isinf(weights)
-    if bad_inf.any():
-        raise AttentionInputError(
-            f"attention holds {int(bad_inf.sum())} infinite value(s), {_locate(bad_inf)}. "
-            "Attention weights must be finite (raw scores with `normalized=False` may use -inf for masked keys)."
-        )
-    if normalized:
-        negative = weights < 0
-        if negative.any():
+    """Refuse NaN, infinite and (for softmax weights) negative values.
+
+    The common case, valid weights, costs two reductions (min and max: NaN propagates through
+    both) and no array of the input's size; the masks that locate a bad value are built one at
+    a time, only when there is one.
+    """
+    lowest, highest = weights.min(), weights.max()
+    valid = not (np.isnan(lowest) or np.isnan(highest)) and highest < np.inf and (
+        lowest >= 0 if normalized else True)
+    if valid:
+        return weights
+    for problem in ("nan", "inf", "negative"):
+        _raise_if(problem, weights, normalized)
+    return weights
+
+
+def _raise_if(problem: str, weights: np.ndarray, normalized: bool) -> None:
+    if problem == "nan":
+        found = np.isnan(weights)
+        if found.any():
             raise AttentionInputError(
-                f"attention holds {int(negative.sum())} negative weight(s), {_locate(negative)} "
-                f"(value {float(weights[negative][0]):.4g}). Softmax weights are >= 0; "
+                f"attention holds {int(found.sum())} NaN value(s), {_locate(found)}. "
+                "NaN usually comes from a fully masked row or an fp16 overflow; run the model in float32."
+            )
+    elif problem == "inf":
+        found = np.isposinf(weights) if not normalized else np.isinf(weights)
+        if found.any():
+            raise AttentionInputError(
+                f"attention holds {int(found.sum())} infinite value(s), {_locate(found)}. "
+                "Attention weights must be finite (raw scores with `normalized=False` may use -inf for masked keys)."
+            )
+    elif normalized:
+        found = weights < 0
+        if found.any():
+            raise AttentionInputError(
+                f"attention holds {int(found.sum())} negative weight(s), {_locate(found)} "
+                f"(value {float(weights[found][0]):.4g}). Softmax weights are >= 0; "
                 "pass `normalized=False` for raw scores or differences."
             )
-    return weights
 
 
 def _check_rows(weights: np.ndarray, bits: int) -> None:
@@ -514,14 +627,20 @@ def _drop_padding(weights, attention_mask, batch, query_tokens, key_tokens, sent
         )
     if not keep.any():
         raise AttentionInputError("`attention_mask` marks no real token (it is all zeros).")
-    weights = weights[..., keep]
+    if keep.all():  # no padding: nothing to drop, no copy
+        return weights, query_tokens, key_tokens, sentence_b_start
+    kept = np.flatnonzero(keep)
+    rows = kept if n_queries == n_keys else np.arange(n_queries)
+    unpadded = np.empty((*weights.shape[:2], len(rows), len(kept)), dtype=weights.dtype)
+    for layer in range(weights.shape[0]):  # one layer's temporary at a time
+        unpadded[layer] = weights[layer][:, rows][:, :, kept]
+    weights = unpadded
     if n_queries == n_keys:
-        weights = weights[..., keep, :]
         query_tokens = _drop_masked_tokens(query_tokens, keep, "tokens")
         if sentence_b_start is not None and 0 <= sentence_b_start <= len(keep):
             sentence_b_start = int(keep[:sentence_b_start].sum())
     key_tokens = _drop_masked_tokens(key_tokens, keep, "key_tokens")
-    return np.ascontiguousarray(weights), query_tokens, key_tokens, sentence_b_start
+    return weights, query_tokens, key_tokens, sentence_b_start
 
 
 def _drop_masked_tokens(tokens, keep: np.ndarray, argument: str):

@@ -93,13 +93,17 @@ def _check_pool(pool) -> None:
 
 
 def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | None, *,
-                rows_per_chunk: int | None = None, align: int = 1, on_call: Callable | None = None) -> bool:
+                rows_per_chunk: int | None = None, align: int = 1, on_call: Callable | None = None,
+                all_heads: bool = False) -> bool:
     """Run `model` once on `inputs`; call ``consume(layer_pos, head_pos, start, rows)`` per chunk.
 
     `rows` is the float32 ``[chunk, keys]`` weights of queries ``start:start + chunk``; chunks are a
-    multiple of `align` rows. `on_call`, if given, also sees every `AttentionCall`. The model
-    runs in eval mode (no dropout), each module's mode restored afterwards. Checks that
-    the model made one call per layer; returns whether the attention was causal.
+    multiple of `align` rows. With `all_heads`, each chunk is computed for every selected head
+    at once and ``consume(layer_pos, start, rows)`` gets ``[heads, chunk, visible]``, where the
+    keys after the chunk's last query are left out when they are causally masked (their
+    weights are 0). `on_call`, if given, also sees every `AttentionCall`. The model runs in
+    eval mode (no dropout), each module's mode restored afterwards. Checks that the model
+    made one call per layer; returns whether the attention was causal.
     """
     import torch
 
@@ -112,9 +116,16 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | N
         if call.layer not in wanted:
             return
         n_queries, n_keys = call.query.shape[2], call.key.shape[2]
-        chunk = rows_per_chunk or max(1, CHUNK_ELEMENTS // n_keys)
+        # every head at once: four heads' worth of scores (fewer, larger products run faster)
+        per_chunk = 4 * CHUNK_ELEMENTS // len(selection.heads) if all_heads else CHUNK_ELEMENTS
+        chunk = rows_per_chunk or max(1, per_chunk // n_keys)
         chunk = max(align, chunk // align * align)
-        for head_position, head in enumerate(selection.heads):
+        if all_heads:
+            for start in range(0, n_queries, chunk):
+                stop = min(start + chunk, n_queries)
+                consume(wanted[call.layer], start, attention_rows(call, list(selection.heads), start, stop,
+                                                                  skip_future=True))
+        for head_position, head in enumerate(selection.heads if not all_heads else ()):
             for start in range(0, n_queries, chunk):
                 stop = min(start + chunk, n_queries)
                 consume(wanted[call.layer], head_position, start, attention_rows(call, head, start, stop))
@@ -191,12 +202,12 @@ def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, 
     weights = np.zeros((len(selection.layers), len(selection.heads), len(spans), len(spans)), dtype=np.float32)
     target = torch.from_numpy(weights)
 
-    def store(layer_position, head_position, start, rows):
+    def store(layer_position, start, rows):  # rows: [heads, chunk, visible keys], pooled on the fly
         rows = rows if size == 1 else block_max(rows, size)
         first = start // size
-        target[layer_position, head_position, first : first + rows.shape[0]] = rows.cpu()
+        target[layer_position, :, first : first + rows.shape[1], : rows.shape[2]] = rows.cpu()
 
-    is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, align=size)
+    is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, align=size, all_heads=True)
     if pool is None:
         labels, token_blocks = tuple(tokens), ()
     else:

@@ -12,7 +12,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..input.data import AttentionData, as_attention
+from ..input.data import AttentionData, as_attention, attention_from_layers
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
@@ -106,6 +106,15 @@ def from_model(
         decoder_tokens = tokenizer.convert_ids_to_tokens(inputs["decoder_input_ids"][0])
         return _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens)
     windows = layer_windows(model.config, len(outputs.attentions))
+    if not _is_batch(text, kind):  # the only user of the attentions: convert them while freeing them
+        attentions = list(outputs.attentions)
+        del outputs
+        return _with_windows(attention_from_layers(
+            attentions,
+            tokenizer.convert_ids_to_tokens(encoded["input_ids"][0]),
+            attention_mask=mask,
+            sentence_b_start=_sentence_b_start(encoded, 0) if text_pair is not None else None,
+        ), windows)
     results = [
         _with_windows(as_attention(
             outputs.attentions,

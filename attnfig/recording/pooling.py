@@ -29,10 +29,9 @@ def blocks(n_tokens: int, size: int) -> tuple[tuple[int, int], ...]:
 
 
 def block_max(rows, size: int):
-    """Pool a ``[queries, keys]`` tensor of non-negative weights by `size` x `size` block max.
+    """Pool a ``[..., queries, keys]`` tensor of non-negative weights by `size` x `size` block max.
 
-    Rows and keys are padded with zeros to a whole number of blocks (weights are >= 0, so the
-    padding never wins). Returns ``[ceil(queries / size), ceil(keys / size)]``.
+    The last blocks of each axis may be shorter (they hold the remaining tokens). Returns ``[..., ceil(queries / size), ceil(keys / size)]``.
 
     >>> import torch
     >>> block_max(torch.arange(12.0).reshape(3, 4), 2).tolist()
@@ -40,10 +39,10 @@ def block_max(rows, size: int):
     """
     import torch
 
-    n_rows, n_keys = rows.shape
-    row_blocks, key_blocks = math.ceil(n_rows / size), math.ceil(n_keys / size)
-    padded = torch.nn.functional.pad(rows, (0, key_blocks * size - n_keys, 0, row_blocks * size - n_rows))
-    return padded.reshape(row_blocks, size, key_blocks, size).amax(dim=(1, 3))
+    # max_pool2d with ceil_mode: the last, shorter blocks are pooled over what they hold
+    maps = rows.reshape(-1, *rows.shape[-2:])
+    pooled = torch.nn.functional.max_pool2d(maps, size, size, ceil_mode=True)
+    return pooled.reshape(*rows.shape[:-2], *pooled.shape[-2:])
 
 
 def block_labels(tokens, spans) -> tuple[str, ...]:

@@ -58,8 +58,9 @@ def reduce_blocks(matrix: np.ndarray, rows: int, cols: int, reduce: str = "max")
         return matrix
     row_edges, col_edges = bin_edges(matrix.shape[-2], rows), bin_edges(matrix.shape[-1], cols)
     if reduce == "max":
-        out = np.fmax.reduceat(matrix, row_edges, axis=-2)
-        return np.fmax.reduceat(out, col_edges, axis=-1)
+        # along the contiguous last axis first: the same maxima, several times faster
+        out = np.fmax.reduceat(matrix, col_edges, axis=-1)
+        return np.fmax.reduceat(out, row_edges, axis=-2)
     finite = np.isfinite(matrix)
     total = np.add.reduceat(np.add.reduceat(np.where(finite, matrix, 0), row_edges, axis=-2), col_edges, axis=-1)
     count = np.add.reduceat(np.add.reduceat(finite.astype(np.float32), row_edges, axis=-2), col_edges, axis=-1)
@@ -251,10 +252,9 @@ class ResolutionImage(AxesImage):
         self.set_clip_path(ax.patch)  # as `Axes.imshow` does
         self._render = render
         self._rendered_size = None
-        if initial is None:
-            self._render_at(1, 1, ax.figure.dpi)  # the real size is known when drawn
-        else:
-            self.set_data(initial)
+        # The real size is known when drawn: until then one masked pixel (rendering at 1 x 1
+        # here would reduce the whole input once more, for nothing).
+        self.set_data(np.ma.masked_all((1, 1), dtype=np.float32) if initial is None else initial)
 
     def _pixel_size(self, magnification: float) -> tuple[int, int]:
         x1, x2, y1, y2 = self.get_extent()
