@@ -52,6 +52,14 @@ def register() -> None:
 def available_styles() -> list[str]:
     """Names of the attnfig styles, without the ``attnfig.`` prefix.
 
+    Returns
+    -------
+    list of str
+        The style names, sorted; each works in `style` and, prefixed with ``attnfig.``, in
+        `matplotlib.pyplot.style.use`.
+
+    Examples
+    --------
     >>> "paper" in available_styles()
     True
     """
@@ -91,6 +99,24 @@ def resolve_style(name: str) -> str:
 def style(*names: str):
     """Context manager applying attnfig (or matplotlib) styles, composed left to right.
 
+    Parameters
+    ----------
+    *names : str
+        attnfig style names (`available_styles`), matplotlib style names or paths to
+        ``.mplstyle`` files; later ones override earlier ones.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Applies the styles' rcParams inside the ``with`` block, restores them after it.
+
+    Raises
+    ------
+    StyleNotFoundError
+        For a name that is no style, with the names that are.
+
+    Examples
+    --------
     >>> import attnfig
     >>> with attnfig.style("neurips", "dark"):
     ...     pass
@@ -143,8 +169,29 @@ def display_mode_style(display_mode: str | None):
 def figsize(venue: str, columns: int = 1, aspect: float | None = None) -> tuple[float, float]:
     """Figure size in inches for a venue: one column or the full text width.
 
-    `aspect` is width / height (the golden ratio by default).
+    Parameters
+    ----------
+    venue : {"paper", "neurips", "iclr", "icml", "acl", ...}
+        The venue whose column and text widths to use.
+    columns : {1, 2}
+        One column, or the full text width of a two-column venue.
+    aspect : float, optional
+        Width / height; the golden ratio by default.
 
+    Returns
+    -------
+    tuple of float
+        ``(width, height)`` in inches, for ``figsize=``.
+
+    Raises
+    ------
+    StyleNotFoundError
+        For an unknown venue.
+    ValueError
+        When `columns` is neither 1 nor 2.
+
+    Examples
+    --------
     >>> figsize("icml", columns=2, aspect=3)
     (6.75, 2.25)
     """

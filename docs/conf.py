@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # The gallery scripts write their PNG/PDF files here, and leave the committed previews alone.
 os.environ.setdefault("ATTNFIG_GALLERY_OUTPUT", str(Path(tempfile.gettempdir()) / "attnfig-docs-gallery"))
 os.environ["ATTNFIG_GALLERY_PREVIEWS"] = "0"
+os.environ["ATTNFIG_GALLERY_FILES"] = "0"  # the scraper saves each figure once, for its page
 
 import attnfig  # noqa: E402
 

@@ -57,8 +57,10 @@ def corpus_attention() -> tuple:
 
 def publish(fig, name: str, preview_dpi: float = PREVIEW_DPI) -> list[Path]:
     """Write `name`.png and `name`.pdf to the output folder, and a small preview PNG."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    written = attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
+    written = []
+    if os.environ.get("ATTNFIG_GALLERY_FILES", "1") == "1":  # the docs build saves its own images
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        written += attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
     if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
         written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=preview_dpi)
     PUBLISHED.append(name)

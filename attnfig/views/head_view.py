@@ -66,6 +66,28 @@ def head_view(
     `**kwargs` go to `attnfig.lines`
     (`focus`, `direction`, `min_weight`, `top_k`, `palette`, LineCollection options).
 
+    Parameters
+    ----------
+    figsize : (float, float), optional
+        Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.
+    **kwargs
+        Passed to `attnfig.lines` (`focus`, `direction`, `min_weight`, `top_k`, `palette`,
+        `span`, `highlight`, LineCollection options).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The head view, one panel per attention set.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention, tokens, `layer` or `heads` do not fit together.
+    ArgumentError
+        For an unknown keyword, `display_mode` or `html_action`.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> fig = attnfig.head_view(np.full((2, 4, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
     >>> fig.legends[0].get_title().get_text()
