@@ -16,18 +16,40 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
+from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
 # The arguments of `lines` that plot_rollout decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
+@with_parameters("attention", "tokens")
 def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
     `start_layer` is the original index of the first layer taken; `residual` the weight of
     the identity (0.5 in the paper).
 
+    Parameters
+    ----------
+    start_layer : int
+        Original index of the first layer rolled out.
+    residual : float
+        Weight of the identity added to each layer's head-averaged attention.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[q, k]`` rolled-out attention; each row sums to 1.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
     [[0.625, 0.375], [0.375, 0.625]]
@@ -46,10 +68,39 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     return rollout
 
 
+@with_parameters("attention", "tokens")
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
                  ax=None, prettify_tokens: bool = True, **kwargs):
     """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
 
+    Parameters
+    ----------
+    start_layer : int
+        Original index of the first layer rolled out.
+    residual : float
+        Weight of the identity added to each layer's head-averaged attention.
+    kind : {"heatmap", "lines"}
+        Draw as `attnfig.heatmap` or as `attnfig.lines`.
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    prettify_tokens : bool
+        Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
+    **kwargs
+        Passed to `attnfig.heatmap` or `attnfig.lines`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines", ax=ax)

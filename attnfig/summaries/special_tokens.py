@@ -19,6 +19,7 @@ from ..errors import ArgumentError, one_of_message
 from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import prettify_tokens
 from ..themes import remember_style
+from .._docstrings import with_parameters
 
 CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
 SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
@@ -50,12 +51,33 @@ def _target_masks(data: AttentionData) -> dict[str, np.ndarray]:
     return masks
 
 
+@with_parameters("attention", "tokens")
 def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
     "next" and "previous" average over the queries that have such a token. For a corpus
     the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
 
+    Parameters
+    ----------
+    model, tokenizer : optional
+        A transformers model and its tokenizer: `attention` is then a text, a list of texts
+        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For each target ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous"), the
+        ``[layers, heads]`` mean attention to it.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
     >>> stats = special_token_attention(weights, ["[CLS]", "a", "[SEP]"])
@@ -88,6 +110,7 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
     return {name: np.stack(values) for name, values in result.items()}
 
 
+@with_parameters("attention", "tokens")
 def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spread="heads", ax=None,
                                  palette=None, **kwargs):
     """Lines over layers of the mean attention to each target, with a band; returns the Axes.
@@ -97,6 +120,33 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
     (``spread="corpus"``, of the head-averaged value), or absent (None). `**kwargs` go
     to `Axes.plot`.
 
+    Parameters
+    ----------
+    targets : list of str
+        Which targets to draw, among those of `special_token_attention`.
+    spread : {"heads", "corpus", None}
+        What the band around each line shows.
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    palette : list of colors, optional
+        One color per target; the style's cycle by default.
+    **kwargs
+        Passed to `special_token_attention` (``model``, ``tokenizer``) and to
+        `matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> weights = np.full((3, 2, 4, 4), 0.25)
     >>> ax = plot_special_token_attention(weights, ["[CLS]", "a", ".", "[SEP]"])
