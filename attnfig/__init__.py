@@ -7,7 +7,7 @@
 """
 from .input.data import AttentionData, as_attention, merge_subword_tokens
 from .summaries.difference import attention_difference, difference_grid, plot_difference
-from .summaries.entropy import head_entropy, plot_head_entropy, uniform_entropy
+from .summaries.entropy import EntropyAccumulator, head_entropy, plot_head_entropy, uniform_entropy
 from .export.save import save
 from .views.model_view import model_view
 from .views.head_view import head_view
@@ -16,20 +16,24 @@ from .views.lines import lines
 from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
-from .summaries.patterns import classify_head, head_patterns, plot_head_patterns
+from .summaries.patterns import PatternAccumulator, classify_head, head_patterns, plot_head_patterns
 from .summaries.rollout import attention_rollout, plot_rollout
-from .summaries.special_tokens import plot_special_token_attention, special_token_attention
+from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.streaming import stream_corpus
 
 _register_styles()
 
-__version__ = "0.3.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
+    "EntropyAccumulator",
     "NeuronView",
+    "PatternAccumulator",
+    "SpecialTokenAccumulator",
     "attention_difference",
     "attention_rollout",
     "classify_head",
@@ -66,4 +70,5 @@ __all__ = [
     "merge_subword_tokens",
     "prettify_tokens",
     "save",
+    "stream_corpus",
 ]

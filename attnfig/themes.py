@@ -8,25 +8,17 @@ import, through matplotlib's own package-style lookup.
 from __future__ import annotations
 
 import contextlib
-import math
 from importlib import resources
+import numbers
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from ._compat import root_figure
-from .errors import StyleNotFoundError, one_of_message
+from .errors import ArgumentError, StyleNotFoundError, one_of_message
+from .venues import GOLDEN_RATIO, VENUES
 
 PREFIX = "attnfig."
-GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
-
-# Column and full text widths in inches, from each venue's LaTeX style file.
-VENUES = {
-    "neurips": (5.5, 5.5),  # neurips_2024.sty: \textwidth 5.5in, one column
-    "iclr": (5.5, 5.5),  # iclr2025_conference.sty: \textwidth 5.5in, one column
-    "icml": (3.25, 6.75),  # icml2024.sty: \columnwidth 3.25in, \textwidth 6.75in
-    "acl": (7.7 / 2.54, 16.0 / 2.54),  # acl.sty: A4, \textwidth 16.0cm, \columnsep 0.6cm
-}
 
 
 def _style_files() -> dict[str, object]:
@@ -166,38 +158,52 @@ def display_mode_style(display_mode: str | None):
     return style(display_mode)
 
 
-def figsize(venue: str, columns: int = 1, aspect: float | None = None) -> tuple[float, float]:
-    """Figure size in inches for a venue: one column or the full text width.
+def figsize(venue: str, columns: int = 1, *, nrows: int = 1, ncols: int = 1, rel_width: float = 1.0,
+            aspect: float | None = None) -> tuple[float, float]:
+    """Figure size in inches for a venue (`attnfig.venues.VENUES`), as tueplots' ``figsizes``.
 
     Parameters
     ----------
-    venue : {"paper", "neurips", "iclr", "icml", "acl", ...}
-        The venue whose column and text widths to use.
+    venue : str
+        "acl", "iclr", "icml" or "neurips".
     columns : {1, 2}
-        One column, or the full text width of a two-column venue.
+        One column, or the full text width (the same for one-column venues).
+    nrows, ncols : int
+        The subplot grid the figure will hold: each cell keeps `aspect`.
+    rel_width : float
+        The share of the width to use (0.5: half a column).
     aspect : float, optional
-        Width / height; the golden ratio by default.
+        Width / height of one cell (the golden ratio by default).
 
     Returns
     -------
     tuple of float
-        ``(width, height)`` in inches, for ``figsize=``.
+        ``(width, height)`` in inches, to 3 decimals.
 
     Raises
     ------
     StyleNotFoundError
         For an unknown venue.
-    ValueError
-        When `columns` is neither 1 nor 2.
+    ArgumentError
+        For `columns` not 1 or 2, or a non-positive grid, width share or aspect.
 
     Examples
     --------
     >>> figsize("icml", columns=2, aspect=3)
     (6.75, 2.25)
+    >>> figsize("icml", nrows=2, ncols=3, rel_width=0.5)
+    (1.625, 0.67)
     """
     if venue not in VENUES:
         raise StyleNotFoundError(one_of_message("venue", sorted(VENUES), venue))
     if columns not in (1, 2):
-        raise ValueError(one_of_message("columns", [1, 2], columns))
-    width = VENUES[venue][columns - 1]
-    return (round(width, 3), round(width / (aspect or GOLDEN_RATIO), 3))
+        raise ArgumentError(one_of_message("columns", [1, 2], columns))
+    for name, value in (("nrows", nrows), ("ncols", ncols)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ArgumentError(f"`{name}` must be a positive integer (subplots in the grid), but {value!r} was passed.")
+    for name, value in (("rel_width", rel_width), ("aspect", GOLDEN_RATIO if aspect is None else aspect)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ArgumentError(f"`{name}` must be a positive number, but {value!r} was passed.")
+    width = VENUES[venue].width(columns) * rel_width
+    height = width / ncols * nrows / (aspect or GOLDEN_RATIO)
+    return (round(width, 3), round(height, 3))

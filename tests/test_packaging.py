@@ -93,7 +93,7 @@ def test_metadata_version_license_classifiers_and_floors(dist):
 def test_the_version_is_written_once():
     project = PYPROJECT["project"]
     assert "version" not in project and project["dynamic"] == ["version"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "attnfig.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "attnfig._version.__version__"}
 
 
 def test_the_build_floor_reads_the_spdx_license():

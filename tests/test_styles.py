@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import attnfig
-from attnfig.themes import VENUES
+from attnfig.venues import STYLES_FOLDER, VENUES, generated_sheets
 
 from conftest import random_attention
 
@@ -41,8 +41,34 @@ def test_paper_style_embeds_truetype_and_keeps_svg_text():
 @pytest.mark.parametrize("venue", sorted(VENUES))
 def test_venue_styles_are_one_column_wide(venue):
     plt.style.use(f"attnfig.{venue}")
-    assert mpl.rcParams["figure.figsize"][0] == pytest.approx(VENUES[venue][0], abs=0.01)
-    assert attnfig.figsize(venue)[0] == pytest.approx(VENUES[venue][0], abs=0.01)
+    assert mpl.rcParams["figure.figsize"][0] == pytest.approx(VENUES[venue].width(1), abs=0.01)
+    assert attnfig.figsize(venue)[0] == pytest.approx(VENUES[venue].width(1), abs=0.01)
+
+
+@pytest.mark.parametrize("name", sorted(generated_sheets()))
+def test_each_paper_sheet_is_what_the_venue_table_gives(name):
+    """Edit attnfig/venues.py and run `python -m attnfig.venues`, never a sheet by hand."""
+    on_disk = (STYLES_FOLDER / f"{name}.mplstyle").read_text(encoding="utf-8")
+    assert on_disk == generated_sheets()[name]
+
+
+@pytest.mark.parametrize("name", sorted(VENUES))
+def test_each_venue_sheet_sets_the_table_facts(name):
+    venue = VENUES[name]
+    with attnfig.style(name):
+        assert mpl.rcParams["figure.figsize"][0] == pytest.approx(venue.width(1), abs=0.005)
+        assert (mpl.rcParams["font.size"], mpl.rcParams["axes.labelsize"]) == (venue.font_size, venue.font_size)
+        assert (mpl.rcParams["xtick.labelsize"], mpl.rcParams["legend.fontsize"]) == (venue.small_size, venue.small_size)
+        assert mpl.rcParams["font.serif"] == list(venue.serif)
+    assert VENUES["acl"].width(2) == pytest.approx(16.0 / 2.54)  # the template's centimetres, in inches
+
+
+def test_neurips_and_iclr_differ_only_in_their_comments():
+    sheets = generated_sheets()
+    settings = {name: [line for line in sheets[name].splitlines() if not line.startswith("#")] for name in sheets}
+    assert settings["neurips"] == settings["iclr"]
+    shared = set(settings["neurips"]) & set(settings["icml"]) & set(settings["acl"]) & set(settings["paper"])
+    assert "pdf.fonttype: 42" in shared and len(shared) >= 12  # written once, in attnfig/venues.py
 
 
 def test_venue_font_sizes_follow_the_templates():
@@ -54,7 +80,28 @@ def test_venue_font_sizes_follow_the_templates():
 
 def test_figsize_for_two_columns_and_aspect():
     assert attnfig.figsize("icml", columns=2, aspect=2) == (6.75, 3.375)
+    assert attnfig.figsize("icml", 2, aspect=2) == (6.75, 3.375)
     assert attnfig.figsize("acl", columns=2)[0] == pytest.approx(16.0 / 2.54, abs=1e-3)
+
+
+def test_figsize_for_a_grid_and_a_share_of_the_width():
+    """As tueplots: each of the nrows x ncols cells keeps the aspect, in rel_width of the column."""
+    golden = (1 + 5 ** 0.5) / 2
+    assert attnfig.figsize("neurips", nrows=2, ncols=3) == (5.5, round(5.5 / 3 * 2 / golden, 3))
+    assert attnfig.figsize("icml", columns=2, rel_width=0.5, aspect=1) == (3.375, 3.375)
+    assert attnfig.figsize("acl", nrows=3, ncols=1, aspect=2) == (round(7.7 / 2.54, 3), round(7.7 / 2.54 * 1.5, 3))
+
+
+@pytest.mark.parametrize("keywords, message", [
+    ({"columns": 3}, "`columns` must be one of"),
+    ({"nrows": 0}, "`nrows` must be a positive integer"),
+    ({"ncols": 1.5}, "`ncols` must be a positive integer"),
+    ({"rel_width": -1}, "`rel_width` must be a positive number"),
+    ({"aspect": 0}, "`aspect` must be a positive number"),
+])
+def test_figsize_names_a_bad_argument(keywords, message):
+    with pytest.raises(attnfig.ArgumentError, match=message):
+        attnfig.figsize("icml", **keywords)
     with pytest.raises(attnfig.StyleNotFoundError, match=r"`venue` must be one of \['acl', 'iclr', 'icml', 'neurips'\]"):
         attnfig.figsize("cvpr")
 

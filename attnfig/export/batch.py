@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .atomic import remove_stale_temporaries
+from .atomic import NOTHING_WRITTEN, read_only, remove_stale_temporaries, temporary_file, watching_writes
 from .manifest import Manifest, model_fingerprint, render_key
 from .save import FORMATS
 
 VIEWS = ("head", "model", "heatmap")
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# Names Windows gives to devices, whatever the extension or case: a file cannot have them.
+WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9]|LPT[0-9])(\..*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,20 @@ def read_items(lines: Iterable[str | bytes]) -> tuple[list[Item], list[tuple[int
         if not SAFE_ID.match(item_id) or ".." in item_id:
             bad.append((number, f"unsafe id {item_id!r}: use letters, digits, '.', '_' and '-' (it names a file)"))
             continue
-        if item_id in seen:
-            bad.append((number, f"duplicate id {item_id!r} (first on line {seen[item_id]})"))
+        if WINDOWS_DEVICE.match(item_id):
+            bad.append((number, f"id {item_id!r} is a device name on Windows (CON, NUL, COM1, LPT1...): "
+                                "no file can have it there; choose another"))
             continue
-        seen[item_id] = number
+        folded = item_id.casefold()  # macOS and Windows file systems ignore case: one file for both
+        if folded in seen:
+            first_line, first_id = seen[folded]
+            if first_id == item_id:
+                bad.append((number, f"duplicate id {item_id!r} (first on line {first_line})"))
+            else:
+                bad.append((number, f"id {item_id!r} differs only by case from {first_id!r} (line {first_line}): "
+                                    "on a case-insensitive file system (macOS, Windows) both are one file"))
+            continue
+        seen[folded] = (number, item_id)
         items.append(Item(number, item_id, text, pair or None))
     return items, bad
 
@@ -217,7 +229,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptions):
-    """Render one item; returns ("written" | "bad", item, reason)."""
+    """Render one item; returns ("written", item, the files written) or ("bad", item, reason)."""
     import matplotlib.pyplot as plt
 
     from .save import save
@@ -229,11 +241,12 @@ def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptio
         if reason:
             return "bad", item, reason
         figure = figure_for_text(model, tokenizer, item.text, item.pair, options)
-        save(figure, targets)
+        with watching_writes() as written:
+            save(figure, targets)
         plt.close(figure)
     except Exception as err:  # one bad item must not stop the batch
         return "bad", item, f"{type(err).__name__}: {err}"
-    return "written", item, ""
+    return "written", item, written
 
 
 def output_targets(item: Item, out_dir, formats: Sequence[str]) -> list[Path]:
@@ -282,9 +295,12 @@ def run_batch(
     log = sys.stderr if log is None else log  # looked up now: sys.stderr may have been replaced
     items, bad = read_items(lines)
     report = Report(bad=list(bad))
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    check_output_folder(out_dir)
     remove_stale_temporaries(out_dir)  # left by a batch killed mid-save
     manifest = Manifest(out_dir)
+    if manifest.damage:
+        print(f"the manifest {str(manifest.path)!r} is damaged ({manifest.damage}): the figures it described "
+              "are rendered again", file=log)
     fingerprint = model_fingerprint(model_path)
     keys, todo = {}, []
     for item in items:
@@ -298,27 +314,32 @@ def run_batch(
     show_progress = log.isatty() if progress is None else progress
     done: set[str] = set()
 
-    def collect(status, item, reason):
+    def collect(status, item, outcome):
         done.add(item.id)
         if status == "bad":
-            report.bad.append((item.line, reason))
+            report.bad.append((item.line, outcome))
         else:
             report.written.append(item.id)
-            manifest.record(output_targets(item, out_dir, formats), keys[item.id])
+            manifest.record(outcome, keys[item.id])
         if bar is not None:
             bar.update()
+        if stop.is_set():  # a Ctrl-C that a callback swallowed still stops the batch
+            raise KeyboardInterrupt
 
     bar = _progress_bar(len(todo)) if show_progress and todo else None
     arguments = [(item, str(out_dir), tuple(formats), options) for item in todo]
     try:
-        if not todo:
-            pass
-        elif workers == 1:
-            _load(str(model_path))
-            for argument in arguments:
-                collect(*_render(*argument))
-        else:
-            _run_in_workers(str(model_path), arguments, workers, collect)
+        with _interrupts_noted() as stop:
+            if not todo:
+                pass
+            elif workers == 1:
+                _load(str(model_path))
+                for argument in arguments:
+                    if stop.is_set():
+                        raise KeyboardInterrupt
+                    collect(*_render(*argument))
+            else:
+                _run_in_workers(str(model_path), arguments, workers, collect)
     except KeyboardInterrupt:
         report.interrupted = True
     except BrokenProcessPool as err:
@@ -335,6 +356,48 @@ def run_batch(
         print(f"line {line}: {reason}", file=log)
     print(report.summary(), file=log)
     return report
+
+
+def check_output_folder(out_dir) -> None:
+    """Create `out_dir` if needed; raise `SaveError` now, before any rendering, if it cannot be written."""
+    from ..errors import SaveError
+
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if read_only(folder):
+            raise PermissionError(13, "it is read-only")
+        temporary_file(folder).unlink()
+    except OSError as err:
+        raise SaveError(f"Cannot write figures to the folder {str(folder)!r}: {err.strerror or err}. Make it "
+                        f"writable or choose another --out-dir. {NOTHING_WRITTEN}") from err
+
+
+@contextlib.contextmanager
+def _interrupts_noted():
+    """An Event set by Ctrl-C, on top of the usual KeyboardInterrupt.
+
+    A KeyboardInterrupt raised inside a weakref callback or a ``__del__`` is printed and
+    dropped by Python; the batch checks the Event after each input, so it stops anyway.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(number, frame):
+        stop.set()
+        if callable(previous):
+            previous(number, frame)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _run_in_workers(model_path: str, arguments, workers: int, collect) -> None:

@@ -1,7 +1,10 @@
 """Saving figures: PDF, SVG and PNG, reproducible to the byte, written atomically."""
 from __future__ import annotations
 
+import math
+import numbers
 import os
+import shutil
 from pathlib import Path
 from typing import Iterable
 
@@ -10,7 +13,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutE
 
 from .._compat import root_figure
 from ..errors import SaveError
-from .atomic import write_all_or_nothing
+from .atomic import NOTHING_WRITTEN, read_only, write_all_or_nothing
 from ..themes import figure_style
 
 FORMATS = ("pdf", "svg", "png")
@@ -33,7 +36,7 @@ def output_paths(path_or_paths, formats: Iterable[str] | None = None) -> list[Pa
     >>> [p.name for p in output_paths("figs/seed", formats=["pdf", "svg"])]
     ['seed.pdf', 'seed.svg']
     """
-    paths = [path_or_paths] if isinstance(path_or_paths, (str, os.PathLike)) else list(path_or_paths)
+    paths = _path_list(path_or_paths)
     formats = _check_formats(formats)
     for path in paths:
         _check_path(path)
@@ -50,6 +53,44 @@ def output_paths(path_or_paths, formats: Iterable[str] | None = None) -> list[Pa
             hint = "add an extension or pass `formats=`" if not extension else f"{extension!r} is not supported"
             raise SaveError(f"Cannot save {str(path)!r}: {hint}; supported formats are {list(FORMATS)}.")
     return result
+
+
+def _path_list(path_or_paths) -> list:
+    """One path (str, bytes or os.PathLike) or an iterable of them, as a list of str or PathLike."""
+    if isinstance(path_or_paths, (str, bytes, os.PathLike)):
+        path_or_paths = [path_or_paths]
+    elif not isinstance(path_or_paths, Iterable):
+        raise SaveError(f"A path to save to must be a str or a pathlib.Path (or a list of them), but "
+                        f"{path_or_paths!r} ({type(path_or_paths).__name__}) was passed.")
+    paths = [os.fsdecode(path) if isinstance(path, bytes) else path for path in path_or_paths]
+    if not paths:
+        raise SaveError("No path to save to was passed: give a file name such as 'figure.pdf'.")
+    return paths
+
+
+def _check_dpi(dpi) -> None:
+    """`dpi`: None (``savefig.dpi``), "figure" (the figure's own), or a positive finite number."""
+    if dpi is None or (isinstance(dpi, str) and dpi == "figure"):
+        return
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not math.isfinite(dpi) or dpi <= 0:
+        raise SaveError(f"`dpi` must be a positive number of dots per inch (or 'figure'), but {dpi!r} "
+                        f"({type(dpi).__name__}) was passed.")
+
+
+def _check_latex(fig, paths) -> None:
+    """Text set with LaTeX (``text.usetex``) needs `latex` (and `dvipng` for PNG) installed."""
+    from matplotlib.text import Text
+
+    if not (mpl.rcParams["text.usetex"] or any(text.get_usetex() for text in fig.findobj(Text))):
+        return
+    programs = ["latex"] + (["dvipng"] if any(path.suffix.lower() == ".png" for path in paths) else [])
+    missing = [program for program in programs if shutil.which(program) is None]
+    if missing:
+        raise SaveError(
+            f"Cannot save {str(paths[0])!r}: the figure's text is set with LaTeX (text.usetex is True) but "
+            f"{' and '.join(f'`{p}`' for p in missing)} cannot be found on PATH. Install a TeX distribution, or "
+            f"draw the figure with `text.usetex` False (matplotlib's mathtext needs no LaTeX). {NOTHING_WRITTEN}"
+        )
 
 
 def _check_formats(formats) -> list[str] | None:
@@ -76,7 +117,7 @@ def _check_folder(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} does not exist; create it first.")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if read_only(folder) or not os.access(folder, os.X_OK):
         raise SaveError(f"Cannot save {str(path)!r}: the folder {str(folder)!r} is not writable.")
     _check_name_length(path, folder)
 
@@ -147,10 +188,12 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     ['grid.pdf', 'grid.png']
     """
     fig = figure_to_save(fig)
+    _check_dpi(dpi)
     paths = list(dict.fromkeys(output_paths(path_or_paths, formats)))  # each file once
     for path in paths:
         _check_folder(path)
     with mpl.rc_context(figure_style(fig)):
+        _check_latex(fig, paths)
         whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
         if not prepare_layout(fig):
             savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
@@ -256,10 +299,3 @@ def _print_figure(fig, temporary: Path, path: Path, dpi, savefig_kwargs) -> None
     with mpl.rc_context(_REPRODUCIBLE_RC):
         options = {**savefig_kwargs, "metadata": {**_METADATA[fmt], **savefig_kwargs.get("metadata", {})}}
         fig.savefig(temporary, format=fmt, dpi=dpi or mpl.rcParams["savefig.dpi"], **options)
-    os.chmod(temporary, 0o666 & ~_umask())
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -12,6 +12,8 @@ BPE_NEWLINE = "\u010a"  # Ċ, a newline in byte-level BPE
 SENTENCEPIECE_SPACE = "\u2581"  # ▁, SentencePiece word start
 NEWLINE_MARK = "\u21b5"  # ↵, how a newline is shown on a figure
 CONTINUATION = "##"  # how a piece that continues a word is shown, for every tokenizer
+CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})  # a sequence's start token, by tokenizer family
+SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})  # its separator or end
 
 
 def is_special_token(token: str) -> bool:
@@ -21,6 +23,16 @@ def is_special_token(token: str) -> bool:
     (True, False)
     """
     return bool(_SPECIAL.match(token))
+
+
+def is_punctuation(token: str) -> bool:
+    """True for tokens made only of punctuation, such as ``.``, ``,`` or ``Ġ,``.
+
+    >>> is_punctuation("\u0120,"), is_punctuation("a.")
+    (True, False)
+    """
+    pretty = prettify_tokens([token])[0].strip()
+    return bool(pretty) and all(character in string.punctuation for character in pretty)
 
 
 def prettify_tokens(tokens: Sequence[str]) -> list[str]:

@@ -1,125 +1,91 @@
-"""Summaries of a corpus straight from `capture`'s chunks: no attention map is ever kept.
+"""`stream_corpus`: a corpus through a model chunk by chunk of attention rows, no map ever kept.
 
-Each summary is a sum over queries, so it is accumulated chunk by chunk of rows while the
-model runs; a corpus of long documents costs the memory of one chunk. Reached through the
-summaries' ``model=`` and ``tokenizer=`` arguments (`attnfig.head_entropy(texts, model=m,
-tokenizer=t)`), which give what the same functions give on `from_model`'s maps.
+Knows nothing of any statistic: it hands every chunk to an accumulator (a summary's, such as
+`attnfig.summaries.entropy.EntropyAccumulator`), so a corpus of long documents costs the memory
+of one chunk. The summaries' ``model=`` and ``tokenizer=`` arguments go through it.
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import Protocol, TypeVar
 
-from .capture import Selection, check_family, stream_rows
+from ..input.chunks import Chunk
+from .capture import check_family, select, stream_rows
 from .models import _model_inputs, _sentence_b_start
 
 
-def _inputs(texts):
+class Accumulator(Protocol):
+    """What `stream_corpus` feeds: ``update(chunk)`` per chunk; ``merge`` and ``result`` for its caller."""
+
+    def update(self, chunk: Chunk) -> None: ...
+
+    def merge(self, other): ...
+
+    def result(self): ...
+
+
+A = TypeVar("A", bound=Accumulator)
+
+
+def corpus_inputs(texts) -> list[tuple[str, str | None]]:
     """A text, a list of texts, or ``(text, pair)`` tuples, as a list of ``(text, pair)``."""
     if isinstance(texts, str) or (isinstance(texts, tuple) and len(texts) == 2 and isinstance(texts[1], str)):
         texts = [texts]
     return [(item, None) if isinstance(item, str) else tuple(item) for item in texts]
 
 
-def _run(model, tokenizer, texts, make_accumulator):
-    """Run each input once; feed every chunk to a fresh accumulator; return their results."""
+def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads=None, first_index: int = 0,
+                  rows_per_chunk: int | None = None) -> A:
+    """Run each text through `model` once, feeding every chunk of attention rows to `accumulator`.
+
+    Each chunk (`attnfig.input.chunks.Chunk`) holds one head's weights for a few queries,
+    as a float32 torch tensor on the model's device. The model runs as loaded (see
+    `attnfig.capture`); nothing but the chunk in hand is kept.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A model of a family `attnfig.capture` supports, and its tokenizer.
+    texts : str, list of str, or list of (str, str)
+        The corpus: texts, or ``(text, pair)`` tuples.
+    accumulator
+        An object with ``update(chunk)``, such as a summary's accumulator.
+    layers, heads : int, list of int, or None
+        The layers and heads to stream (None: all). Chunks place them by position in this
+        selection (``chunk.layers``, ``chunk.heads``).
+    first_index : int
+        The corpus index of ``texts[0]`` (``chunk.input_index``), when a corpus is split.
+    rows_per_chunk : int, optional
+        Queries per chunk (default: as many as 16 MB of scores per head allow).
+
+    Returns
+    -------
+    The accumulator, fed.
+
+    Raises
+    ------
+    AttentionInputError
+        For a model family `capture` cannot reproduce, or `layers`/`heads` out of range.
+
+    Examples
+    --------
+    >>> import attnfig, attnfig.testing
+    >>> from attnfig.summaries.entropy import EntropyAccumulator
+    >>> model, tokenizer = attnfig.testing.build_tiny_model("gpt2", "/tmp/attnfig-doctest-gpt2")
+    >>> entropy = stream_corpus(model, tokenizer, ["a cat sat", "a dog ran"], EntropyAccumulator(), layers=[0])
+    >>> entropy.result().shape == (1, model.config.num_attention_heads)
+    True
+    """
     check_family(model)
-    config = model.config
-    selection = Selection(tuple(range(config.num_hidden_layers)), tuple(range(config.num_attention_heads)),
-                          config.num_hidden_layers, config.num_attention_heads)
-    results = []
-    for text, pair in _inputs(texts):
+    selection = select(model, layers, heads)
+    grid = (len(selection.layers), len(selection.heads))
+    for index, (text, pair) in enumerate(corpus_inputs(texts), start=first_index):
         encoded = tokenizer(text, pair, return_tensors="pt")
-        tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+        tokens = tuple(tokenizer.convert_ids_to_tokens(encoded["input_ids"][0]))
         b_start = _sentence_b_start(encoded, 0) if pair is not None else None
-        accumulator = make_accumulator(selection, tokens, b_start)
-        stream_rows(model, _model_inputs(model, encoded), selection, accumulator.add)
-        results.append(accumulator.result())
-    return results
 
+        def consume(layer, head, start, rows, index=index, tokens=tokens, b_start=b_start):
+            accumulator.update(Chunk(rows[None, None], start, (layer,), (head,), grid, len(tokens), tokens,
+                                     b_start, index))
 
-class _Entropy:
-    def __init__(self, selection, tokens, b_start):
-        self.sums = np.zeros((len(selection.layers), len(selection.heads)))
-        self.n = len(tokens)
-
-    def add(self, layer, head, start, rows):
-        import torch
-
-        p = rows.double()
-        self.sums[layer, head] -= float(torch.where(p > 0, p * torch.log(p), 0.0).sum())
-
-    def result(self):
-        return self.sums / self.n
-
-
-class _SpecialTokens:
-    def __init__(self, selection, tokens, b_start):
-        from ..summaries.special_tokens import CLS_TOKENS, SEP_TOKENS, TARGETS, is_punctuation
-
-        self.n = len(tokens)
-        self.key_masks = {
-            "[CLS]": np.array([t in CLS_TOKENS for t in tokens]),
-            "[SEP]": np.array([t in SEP_TOKENS for t in tokens]),
-            "punctuation": np.array([is_punctuation(t) for t in tokens]),
-        }
-        self.sums = {name: np.zeros((len(selection.layers), len(selection.heads))) for name in TARGETS}
-
-    def add(self, layer, head, start, rows):
-        import torch
-
-        for name, selected in self.key_masks.items():
-            if selected.any():
-                self.sums[name][layer, head] += float(rows[:, torch.from_numpy(selected)].sum())
-        queries = torch.arange(start, start + rows.shape[0])
-        for name, offset in (("self", 0), ("next", 1), ("previous", -1)):
-            keys = queries + offset
-            valid = (keys >= 0) & (keys < self.n)
-            self.sums[name][layer, head] += float(rows[valid.nonzero()[:, 0], keys[valid]].sum())
-
-    def result(self):
-        counts = {name: (self.n if selected.any() else 0) for name, selected in self.key_masks.items()}
-        counts.update({"self": self.n, "next": self.n - 1, "previous": self.n - 1})
-        return {name: total / counts[name] if counts[name] else np.full(total.shape, np.nan)
-                for name, total in self.sums.items()}
-
-
-class _Patterns:
-    def __init__(self, selection, tokens, b_start):
-        shape = (len(selection.layers), len(selection.heads))
-        self.n, self.b_start = len(tokens), b_start
-        self.diagonal, self.block = np.zeros(shape), np.zeros(shape)
-        self.key_sums = np.zeros(shape + (self.n,))
-
-    def add(self, layer, head, start, rows):
-        import torch
-
-        queries = torch.arange(start, start + rows.shape[0])[:, None]
-        keys = torch.arange(rows.shape[1])[None, :]
-        self.diagonal[layer, head] += float(rows[(queries - keys).abs() <= 1].sum())
-        self.key_sums[layer, head] += rows.double().sum(dim=0).cpu().numpy()
-        if self.b_start is not None:
-            self.block[layer, head] += float(rows[(queries >= self.b_start) == (keys >= self.b_start)].sum())
-
-    def result(self):
-        from ..summaries.patterns import label_for, scores_from_masses
-
-        n, b_start = self.n, self.b_start
-        return [[label_for(scores_from_masses(self.diagonal[l, h] / n, self.key_sums[l, h] / n,
-                                              None if b_start is None else self.block[l, h] / n, n, b_start))
-                 for h in range(self.diagonal.shape[1])] for l in range(self.diagonal.shape[0])]
-
-
-def streamed_head_entropy(model, tokenizer, texts) -> list[np.ndarray]:
-    """Mean row entropy (nats) of every head, ``[layers, heads]`` per input."""
-    return _run(model, tokenizer, texts, _Entropy)
-
-
-def streamed_special_token_attention(model, tokenizer, texts) -> dict[str, np.ndarray]:
-    """``{target: array[inputs, layers, heads]}``, as `special_token_attention_per_input`."""
-    per_input = _run(model, tokenizer, texts, _SpecialTokens)
-    return {name: np.stack([values[name] for values in per_input]) for name in per_input[0]}
-
-
-def streamed_pattern_labels(model, tokenizer, texts) -> list[list[list[str]]]:
-    """The pattern type of every head, ``[layers][heads]`` per input."""
-    return _run(model, tokenizer, texts, _Patterns)
+        stream_rows(model, _model_inputs(model, encoded), selection, consume, rows_per_chunk=rows_per_chunk)
+    return accumulator

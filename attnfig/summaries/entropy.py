@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
 from ..input.corpus import as_corpus
+from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
+<<<<<<< HEAD
 from .._docstrings import with_parameters
+=======
+from .accumulators import PerInputSums, summarize
+>>>>>>> main
 
 
 UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uniform entropy
@@ -15,13 +21,37 @@ UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uni
 def row_entropy(weights: np.ndarray) -> np.ndarray:
     """Entropy in nats of each attention row, ``-sum p ln p`` over the last axis (0 ln 0 = 0).
 
+    `weights` is a numpy array (or a torch tensor, entropy computed on its device).
+
     >>> row_entropy(np.array([[1.0, 0.0], [0.5, 0.5]])).round(4).tolist()
     [0.0, 0.6931]
     """
-    p = np.asarray(weights, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log(p), 0.0)
-    return 0.0 - terms.sum(axis=-1)  # 0.0 - x, not -x: no negative zeros
+    p = float64(weights)
+    terms = p * namespace(p).log(namespace(p).where(p > 0, p, 1.0))  # ln 1 = 0 where p = 0
+    return 0.0 - terms.sum(-1)  # 0.0 - x, not -x: no negative zeros
+
+
+class EntropyAccumulator(PerInputSums):
+    """`head_entropy` summed chunk by chunk: the entropy of every row, per input and head.
+
+    >>> import attnfig
+    >>> from attnfig.input.chunks import whole_map_chunks
+    >>> data = attnfig.as_attention(np.full((1, 2, 4, 4), 0.25))
+    >>> summarize(EntropyAccumulator(), whole_map_chunks([data])).result().round(4).tolist()
+    [[1.3863, 1.3863]]
+    """
+
+    def update(self, chunk: Chunk) -> None:
+        """Add the entropy of the chunk's rows."""
+        self.add(chunk, "entropy", row_entropy(chunk.rows).sum(-1))
+
+    def per_input(self) -> np.ndarray:
+        """Mean row entropy of every head, ``[inputs, layers, heads]``."""
+        return np.stack([self.sums[i]["entropy"] / self.facts[i]["n_queries"] for i in self.inputs()])
+
+    def result(self) -> np.ndarray:
+        """Mean row entropy of every head, averaged over the inputs: ``[layers, heads]``."""
+        return np.mean(self.per_input(), axis=0)
 
 
 def uniform_row_entropy(data) -> np.ndarray:
@@ -74,12 +104,9 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
     """
-    if model is not None:  # attention holds texts: stream them through `capture`
-        from ..recording.streaming import streamed_head_entropy
-
-        return np.mean(streamed_head_entropy(model, tokenizer, attention), axis=0)
-    corpus = as_corpus(attention, tokens)
-    return np.mean([row_entropy(data.weights).mean(axis=-1) for data in corpus], axis=0)
+    if model is not None:  # attention holds texts: stream them through the model
+        return stream_corpus(model, tokenizer, attention, EntropyAccumulator()).result()
+    return summarize(EntropyAccumulator(), whole_map_chunks(as_corpus(attention, tokens))).result()
 
 
 @with_parameters("attention", "tokens")

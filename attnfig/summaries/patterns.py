@@ -20,13 +20,19 @@ from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch, Rectangle
 
+from ..input.chunks import Chunk, float64, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
+from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
+<<<<<<< HEAD
 from .._docstrings import with_parameters
+=======
+from .accumulators import PerInputSums, summarize
+>>>>>>> main
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}
@@ -48,13 +54,51 @@ def _excess(observed: float, uniform: float) -> float:
 def pattern_scores(matrix: np.ndarray, sentence_b_start: int | None = None) -> PatternScores:
     """The three scores of one head's ``[q, k]`` attention (see the module docstring)."""
     q, k = matrix.shape
-    band = np.abs(np.arange(q)[:, None] - np.arange(k)[None, :]) <= 1
-    block_mass = None
-    if sentence_b_start is not None and q == k:
-        side = np.arange(q) >= sentence_b_start
-        block_mass = float((matrix * (side[:, None] == side[None, :])).sum(axis=1).mean())
-    return scores_from_masses(float((matrix * band).sum(axis=1).mean()), matrix.mean(axis=0), block_mass, q,
-                              sentence_b_start)
+    chunk = Chunk(np.asarray(matrix)[None, None], 0, (0,), (0,), (1, 1), q, (), sentence_b_start)
+    accumulator = PatternAccumulator()
+    accumulator.update(chunk)
+    return accumulator.scores(0)[0][0]
+
+
+class PatternAccumulator(PerInputSums):
+    """`head_patterns` summed chunk by chunk: each head's masses on the band, the keys and the blocks.
+
+    >>> from attnfig.input.chunks import whole_map_chunks
+    >>> import attnfig
+    >>> data = attnfig.as_attention(np.eye(8)[None, None])
+    >>> summarize(PatternAccumulator(), whole_map_chunks([data])).result().tolist()
+    [['diagonal']]
+    """
+
+    def update(self, chunk: Chunk) -> None:
+        """Add the chunk's mass on ``|k - q| <= 1``, on each key, and on the query's own sentence."""
+        rows = float64(chunk.rows)
+        band = sum(rows.diagonal(chunk.start + offset, -2, -1).sum(-1) for offset in (-1, 0, 1))
+        self.add(chunk, "diagonal", band)
+        self.add(chunk, "keys", rows.sum(-2))
+        b_start = chunk.sentence_b_start
+        if b_start is not None:  # sentence A queries on sentence A keys, B on B
+            split = min(max(b_start - chunk.start, 0), rows.shape[-2])
+            block = rows[..., :split, :b_start].sum(-1).sum(-1) + rows[..., split:, b_start:].sum(-1).sum(-1)
+            self.add(chunk, "block", block)
+
+    def scores(self, index: int) -> list[list[PatternScores]]:
+        """The scores of every head of input `index`, ``[layers][heads]``."""
+        sums, facts = self.sums[index], self.facts[index]
+        n, b_start = facts["n_queries"], facts["sentence_b_start"]
+        keys = sums["keys"]
+        block = sums.get("block") if b_start is not None and n == keys.shape[-1] else None
+        return [[scores_from_masses(sums["diagonal"][l, h] / n, keys[l, h] / n,
+                                    None if block is None else block[l, h] / n, n, b_start)
+                 for h in range(keys.shape[1])] for l in range(keys.shape[0])]
+
+    def per_input(self) -> list[list[list[str]]]:
+        """The pattern type of every head, ``[inputs][layers][heads]``."""
+        return [[[label_for(s) for s in layer] for layer in self.scores(index)] for index in self.inputs()]
+
+    def result(self) -> np.ndarray:
+        """The type each head has most often over the inputs, ``array[layers, heads]`` of str."""
+        return majority_pattern(self.per_input())
 
 
 def scores_from_masses(diagonal_mass: float, key_means: np.ndarray, block_mass: float | None, n_queries: int,
@@ -151,15 +195,8 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
     [['diagonal', 'diagonal']]
     """
     if model is not None:
-        from ..recording.streaming import streamed_pattern_labels
-
-        return majority_pattern(streamed_pattern_labels(model, tokenizer, attention))
-    corpus = as_corpus(attention, tokens)
-    return majority_pattern([
-        [[classify_head(data.weights[layer, head], data.sentence_b_start) for head in range(data.n_heads)]
-         for layer in range(data.n_layers)]
-        for data in corpus
-    ])
+        return stream_corpus(model, tokenizer, attention, PatternAccumulator()).result()
+    return summarize(PatternAccumulator(), whole_map_chunks(as_corpus(attention, tokens))).result()
 
 
 def majority_pattern(labels_per_input) -> np.ndarray:

@@ -5,7 +5,7 @@ keys: [CLS], [SEP], punctuation, itself, the next and the previous token.
 """
 from __future__ import annotations
 
-import string
+from functools import lru_cache
 import warnings
 
 import matplotlib as mpl
@@ -13,42 +13,86 @@ from matplotlib.lines import Line2D
 import numpy as np
 
 from ..views.colors import font_points, palette_colors
+from ..input.chunks import Chunk, float64, like, whole_map_chunks
 from ..input.corpus import as_corpus
-from ..input.data import AttentionData
 from ..errors import ArgumentError, one_of_message
+from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords, target_axes
-from ..input.tokens import prettify_tokens
+from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
+<<<<<<< HEAD
 from .._docstrings import with_parameters
+=======
+from .accumulators import PerInputSums, summarize
+>>>>>>> main
 
-CLS_TOKENS = frozenset({"[CLS]", "<s>", "<cls>"})
-SEP_TOKENS = frozenset({"[SEP]", "</s>", "<sep>", "<|endoftext|>", "<eos>"})
-TARGETS = ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous")
+KEY_TARGETS = {  # targets chosen by the key's token
+    "[CLS]": lambda token: token in CLS_TOKENS,
+    "[SEP]": lambda token: token in SEP_TOKENS,
+    "punctuation": is_punctuation,
+}
+OFFSET_TARGETS = {"self": 0, "next": 1, "previous": -1}  # targets at a key's distance from the query
+TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
 SPREADS = ("heads", "corpus", None)
 BAND_ALPHA = 0.2  # opacity of the interquartile band
 MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
 
 
-def is_punctuation(token: str) -> bool:
-    """True for tokens made only of punctuation, such as ``.``, ``,`` or ``Ġ,``."""
-    pretty = prettify_tokens([token])[0].strip()
-    return bool(pretty) and all(character in string.punctuation for character in pretty)
+@lru_cache(maxsize=8)
+def key_target_masks(key_tokens: tuple[str, ...]) -> np.ndarray:
+    """``[keys, key targets]``: 1.0 where a key is one of a target's tokens (`KEY_TARGETS`)."""
+    return np.array([[float(selects(token)) for selects in KEY_TARGETS.values()] for token in key_tokens]).reshape(
+        len(key_tokens), len(KEY_TARGETS))
 
 
-def _target_masks(data: AttentionData) -> dict[str, np.ndarray]:
-    """For each target, a [q, k] mask of the keys it selects (rows without one are NaN rows)."""
-    q, k = data.weights.shape[2:]
-    keys = data.key_tokens
-    by_key = {
-        "[CLS]": np.array([t in CLS_TOKENS for t in keys]),
-        "[SEP]": np.array([t in SEP_TOKENS for t in keys]),
-        "punctuation": np.array([is_punctuation(t) for t in keys]),
-    }
-    masks = {name: np.broadcast_to(selected, (q, k)) for name, selected in by_key.items()}
-    masks["self"] = np.eye(q, k, 0, dtype=bool)
-    masks["next"] = np.eye(q, k, 1, dtype=bool)
-    masks["previous"] = np.eye(q, k, -1, dtype=bool)
-    return masks
+class SpecialTokenAccumulator(PerInputSums):
+    """`special_token_attention` summed chunk by chunk: per target, the mass and the rows that have it.
+
+    A query's value for a target is the mass on the keys it selects; rows without such a key
+    (no [SEP] in the input, no next token for the last query) do not count, and an input
+    without any gives NaN.
+
+    >>> import attnfig
+    >>> from attnfig.input.chunks import whole_map_chunks
+    >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
+    >>> data = attnfig.as_attention(weights, ["[CLS]", "a", "[SEP]"])
+    >>> summarize(SpecialTokenAccumulator(), whole_map_chunks([data])).result()["[CLS]"].tolist()
+    [[1.0]]
+    """
+
+    def update(self, chunk: Chunk) -> None:
+        """Add the chunk's mass on each target and the number of its rows that have the target."""
+        rows = float64(chunk.rows)
+        masks = key_target_masks(tuple(chunk.key_tokens))
+        self.add(chunk, "key targets", (rows @ like(masks, rows)).sum(-2))  # [layers, heads, key targets]
+        has_target = np.broadcast_to(masks.any(axis=0) * float(rows.shape[-2]), rows.shape[:2] + masks.shape[1:])
+        self.add(chunk, "key target rows", has_target)
+        for name, offset in OFFSET_TARGETS.items():
+            diagonal = rows.diagonal(chunk.start + offset, -2, -1)  # query start + i, key start + i + offset
+            self.add(chunk, name, diagonal.sum(-1))
+            self.add(chunk, f"{name} rows", np.full(rows.shape[:2], float(diagonal.shape[-1])))
+
+    def per_input(self) -> dict[str, np.ndarray]:
+        """Mean attention to each target, ``{target: array[inputs, layers, heads]}``."""
+        result = {name: [] for name in TARGETS}
+        for index in self.inputs():
+            sums = self.sums[index]
+            for position, name in enumerate(KEY_TARGETS):
+                result[name].append(_mean(sums["key targets"][..., position], sums["key target rows"][..., position]))
+            for name in OFFSET_TARGETS:
+                result[name].append(_mean(sums[name], sums[f"{name} rows"]))
+        return {name: np.stack(values) for name, values in result.items()}
+
+    def result(self) -> dict[str, np.ndarray]:
+        """Mean attention to each target, averaged over the inputs that have it: ``{target: [layers, heads]}``."""
+        with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return {name: np.nanmean(values, axis=0) for name, values in self.per_input().items()}
+
+
+def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`total / rows`, NaN where no row has the target."""
+    return np.divide(total, rows, out=np.full(total.shape, np.nan), where=rows > 0)
 
 
 @with_parameters("attention", "tokens")
@@ -84,10 +128,7 @@ def special_token_attention(attention, tokens=None, *, model=None, tokenizer=Non
     >>> float(stats["[CLS]"][0, 0]), float(stats["[SEP]"][0, 0])
     (1.0, 0.0)
     """
-    per_input = special_token_attention_per_input(attention, tokens, model=model, tokenizer=tokenizer)
-    with warnings.catch_warnings():  # a target absent from every input stays NaN, silently
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return {name: np.nanmean(values, axis=0) for name, values in per_input.items()}
+    return _accumulated(attention, tokens, model, tokenizer).result()
 
 
 def special_token_attention_per_input(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
@@ -96,18 +137,14 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
     """
-    if model is not None:
-        from ..recording.streaming import streamed_special_token_attention
+    return _accumulated(attention, tokens, model, tokenizer).per_input()
 
-        return streamed_special_token_attention(model, tokenizer, attention)
-    result = {name: [] for name in TARGETS}
-    for data in as_corpus(attention, tokens):
-        for name, mask in _target_masks(data).items():
-            mass = (data.weights * mask).sum(axis=-1)  # [layers, heads, q]
-            rows = mask.any(axis=-1)
-            value = mass[..., rows].mean(axis=-1) if rows.any() else np.full(data.weights.shape[:2], np.nan)
-            result[name].append(value)
-    return {name: np.stack(values) for name, values in result.items()}
+
+def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator:
+    """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
+    if model is not None:
+        return stream_corpus(model, tokenizer, attention, SpecialTokenAccumulator())
+    return summarize(SpecialTokenAccumulator(), whole_map_chunks(as_corpus(attention, tokens)))
 
 
 @with_parameters("attention", "tokens")
