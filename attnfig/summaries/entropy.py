@@ -8,11 +8,8 @@ from ..input.corpus import as_corpus
 from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
-<<<<<<< HEAD
 from .._docstrings import with_parameters
-=======
 from .accumulators import PerInputSums, summarize
->>>>>>> main
 
 
 UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uniform entropy

@@ -28,11 +28,8 @@ from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
-<<<<<<< HEAD
 from .._docstrings import with_parameters
-=======
 from .accumulators import PerInputSums, summarize
->>>>>>> main
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}

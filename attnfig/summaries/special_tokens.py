@@ -20,11 +20,8 @@ from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
-<<<<<<< HEAD
 from .._docstrings import with_parameters
-=======
 from .accumulators import PerInputSums, summarize
->>>>>>> main
 
 KEY_TARGETS = {  # targets chosen by the key's token
     "[CLS]": lambda token: token in CLS_TOKENS,
