@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from ..input.data import AttentionData, as_attention
+from ..input.data import as_attention
 from ..errors import AttentionInputError, one_of_message
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, check_real

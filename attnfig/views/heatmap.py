@@ -20,11 +20,11 @@ from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, set_token_ticks
 from ..themes import remember_style
+from .arguments import check_keywords, target_axes
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
 WEIGHT_LABEL = "attention weight"
-from .arguments import check_keywords, target_axes
 
 
 @dataclass
