@@ -21,6 +21,7 @@ OUTPUT = Path(os.environ.get("ATTNFIG_GALLERY_OUTPUT", HERE / "output"))
 IMAGES = HERE / "images"  # small PNGs committed for gallery/README.md
 PREVIEW_DPI = 80
 PUBLISHED: list[str] = []  # names written by publish(), in order, for gallery/README.md
+FIGURES: list = []  # the figures publish() saw, for the docs' image scraper (which empties it)
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,6 +65,7 @@ def publish(fig, name: str, preview_dpi: float = PREVIEW_DPI) -> list[Path]:
     if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
         written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=preview_dpi)
     PUBLISHED.append(name)
+    FIGURES.append(fig)
     for path in written:
         print(f"wrote {path}")
     return written
