@@ -17,12 +17,15 @@ from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveEr
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import PatternAccumulator, classify_head, head_patterns, plot_head_patterns
+from .summaries.flow import attention_flow
+from .summaries.head_map import head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.norms import attention_norms
 from .recording.streaming import stream_corpus
 
 _register_styles()
@@ -35,14 +38,18 @@ __all__ = [
     "PatternAccumulator",
     "SpecialTokenAccumulator",
     "attention_difference",
+    "attention_flow",
+    "attention_norms",
     "attention_rollout",
     "classify_head",
     "difference_grid",
+    "head_distances",
     "head_entropy",
     "head_patterns",
     "neuron_view",
     "plot_difference",
     "plot_head_entropy",
+    "plot_head_map",
     "plot_head_patterns",
     "plot_neuron_view",
     "plot_rollout",

@@ -40,7 +40,7 @@ PARAMETERS = {
         Where to draw; the current Axes by default.""",
     "thinning": """min_weight, top_k : optional
         Draw only lines of at least this weight / each query's k strongest keys; by default
-        lines too faint to change a pixel are skipped (see `attnfig.thinning`).""",
+        lines too faint to change a pixel are skipped (see `attnfig.views.readability`).""",
     "palette": """palette : str or list of colors, optional
         Head colors; the style's color cycle by default.""",
     "colors": """cmap, vmin, vmax, robust : optional

@@ -61,7 +61,8 @@ def _overlap(a, b) -> bool:
 
 
 def _token_axis_problems(fig) -> list[str]:
-    from .views.labels import TokenLocator, fit_labels, min_fontsize
+    from .views.colors import font_points
+    from .views.labels import TokenLocator, axis_points, fit_labels, min_fontsize
 
     problems = []
     for ax in fig.get_axes():
@@ -70,18 +71,12 @@ def _token_axis_problems(fig) -> list[str]:
             if not isinstance(locator, TokenLocator) or locator.fit is None:
                 continue
             n = len(locator.positions)
-            smallest = min_fontsize(locator.fontsize or _tick_size(axis))
-            fits = fit_labels(n, locator._axis_points() / locator.span * n, smallest, smallest=smallest)
+            smallest = min_fontsize(locator.fontsize or font_points(f"{axis.axis_name}tick.labelsize"))
+            fits = fit_labels(n, axis_points(axis) / locator.span * n, smallest, smallest=smallest)
             if len(fits.shown) == n and len(locator.fit.shown) < n:
                 problems.append(f"{axis.axis_name} axis of {ax.get_label() or 'an Axes'} shows "
                                 f"{len(locator.fit.shown)} of {n} token labels although all fit")
     return problems
-
-
-def _tick_size(axis) -> float:
-    from .views.labels import tick_fontsize
-
-    return tick_fontsize(axis.axis_name)
 
 
 def figure_problems(fig, *, min_width_share: float = MIN_WIDTH_SHARE) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+from importlib import resources
 from pathlib import Path
 
 GOLDEN_RATIO = (1 + math.sqrt(5)) / 2
@@ -62,7 +63,9 @@ OUTPUT_LINES = {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none", "
 PAPER = {"description": "serif, small fonts and thin lines for a generic paper column (3.5 in); fonts embedded as "
                         "TrueType, text kept as text",
          "figsize": (3.5, 2.6), "font_size": 8, "small_size": 7, "figure_title_size": 9, "extra": {"image.cmap": "Blues"}}
-STYLES_FOLDER = Path(__file__).resolve().parent / "styles"
+# The package's styles: `attnfig/styles` when installed, the repository's `styles/` in an editable
+# install (pyproject maps it there), so reading through the import system finds either.
+STYLES_FOLDER = Path(str(resources.files("attnfig.styles")))
 
 
 def _sheet(header: list[str], figsize, font_size, small_size, figure_title_size, serif, extra=None) -> str:

@@ -42,7 +42,7 @@ def assert_same(actual, expected):
 @pytest.mark.parametrize("make", ACCUMULATORS)
 def test_streamed_chunks_and_whole_maps_give_the_same_statistic(bert, make):
     model, tokenizer, maps = bert
-    streamed = attnfig.stream_corpus(model, tokenizer, CORPUS, make(), rows_per_chunk=3)
+    streamed = attnfig.stream_corpus(model, tokenizer, CORPUS, make(), rows_per_chunk=4)
     in_memory = summarize(make(), whole_map_chunks(maps))
     assert_same(streamed.per_input(), in_memory.per_input())
     assert_same(streamed.result(), in_memory.result())
@@ -50,12 +50,22 @@ def test_streamed_chunks_and_whole_maps_give_the_same_statistic(bert, make):
 
 @pytest.mark.parametrize("make", ACCUMULATORS)
 def test_a_corpus_split_pickled_and_merged_gives_the_whole(bert, make):
-    model, tokenizer, maps = bert
-    first = attnfig.stream_corpus(model, tokenizer, CORPUS[:1], make(), rows_per_chunk=5)
-    rest = attnfig.stream_corpus(model, tokenizer, CORPUS[1:], make(), first_index=1)
+    _, _, maps = bert
+    chunks = list(whole_map_chunks(maps))
+    first = summarize(make(), [c for c in chunks if c.input_index == 0])
+    rest = summarize(make(), [c for c in chunks if c.input_index > 0])
     merged = first.merge(pickle.loads(pickle.dumps(rest)))
     assert merged.inputs() == [0, 1, 2]
-    assert_same(merged.result(), summarize(make(), whole_map_chunks(maps)).result())
+    assert_same(merged.result(), summarize(make(), chunks).result())
+
+
+def test_streamed_parts_of_a_corpus_keep_their_corpus_indices(bert):
+    model, tokenizer, maps = bert
+    first = attnfig.stream_corpus(model, tokenizer, CORPUS[:1], attnfig.EntropyAccumulator())
+    rest = attnfig.stream_corpus(model, tokenizer, CORPUS[1:], attnfig.EntropyAccumulator(), first_index=1)
+    merged = first.merge(rest)
+    assert merged.inputs() == [0, 1, 2]
+    assert_same(merged.per_input(), summarize(attnfig.EntropyAccumulator(), whole_map_chunks(maps)).per_input())
 
 
 def test_heads_fed_apart_merge_into_the_grid(bert):
@@ -100,3 +110,17 @@ def test_special_token_sums_against_a_direct_computation():
     assert values["next"][0, 0] == pytest.approx(np.mean([w[i, i + 1] for i in range(3)]))
     assert values["previous"][0, 0] == pytest.approx(np.mean([w[i, i - 1] for i in range(1, 4)]))
     assert values["self"][0, 0] == pytest.approx(np.trace(w) / 4)
+    assert values["first"][0, 0] == pytest.approx(w[:, 0].mean())  # the attention sink, chunk by chunk
+
+
+@pytest.mark.parametrize("texts", [None, [], [3], [("a", "b", "c")], "".join])
+def test_stream_corpus_names_texts_that_are_not_texts(bert, texts):
+    model, tokenizer, _ = bert
+    with pytest.raises(attnfig.AttentionInputError, match=r"`text` (must be a string or a non-empty list of strings|is an empty list)"):
+        attnfig.stream_corpus(model, tokenizer, texts, attnfig.EntropyAccumulator())
+
+
+def test_stream_corpus_names_an_accumulator_without_update(bert):
+    model, tokenizer, _ = bert
+    with pytest.raises(attnfig.ArgumentError, match=r"`accumulator` must have an `update\(chunk\)` method"):
+        attnfig.stream_corpus(model, tokenizer, "a cat", np.zeros(3))

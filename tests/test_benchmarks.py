@@ -54,3 +54,10 @@ def test_capture_benchmark_cell_reports_its_own_peak():
     assert result.returncode == 0, result.stderr
     cell = json.loads(result.stdout.strip().splitlines()[-1])
     assert cell["peak_mb"] >= cell["baseline_mb"] > 50 and cell["seconds"] > 0
+
+
+def test_flow_benchmark_agrees_with_networkx_and_reports_the_ratio():
+    command = [sys.executable, str(BENCHMARKS / "bench_flow.py"), "--quick", "--networkx-sources", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "ratio networkx / attnfig" in result.stdout

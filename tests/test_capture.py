@@ -216,6 +216,8 @@ def test_streamed_summaries_equal_the_summaries_of_the_maps(family, monkeypatch)
     for target, values in attnfig.special_token_attention(CORPUS, **streamed).items():
         np.testing.assert_allclose(values, expected[target], atol=1e-5, err_msg=target)
     assert np.isfinite(expected["[SEP]" if family == "bert" else "punctuation"]).all()
+    sinks = np.mean([data.weights[..., 0].mean(-1) for data in maps], axis=0)  # first key's column
+    np.testing.assert_allclose(attnfig.special_token_attention(CORPUS, **streamed)["first"], sinks, atol=1e-5)
     labels = attnfig.head_patterns(CORPUS, **streamed)
     np.testing.assert_array_equal(labels, attnfig.head_patterns(maps))
     assert len(set(labels.ravel())) > 1

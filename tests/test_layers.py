@@ -1,9 +1,8 @@
 """The layers of attnfig point one way: every import of every module, read with `ast` (inside functions too).
 
-bottom (errors, _docstrings, _version, themes, venues) <- input <- recording <- export
-                                                 input <- views <- summaries, export
-                                                 recording <- summaries
-and the top (attnfig/__init__, cli, lint, testing) may import anything. ARCHITECTURE.md tells why.
+bottom (errors, _docstrings, _version, _compat, themes, venues) <- input <- recording, views
+recording, views <- export;  recording, views <- summaries;  the top (attnfig/__init__, cli, lint,
+testing) may import anything. ARCHITECTURE.md tells why.
 """
 from __future__ import annotations
 
@@ -16,7 +15,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "attnfig"
 BOTTOM = "bottom"
 TOP = "top"
-LAYER_OF = {"errors": BOTTOM, "_docstrings": BOTTOM, "_version": BOTTOM, "themes": BOTTOM, "venues": BOTTOM,
+LAYER_OF = {"errors": BOTTOM, "_docstrings": BOTTOM, "_version": BOTTOM, "_compat": BOTTOM, "themes": BOTTOM,
+            "venues": BOTTOM,
             "input": "input", "recording": "recording", "views": "views", "export": "export",
             "summaries": "summaries", "__init__": TOP, "cli": TOP, "lint": TOP, "testing": TOP}
 MAY_IMPORT = {

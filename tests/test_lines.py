@@ -10,7 +10,7 @@ from matplotlib.colors import to_rgba_array
 
 import attnfig
 from attnfig import AttentionInputError
-from attnfig.views.thinning import FAINT_ALPHA
+from attnfig.views.readability import FAINT_ALPHA
 
 from conftest import random_attention
 
@@ -134,7 +134,7 @@ def test_long_sequences_thin_labels_and_rasterize():
     [
         ({"direction": "a->c", "sentence_b_start": 4}, r"`direction` must be one of \['all', 'a->a'"),
         ({"direction": "a->b"}, r"needs a sentence pair: pass `sentence_b_start`"),
-        ({"focus": 9}, r"`focus` must be the index of a shown query token, in \[0, 6\]"),
+        ({"focus": 9}, r"`focus` position 9 is outside the 7 tokens: use 0 to 6"),
         ({"layer": 3}, r"`layer` 3 is not in the attention"),
         ({"heads": [5]}, r"`head` 5 is not in the attention"),
         ({"top_k": 0}, r"`top_k` must be a positive integer"),

@@ -7,6 +7,8 @@ figure to the lint is one line in FIGURES.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -49,6 +51,14 @@ def _neuron_view(data):
     return attnfig.plot_neuron_view(view)
 
 
+@functools.lru_cache(maxsize=None)
+def _norms():
+    """Norm-based attention of the seed pair, layers 2 and 5, from the real MiniLM."""
+    from conftest import SEED_PAIR, SEED_TEXT
+
+    return attnfig.attention_norms(*attnfig.load_model("minilm"), SEED_TEXT, SEED_PAIR, layers=[2, 5])
+
+
 def _other(data):
     """A second attention set over the same tokens (the seed's heads in another order)."""
     import dataclasses
@@ -64,6 +74,10 @@ FIGURES = {
     "heatmap": _axes(lambda data, ax: attnfig.heatmap(data, layer=4, head=3, ax=ax)),
     "lines_focus": _axes(lambda data, ax: attnfig.lines(data, layer=2, heads=[0, 3, 7], focus=2, ax=ax)),
     "rollout": _axes(lambda data, ax: attnfig.plot_rollout(data, ax=ax)),
+    "attention_flow": _axes(lambda data, ax: attnfig.plot_rollout(data, method="flow", ax=ax)),
+    "attention_norms": _axes(lambda data, ax: attnfig.heatmap(_norms(), layer=2, head=0, ax=ax)),
+    "attention_norms_model_view": lambda data: attnfig.model_view(_norms(), kind="heatmap"),
+    "head_map": _axes(lambda data, ax: attnfig.plot_head_map([data, _other(data)], ax=ax)),
     "entropy": _axes(lambda data, ax: attnfig.plot_head_entropy(data, ax=ax)),
     "special_tokens": _axes(lambda data, ax: attnfig.plot_special_token_attention(data, ax=ax)),
     "patterns": lambda data: attnfig.plot_head_patterns(data),

@@ -148,3 +148,97 @@ def test_every_figure_function_gives_a_figure_or_an_attnfig_error(name, attentio
             assert path.read_bytes().startswith(MAGIC[fmt])
     finally:
         plt.close(figure)
+
+
+# --- highlight=, focus= with span=: shown, or an attnfig error ---------------------------------------
+
+POSITION = st.one_of(st.integers(-7, 7), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=2),
+                     st.booleans(), st.none(), st.just([1]))
+HIGHLIGHT = st.one_of(st.none(), st.integers(-7, 7), st.text(max_size=3), st.lists(POSITION, max_size=3),
+                      st.just(np.array([[1]])), st.just(np.array([0, -1])))
+SPAN = st.one_of(st.none(), st.tuples(st.integers(-1, 7), st.integers(-1, 8)), st.just("ab"), st.just((0.5, 2)))
+
+FIGURE_CALLS.update({
+    "lines with span": lambda w, t, d: attnfig.lines(w, t, highlight=d(HIGHLIGHT), span=d(SPAN), focus=d(POSITION),
+                                                     heads=d(st.one_of(st.none(), st.integers(-2, 2), SELECTION))),
+    "heatmap with span": lambda w, t, d: attnfig.heatmap(w, t, highlight=d(HIGHLIGHT), span=d(SPAN)),
+    "head_view with span": lambda w, t, d: attnfig.head_view(w, t, highlight=d(HIGHLIGHT), span=d(SPAN), focus=d(POSITION)),
+})
+
+
+# --- pooled data: every summary refuses it -------------------------------------------------------------
+
+import dataclasses  # noqa: E402
+
+POOLED_SUMMARIES = {
+    "head_entropy": attnfig.head_entropy, "uniform_entropy": attnfig.uniform_entropy,
+    "special_token_attention": attnfig.special_token_attention, "head_patterns": attnfig.head_patterns,
+    "attention_rollout": attnfig.attention_rollout, "attention_difference": lambda p: attnfig.attention_difference(p, p),
+    "plot_head_entropy": attnfig.plot_head_entropy, "plot_special_token_attention": attnfig.plot_special_token_attention,
+    "plot_head_patterns": attnfig.plot_head_patterns, "plot_rollout": attnfig.plot_rollout,
+    "plot_difference": lambda p: attnfig.plot_difference(p, p), "difference_grid": lambda p: attnfig.difference_grid(p, p),
+}
+
+
+@settings(max_examples=int(__import__("os").environ.get("N_EX", 60)) // 3, deadline=None)
+@given(st.sampled_from(sorted(POOLED_SUMMARIES)), attention_inputs(), st.integers(1, 3), st.booleans())
+def test_every_summary_refuses_pooled_data(name, attention, block, as_list):
+    weights, tokens = attention
+    try:
+        exact = as_attention(weights, tokens)
+    except AttentionInputError:
+        return
+    n = exact.weights.shape[-1]
+    if exact.weights.shape[2] != n:
+        return
+    spans = tuple((start, min(start + block, n)) for start in range(0, n, block))
+    pooled_weights = np.array([[[[exact.weights[l, h, a:b, c:d].max() for c, d in spans] for a, b in spans]
+                                for h in range(exact.n_heads)] for l in range(exact.n_layers)], dtype=np.float32)
+    pooled = dataclasses.replace(exact, weights=pooled_weights, normalized=False, token_blocks=spans,
+                                 query_tokens=exact.query_tokens[::block], key_tokens=exact.key_tokens[::block])
+    try:
+        with __import__("pytest").raises(AttentionInputError, match="pooled"):
+            POOLED_SUMMARIES[name]([pooled] if as_list and not name.startswith(("attention_", "plot_rollout", "plot_diff", "difference")) else pooled)
+    finally:
+        plt.close("all")
+
+
+# --- texts into capture: maps of the real tokens, or an attnfig error -----------------------------------
+
+import functools  # noqa: E402
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_gpt2():
+    from attnfig.testing import build_family_model
+
+    return build_family_model("gpt2")
+
+
+WORDS = st.lists(st.sampled_from(["the", "cat", ",", "sat", "\u00fcn\u00efc\u00f6de", "\U0001F600", "  ", "\n"]),
+                 min_size=1, max_size=6).map(" ".join)
+BAD = st.one_of(st.just(""), st.just("word " * 80), st.binary(max_size=3), st.integers(), st.none(), st.floats())
+TEXT = st.one_of(WORDS, WORDS, WORDS, st.text(max_size=12), BAD)
+TEXTS = st.one_of(TEXT, st.lists(WORDS, max_size=3), st.lists(TEXT, max_size=2), st.tuples(WORDS, WORDS))
+
+
+@settings(max_examples=int(__import__("os").environ.get("N_EX", 60)) // 4, deadline=None)
+@given(TEXTS, st.sampled_from([None, 2]), st.booleans())
+def test_texts_into_capture_give_maps_or_an_attnfig_error(texts, pool, summary):
+    model, tokenizer = tiny_gpt2()
+    try:
+        if summary:
+            entropy = attnfig.head_entropy(texts, model=model, tokenizer=tokenizer)
+            assert entropy.shape == (2, 4) and np.isfinite(entropy).all()
+            event("streamed")
+            return
+        result = attnfig.capture(model, tokenizer, texts, pool=pool, layers=[0])
+    except AttentionInputError as err:
+        assert str(err)
+        event(f"refused: {str(err)[:50]}")
+        return
+    event("captured")
+    for data in result if isinstance(result, list) else [result]:
+        assert data.weights.shape[2] == len(data.tokens) and np.isfinite(data.weights).all()
+        if pool is None:
+            np.testing.assert_allclose(data.weights.sum(-1), 1, atol=1e-5)

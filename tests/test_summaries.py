@@ -246,3 +246,141 @@ def test_difference_of_different_prompts_needs_labels():
         attnfig.attention_difference(a, b)
     labelled = attnfig.attention_difference(a, b, tokens=["[CLS]", "noun", "[SEP]"])
     assert labelled.tokens == ("[CLS]", "noun", "[SEP]")
+
+
+# --- attention flow -------------------------------------------------------------------------
+
+
+def _networkx_flows(capacities, sink):
+    """Max flow from every input token to `sink` with networkx, on the graph as the paper builds it."""
+    nx = pytest.importorskip("networkx")
+    layers, n, _ = capacities.shape
+    graph = nx.DiGraph()
+    graph.add_nodes_from((layer, token) for layer in range(layers + 1) for token in range(n))
+    for layer in range(layers):
+        for i in range(n):
+            for j in range(n):
+                graph.add_edge((layer, j), (layer + 1, i), capacity=capacities[layer, i, j])
+    return np.array([nx.maximum_flow_value(graph, (0, source), (layers, sink)) for source in range(n)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_attention_flow_equals_networkx_maximum_flow(seed):
+    rng = np.random.default_rng(seed)
+    weights = rng.random((3, 2, 4, 4)) ** 3
+    if seed % 2:  # sparse, causal-like weights saturate edges and need flow sent back
+        weights = np.tril(weights) + 1e-9
+    weights /= weights.sum(-1, keepdims=True)
+    residual = [0.5, 0.2, 0.0][seed % 3]
+    from attnfig.summaries.flow import residual_attention
+
+    capacities = residual_attention(weights, residual=residual)
+    expected = np.stack([_networkx_flows(capacities, sink) for sink in range(4)])
+    flows = attnfig.attention_flow(weights, residual=residual, normalize=False)
+    np.testing.assert_allclose(flows, expected, atol=1e-12)
+    normalized = attnfig.attention_flow(weights, residual=residual)
+    np.testing.assert_allclose(normalized, expected / expected.sum(-1, keepdims=True), atol=1e-12)
+    np.testing.assert_allclose(attnfig.attention_flow(weights, residual=residual, query=-1), normalized[-1])
+
+
+def test_attention_flow_of_one_layer_is_its_residual_attention():
+    weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(1, 3, 5))
+    mixed = 0.5 * weights[0].mean(0) + 0.5 * np.eye(5)
+    np.testing.assert_allclose(attnfig.attention_flow(weights, normalize=False), mixed)
+
+
+def test_attention_flow_rejects_a_query_outside_the_tokens():
+    with pytest.raises(attnfig.ArgumentError, match="`query` must be None"):
+        attnfig.attention_flow(np.full((2, 1, 3, 3), 1 / 3), query=3)
+
+
+def test_plot_rollout_draws_flow_rows_of_the_chosen_queries():
+    weights = np.random.default_rng(1).dirichlet(np.ones(6), size=(2, 2, 6))
+    ax = attnfig.plot_rollout(weights, TOKENS, method="flow", query=[0, 2])
+    np.testing.assert_allclose(ax.images[0].get_array(), attnfig.attention_flow(weights, query=[0, 2]), rtol=1e-6)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [TOKENS[0], TOKENS[2]]
+    assert ax.get_title().startswith("Attention flow")
+    with pytest.raises(attnfig.AttentionInputError, match="`method`"):
+        attnfig.plot_rollout(weights, TOKENS, method="max")
+
+
+# --- head map -------------------------------------------------------------------------------
+
+
+def _js_distance(p, q):
+    try:
+        from scipy.spatial.distance import jensenshannon
+    except ImportError:  # by hand: sqrt of the mean Kullback-Leibler divergence to the middle
+        middle = (p + q) / 2
+        kl = lambda a: np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1) / middle), 0))  # noqa: E731
+        return np.sqrt((kl(p) + kl(q)) / 2)
+    return jensenshannon(p, q)
+
+
+def test_head_distances_equal_a_direct_jensen_shannon_computation():
+    rng = np.random.default_rng(0)
+    first = rng.dirichlet(np.ones(4), size=(2, 3, 4))
+    second = np.tril(rng.random((2, 3, 6, 6)) ** 4)  # causal rows with zeros, another length
+    second /= second.sum(-1, keepdims=True)
+    corpus = [attnfig.as_attention(first), attnfig.as_attention(second)]
+    rows = [data.weights.reshape(6, *data.weights.shape[2:]).astype(np.float64) for data in corpus]
+    expected = np.zeros((6, 6))
+    for a in range(6):
+        for b in range(6):
+            values = [_js_distance(r[a, q], r[b, q]) for r in rows for q in range(r.shape[1])]
+            expected[a, b] = np.mean(values)
+    np.testing.assert_allclose(attnfig.head_distances(corpus), expected, atol=1e-7)
+
+
+def test_head_distances_refuse_inputs_with_other_heads():
+    with pytest.raises(attnfig.AttentionInputError, match="same layers and heads"):
+        attnfig.head_distances([attnfig.as_attention(np.full((1, 2, 3, 3), 1 / 3)),
+                                attnfig.as_attention(np.full((1, 3, 3, 3), 1 / 3))])
+
+
+def test_classical_mds_reproduces_the_distances_of_points_in_the_plane():
+    from attnfig.summaries.head_map import classical_mds
+
+    points = np.random.default_rng(2).normal(size=(7, 2))
+    distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    found = classical_mds(distances)
+    np.testing.assert_allclose(np.linalg.norm(found[:, None] - found[None], axis=-1), distances, atol=1e-9)
+
+
+def test_plot_head_map_colors_heads_by_layer_and_labels_those_that_fit():
+    import matplotlib.pyplot as plt
+
+    weights = np.random.default_rng(3).dirichlet(np.ones(5) * 0.3, size=(3, 2, 5))
+    ax = attnfig.plot_head_map(weights)
+    scatter = ax.collections[0]
+    assert scatter.get_array().tolist() == [0, 0, 1, 1, 2, 2]
+    assert ax.figure.axes[-1].get_ylabel() == "layer"
+    ax.figure.canvas.draw()
+    labels = [t for t in ax.texts if t.get_visible()]
+    assert labels and {t.get_text() for t in ax.texts} == {"0-0", "0-1", "1-0", "1-1", "2-0", "2-1"}
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(ax.figure)
+
+
+# --- attention sinks ------------------------------------------------------------------------
+
+
+def test_sink_share_is_the_mean_of_the_first_keys_column_over_a_corpus():
+    rng = np.random.default_rng(4)
+    first = np.tril(rng.random((2, 3, 5, 5)))
+    second = np.tril(rng.random((2, 3, 7, 7)))
+    corpus = [attnfig.as_attention(w / w.sum(-1, keepdims=True)) for w in (first, second)]
+    expected = np.mean([data.weights[..., 0].mean(-1) for data in corpus], axis=0)
+    np.testing.assert_allclose(attnfig.special_token_attention(corpus)["first"], expected, rtol=1e-6)
+
+
+def test_sink_share_is_drawn_only_when_asked():
+    weights = np.random.default_rng(5).dirichlet(np.ones(6), size=(3, 2, 6))
+    assert "first" not in [line.get_label() for line in attnfig.plot_special_token_attention(weights, TOKENS).get_lines()]
+    import matplotlib.pyplot as plt
+
+    ax = attnfig.plot_special_token_attention(weights, TOKENS, targets=["first", "[SEP]"], ax=plt.figure().subplots())
+    assert [line.get_label() for line in ax.get_lines()] == ["first", "[SEP]"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), weights[..., 0].mean(axis=(1, 2)), rtol=1e-6)

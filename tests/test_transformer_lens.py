@@ -43,3 +43,15 @@ def test_a_filtered_cache_keeps_its_layer_indices(bridge_cache):
     np.testing.assert_array_equal(data.weights[0], cache["blocks.2.attn.hook_pattern"][0].numpy())
     ax = attnfig.heatmap(cache, TOKENS, layer=2, head=1)
     np.testing.assert_allclose(np.ma.filled(ax.images[0].get_array(), 0), data.weights[0, 1], atol=1e-7)
+
+
+def test_per_layer_two_d_maps_are_layers_of_one_head_from_a_list_and_from_a_cache(bridge_cache):
+    _, cache, _ = bridge_cache
+    maps = [cache[f"blocks.{layer}.attn.hook_pattern"][0, 1] for layer in range(3)]  # head 1, [q, k] each
+    from_list = attnfig.as_attention(maps, TOKENS)
+    from_cache = attnfig.as_attention({f"blocks.{layer}.attn.hook_pattern": m for layer, m in enumerate(maps)}, TOKENS)
+    for data in (from_list, from_cache):
+        assert data.weights.shape == (3, 1, 6, 6) and data.layer_indices == (0, 1, 2) and data.n_layers == 3
+        np.testing.assert_array_equal(data.weights[:, 0], np.stack([m.numpy() for m in maps]))
+    (grid,) = attnfig.model_view({f"blocks.{layer}.attn.hook_pattern": m for layer, m in enumerate(maps)}, TOKENS).axes
+    assert [t.get_text() for t in grid.get_yticklabels()] == ["0", "1", "2"] and len(grid.collections) == 3

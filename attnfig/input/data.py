@@ -56,6 +56,8 @@ class AttentionData:
     # (start, stop) token positions behind each row/column of pooled data (`capture(pool=N)`);
     # empty when each row and column is one token.
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
+    # What the values are, for colorbars: "norm" for `attnfig.attention_norms` (rows need not sum to 1).
+    value_label: str = "attention weight"
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]
@@ -174,7 +176,8 @@ def as_attention(
     """Return validated `AttentionData` from whatever attention a user holds.
 
     `attention` may be transformers' ``output_attentions`` tuple (one ``[batch, heads, q, k]``
-    tensor per layer), a list of those, a ``[layers, batch, heads, q, k]``,
+    tensor per layer), a list of those (or of ``[heads, q, k]`` or ``[q, k]`` arrays, one per
+    layer: a list of 2-D maps is layers of one head each), a ``[layers, batch, heads, q, k]``,
     ``[layers, heads, q, k]``, ``[heads, q, k]`` or ``[q, k]`` array or tensor (any device,
     any float dtype, with or without grad), a model output with ``.attentions``, a
     TransformerLens ``ActivationCache`` (its ``blocks.{l}.attn.hook_pattern`` entries; tokens
@@ -401,6 +404,9 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
             )
         stacked = np.stack([layer for layer, _ in converted])
         bits = min(b for _, b in converted)
+        if ndim == 2:  # one [q, k] map per layer: layers of one head, never heads
+            stacked = stacked[:, None]
+            ndim += 1
         ndim += 1
     else:
         stacked, bits = _array_to_numpy(attention)

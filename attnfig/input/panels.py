@@ -7,26 +7,40 @@ returns for an encoder-decoder model), or any of `encoder_attention`, `decoder_a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from typing import Any, Mapping
+
 from .data import AttentionData, as_attention
 from .encoder_decoder import EncoderDecoderAttention
 from ..errors import AttentionInputError
 
 
-def resolve_panels(
-    attention=None,
-    tokens=None,
-    sentence_b_start=None,
-    *,
-    encoder_attention=None,
-    decoder_attention=None,
-    cross_attention=None,
-    encoder_tokens=None,
-    decoder_tokens=None,
-    include_layers=None,
-    include_heads=None,
-    prettify_tokens=True,
-) -> list[tuple[str, AttentionData]]:
+@dataclass(frozen=True)
+class PanelArguments:
+    """The BertViz arguments that choose what `head_view` and `model_view` draw, as one object."""
+
+    attention: Any = None
+    tokens: Any = None
+    sentence_b_start: int | None = None
+    encoder_attention: Any = None
+    decoder_attention: Any = None
+    cross_attention: Any = None
+    encoder_tokens: Any = None
+    decoder_tokens: Any = None
+    include_layers: Any = None
+    include_heads: Any = None
+    prettify_tokens: bool = True
+
+    @classmethod
+    def pick(cls, arguments: Mapping[str, Any]) -> "PanelArguments":
+        """The fields out of a view's arguments (its ``locals()``); the view takes every one by name."""
+        return cls(**{field.name: arguments[field.name] for field in fields(cls)})
+
+
+def resolve_panels(arguments: PanelArguments) -> list[tuple[str, AttentionData]]:
     """Return ``[(title, data), ...]``: one untitled panel, or Encoder, Decoder and Cross."""
+    attention, encoder_attention, decoder_attention, cross_attention = (
+        arguments.attention, arguments.encoder_attention, arguments.decoder_attention, arguments.cross_attention)
     if isinstance(attention, EncoderDecoderAttention):  # what from_model returns for BART, T5...
         if encoder_attention is not None or decoder_attention is not None or cross_attention is not None:
             raise AttentionInputError(
@@ -47,20 +61,20 @@ def resolve_panels(
             "`encoder_attention`, `decoder_attention` and/or `cross_attention` (an encoder-decoder model)."
         )
     if attention is not None:
-        panels = [("", as_attention(attention, tokens, sentence_b_start=sentence_b_start))]
+        panels = [("", as_attention(attention, arguments.tokens, sentence_b_start=arguments.sentence_b_start))]
     else:
         token_sets = {
-            "Encoder": (encoder_tokens, None),
-            "Decoder": (decoder_tokens, None),
-            "Cross": (decoder_tokens, encoder_tokens),
+            "Encoder": (arguments.encoder_tokens, None),
+            "Decoder": (arguments.decoder_tokens, None),
+            "Cross": (arguments.decoder_tokens, arguments.encoder_tokens),
         }
         panels = [
             (title, as_attention(part, token_sets[title][0], key_tokens=token_sets[title][1]))
             for title, part in given.items()
         ]
-    if include_layers is not None or include_heads is not None:
-        panels = [(title, data.select(layers=include_layers, heads=include_heads,
+    if arguments.include_layers is not None or arguments.include_heads is not None:
+        panels = [(title, data.select(layers=arguments.include_layers, heads=arguments.include_heads,
                                            arguments=("include_layers", "include_heads"))) for title, data in panels]
-    if prettify_tokens:
+    if arguments.prettify_tokens:
         panels = [(title, data.prettified()) for title, data in panels]
     return panels

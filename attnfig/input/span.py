@@ -68,6 +68,29 @@ def check_span(span, length: int) -> tuple[int, int]:
     return int(span[0]), int(span[1])
 
 
+def position_count(data: AttentionData) -> int:
+    """How many token positions the rows and columns cover (more than rows for pooled data).
+
+    >>> import numpy as np, attnfig
+    >>> position_count(attnfig.as_attention(np.full((1, 1, 3, 3), 1 / 3)))
+    3
+    """
+    n_queries, n_keys = data.weights.shape[2:]
+    return int(max(_positions(data, n_queries)[1].max(), _positions(data, n_keys)[1].max()))
+
+
+def rows_in_span(data: AttentionData, span) -> int:
+    """How many query rows `span` keeps (checked as `restrict_to_span` checks it), without copying weights.
+
+    >>> import numpy as np, dataclasses, attnfig
+    >>> pooled = dataclasses.replace(attnfig.as_attention(np.full((1, 1, 2, 2), 0.5)), token_blocks=((0, 8), (8, 16)))
+    >>> rows_in_span(pooled, (10, 12))
+    1
+    """
+    start, stop = check_span(span, position_count(data))
+    return int(_inside(data, data.weights.shape[2], start, stop).sum())
+
+
 def _positions(data: AttentionData, n: int) -> tuple[np.ndarray, np.ndarray]:
     """First and last-plus-one token position of each row or column."""
     if data.token_blocks and len(data.token_blocks) == n:
@@ -86,7 +109,7 @@ def restrict_to_span(data: AttentionData, span) -> Span:
     ('1 b', '2 c')
     """
     n_queries, n_keys = data.weights.shape[2:]
-    start, stop = check_span(span, max(_positions(data, n_queries)[1].max(), _positions(data, n_keys)[1].max()))
+    start, stop = check_span(span, position_count(data))
     rows = _inside(data, n_queries, start, stop)
     cols = _inside(data, n_keys, start, stop)
     if not rows.any() or not cols.any():

@@ -8,6 +8,7 @@ queries at a time (`recompute.attention_rows`), so memory is the selection's map
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -15,8 +16,11 @@ import numpy as np
 
 from ..errors import AttentionInputError
 from ..input.data import AttentionData
+from .inputs import check_corpus, encode_text
 from .interface import AttentionCall, intercepted_attention
-from .models import _model_inputs, _sentence_b_start
+from .models import _model_inputs
+from .runtime import shared_eval_mode
+from .windows import layer_windows
 from .pooling import block_labels, block_max, block_size, blocks
 from .recompute import attention_rows
 
@@ -93,7 +97,8 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | N
     """Run `model` once on `inputs`; call ``consume(layer_pos, head_pos, start, rows)`` per chunk.
 
     `rows` is the float32 ``[chunk, keys]`` weights of queries ``start:start + chunk``; chunks are a
-    multiple of `align` rows. `on_call`, if given, also sees every `AttentionCall`. Checks that
+    multiple of `align` rows. `on_call`, if given, also sees every `AttentionCall`. The model
+    runs in eval mode (no dropout), each module's mode restored afterwards. Checks that
     the model made one call per layer; returns whether the attention was causal.
     """
     import torch
@@ -116,7 +121,7 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | N
         if not causal:
             causal.append(_call_is_causal(call))
 
-    with intercepted_attention(model, on_each_call) as calls, torch.inference_mode():
+    with shared_eval_mode(model), intercepted_attention(model, on_each_call) as calls, torch.inference_mode():
         model(**inputs)
     if calls[0] != selection.n_layers:
         raise AttentionInputError(
@@ -140,9 +145,13 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     """The attention of the selected `layers` and `heads`, from `model` as loaded, as `AttentionData`.
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
-    queries at a time. ``pool=N`` reduces each map to at most ``N x N`` blocks by block max
-    (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens are block
-    labels, with the blocks' positions in ``token_blocks``. A list of texts gives a list.
+    queries at a time, in eval mode (no dropout; each module's mode restored afterwards), padding
+    dropped, the model's sliding windows kept in ``layer_windows``. Safe beside other threads
+    running or capturing any model. ``pool=N`` reduces each map to at most ``N x N`` blocks by
+    block max (see `attnfig.recording.pooling`); the rows then no longer sum to 1 and the tokens
+    are block labels, with the blocks' positions in ``token_blocks`` (summaries refuse such data:
+    use their ``model=``, ``tokenizer=`` form). A list or tuple of texts gives a list; a text longer
+    than a learned position table needs ``truncation=True, max_length=...``.
 
     Parameters
     ----------
@@ -186,23 +195,22 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     check_family(model)
     _check_pool(pool)
     selection = select(model, layers, heads)
-    if not isinstance(text, str):
-        texts = list(text)
-        pairs = [None] * len(texts) if text_pair is None else text_pair
-        if isinstance(pairs, str) or len(pairs) != len(texts):
-            raise AttentionInputError(
-                f"With a list of {len(texts)} texts, `text_pair` must be None or a list of as many texts, "
-                f"but {text_pair!r} was passed."
-            )
-        return [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]
-    return _capture_one(model, tokenizer, text, text_pair, selection, pool, tokenizer_kwargs)
+    texts = [item for item, _ in check_corpus(text, pairs=False)]
+    if text_pair is not None:
+        pairs = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
+        if isinstance(text, str) != isinstance(text_pair, str) or len(pairs) != len(texts):
+            wanted = "one text" if isinstance(text, str) else f"a list of as many texts ({len(texts)})"
+            raise AttentionInputError(f"`text_pair` must be None or {wanted}, like `text`, but {text_pair!r} was passed.")
+    else:
+        pairs = [None] * len(texts)
+    results = [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]
+    return results[0] if isinstance(text, str) else results
 
 
 def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, tokenizer_kwargs) -> AttentionData:
     import torch
 
-    encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
-    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    encoded, tokens, b_start = encode_text(model, tokenizer, text, text_pair, tokenizer_kwargs)
     n = len(tokens)
     size = 1 if pool is None else block_size(n, pool)
     spans = blocks(n, size)
@@ -215,14 +223,17 @@ def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, 
         target[layer_position, head_position, first : first + rows.shape[0]] = rows.cpu()
 
     is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, align=size)
-    b_start = _sentence_b_start(encoded, 0) if text_pair is not None else None
     if pool is None:
         labels, token_blocks = tuple(tokens), ()
     else:
         labels, token_blocks = block_labels(tokens, spans), spans
         b_start = None if b_start is None or b_start % size else b_start // size
-    return AttentionData(
+    windows = layer_windows(model.config, selection.n_layers)
+    data = AttentionData(
         weights=weights, query_tokens=labels, key_tokens=labels, sentence_b_start=b_start,
         is_causal=is_causal, layer_indices=selection.layers, head_indices=selection.heads,
         normalized=pool is None, token_blocks=token_blocks,
     )
+    if not any(window is not None for window in windows):
+        return data
+    return dataclasses.replace(data, layer_windows=tuple(windows[layer] for layer in selection.layers))

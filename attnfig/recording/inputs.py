@@ -120,3 +120,100 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
     rows, columns = (size // config.patch_size for size in pixel_values.shape[-2:])
     patches = [f"({row},{column})" for row in range(rows) for column in range(columns)]
     return {"pixel_values": pixel_values}, ["[CLS]", *patches]
+
+
+# --- texts ---------------------------------------------------------------------------------
+
+# Names of learned absolute position tables (BERT family, GPT-2/GPT-Neo, OPT/BART, CLIP).
+POSITION_TABLES = ("position_embeddings", "position_embedding", "wpe", "embed_positions")
+
+
+def check_corpus(texts, *, argument: str = "text", pairs: bool = True) -> list[tuple[str, str | None]]:
+    """One text or a corpus as a list of ``(text, pair)``; anything else is an `AttentionInputError`.
+
+    A string is one text; a list or tuple is a corpus, each item a string or (with `pairs`)
+    a ``(text, pair)`` tuple of two strings. A tuple of strings is never read as one pair.
+
+    >>> check_corpus(("doc one", "doc two"))
+    [('doc one', None), ('doc two', None)]
+    >>> check_corpus([("a", "b")])
+    [('a', 'b')]
+    """
+    if isinstance(texts, str):
+        return [(texts, None)]
+    shape = "a string or a non-empty list of strings" + (" or (text, pair) tuples of two strings" if pairs else "")
+    if not isinstance(texts, (list, tuple)):
+        raise AttentionInputError(f"`{argument}` must be {shape}, but {texts!r} ({type(texts).__name__}) was passed.")
+    if not texts:
+        raise AttentionInputError(f"`{argument}` is an empty {type(texts).__name__}: pass at least one text.")
+    corpus = []
+    for position, item in enumerate(texts):
+        if isinstance(item, str):
+            corpus.append((item, None))
+        elif pairs and isinstance(item, tuple) and len(item) == 2 and all(isinstance(part, str) for part in item):
+            corpus.append(item)
+        else:
+            raise AttentionInputError(
+                f"`{argument}` must be {shape}, but item {position} is {item!r} ({type(item).__name__})."
+            )
+    return corpus
+
+
+def position_limit(model) -> int | None:
+    """How many tokens a model with a learned absolute position table takes (None: no table).
+
+    The table's rows, less the offset OPT and BART add and, for RoBERTa-style tables that
+    start after the padding index, ``padding_idx + 1``. Rotary and relative models have no table.
+
+    >>> import torch
+    >>> model = torch.nn.Module(); model.wpe = torch.nn.Embedding(64, 4)
+    >>> position_limit(model)
+    64
+    """
+    import torch
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Embedding) and name.rsplit(".", 1)[-1] in POSITION_TABLES:
+            limit = module.num_embeddings - getattr(module, "offset", 0)
+            return limit - (module.padding_idx + 1 if module.padding_idx is not None else 0)
+    return None
+
+
+def encode_text(model, tokenizer, text: str, pair: str | None, tokenizer_kwargs: dict | None = None):
+    """Tokenize one input for a forward pass of `model`, padding dropped, its length checked.
+
+    Returns ``(encoded, tokens, sentence_b_start)``: the tensors ``[1, n]`` by name, the n token
+    strings and where the pair starts (None without a pair). Padding (``padding="max_length"``)
+    is removed, so the tokens are the real ones at the positions a single run gives them.
+    """
+    from .models import _sentence_b_start
+
+    encoded = tokenizer(text, pair, return_tensors="pt", **(tokenizer_kwargs or {}))
+    b_start = _sentence_b_start(encoded, 0) if pair is not None else None
+    encoded = dict(encoded)
+    mask = encoded.get("attention_mask")
+    if mask is not None and mask.shape[0] == 1 and not bool(mask.all()):
+        keep = mask[0].bool()
+        if b_start is not None:
+            b_start = int(keep[:b_start].sum())
+        encoded = {name: value[:, keep] if value.shape[-1] == keep.shape[0] else value for name, value in encoded.items()}
+    n_tokens = encoded["input_ids"].shape[-1]
+    if n_tokens == 0:
+        raise AttentionInputError(
+            f"{text!r} gives no tokens ({type(tokenizer).__name__} adds no special token to it): pass a text "
+            "with at least one word."
+        )
+    check_length(model, n_tokens)
+    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    return encoded, tokens, b_start
+
+
+def check_length(model, n_tokens: int) -> None:
+    """Refuse an input longer than the model's learned position table, saying how to cut it."""
+    limit = position_limit(model)
+    if limit is not None and n_tokens > limit:
+        raise AttentionInputError(
+            f"The text has {n_tokens} tokens but {type(model).__name__} has learned positions for {limit}: "
+            f"shorten or split it, or pass `truncation=True, max_length={limit}` (to `capture` or "
+            "`from_model`) to keep its first tokens."
+        )

@@ -5,14 +5,22 @@ transformers (4.48 and later) looks the attention function up at every call in
 `intercepted_attention` puts a wrapper under that same name for the length of a ``with`` block:
 the wrapper calls the model's own function with the arguments it received (so the model's
 outputs do not change) and then hands the call (module, queries, keys, mask, scaling, extra
-keyword arguments) to a callback. The mapping is as it was afterwards, even when the model raises, and
-`config._attn_implementation` is never touched.
+keyword arguments) to a callback. `config._attn_implementation` is never touched.
+
+The mapping is process-wide, so the wrapper is shared: installed by the first active
+interception, removed by the last (the mapping is then as it was, even when a model raised),
+and it hands a call only to the interception of the calling thread (a context variable) whose
+model owns the module. A plain forward in another thread, or a capture of another model, goes
+straight through to the original function. GPT-Neo's and Falcon's own attention paths are
+shared the same way.
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..errors import AttentionInputError
@@ -33,6 +41,61 @@ class AttentionCall:
     attention_mask: Any  # None, boolean (True = attend) or additive float
     scaling: float | None
     options: dict  # the remaining keyword arguments: sliding_window, softcap, is_causal...
+    value: Any = None  # [batch, kv_heads, keys, head_dim], None where the family does not show it
+
+
+@dataclass(eq=False)
+class _Interception:
+    """One active `intercepted_attention` block: the modules it listens to and where calls go."""
+
+    modules: frozenset[int]
+    on_call: Callable[[AttentionCall], None]
+    count: list[int] = field(default_factory=lambda: [0])
+    scratch: dict = field(default_factory=dict)  # Falcon: queries and keys of the running call
+
+    def record(self, module, query, key, mask, scaling, options, value=None) -> None:
+        self.on_call(AttentionCall(self.count[0], module, query, key, mask, scaling, options, value))
+        self.count[0] += 1
+
+
+# The interceptions active in this thread (or asyncio task), innermost last.
+_ACTIVE: contextvars.ContextVar[tuple[_Interception, ...]] = contextvars.ContextVar("attnfig_interceptions", default=())
+_LOCK = threading.RLock()
+_INSTALLED: dict[Any, list] = {}  # key -> [users, undo steps]
+
+
+def _interception_of(module) -> _Interception | None:
+    """The calling thread's interception that listens to `module`, if any."""
+    for interception in reversed(_ACTIVE.get()):
+        if id(module) in interception.modules:
+            return interception
+    return None
+
+
+@contextlib.contextmanager
+def shared(key, install: Callable[[], list[Callable[[], None]]]) -> Iterator[None]:
+    """Hold a process-wide change for the block: `install` runs for the first holder of `key`
+    and its undo steps (returned) run, in reverse, when the last holder leaves.
+
+    >>> with shared("demo", lambda: [lambda: print("undone")]):
+    ...     with shared("demo", lambda: [lambda: print("never")]):
+    ...         pass
+    undone
+    """
+    with _LOCK:
+        entry = _INSTALLED.get(key)
+        if entry is None:
+            entry = _INSTALLED[key] = [0, install()]
+        entry[0] += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            entry[0] -= 1
+            if entry[0] == 0:
+                del _INSTALLED[key]
+                for step in reversed(entry[1]):
+                    step()
 
 
 def _model_eager_function(module) -> Callable:
@@ -48,73 +111,76 @@ def _model_eager_function(module) -> Callable:
 
 @contextlib.contextmanager
 def intercepted_attention(model, on_call: Callable[[AttentionCall], None]) -> Iterator[list[int]]:
-    """Within the block, every attention call of `model` also goes to `on_call`.
+    """Within the block, every attention call of `model` in this thread also goes to `on_call`.
 
     Yields a one-item list holding the number of calls seen so far (checked by the caller:
-    a model whose attention bypasses ``AttentionInterface`` makes no call).
+    a model whose attention bypasses ``AttentionInterface`` makes no call). Safe beside other
+    threads: their calls (of this model or another) are not seen and not changed.
 
     >>> # with intercepted_attention(model, calls.append): model(**inputs)
     """
     from transformers import AttentionInterface
 
     name = model.config._attn_implementation
-    mapping = AttentionInterface._global_mapping
+    interception = _Interception(frozenset(id(module) for module in model.modules()), on_call)
+    own_attention = OWN_ATTENTION.get(getattr(model.config, "model_type", None))
+    with contextlib.ExitStack() as stack:
+        if own_attention is not None:
+            own_attention(model, stack)
+        stack.enter_context(shared(("AttentionInterface", name), lambda: _install_dispatcher(AttentionInterface, name)))
+        token = _ACTIVE.set(_ACTIVE.get() + (interception,))
+        stack.callback(_ACTIVE.reset, token)
+        yield interception.count
+
+
+def _install_dispatcher(interface, name: str) -> list:
+    """Put the dispatching wrapper under `name`; return the step that puts back what was there."""
+    mapping = interface._global_mapping
     had_entry = name in mapping
     previous = mapping.get(name)
-    own_modules = {id(module) for module in model.modules()}
-    count = [0]
 
     def wrapper(module, query, key, value, attention_mask, *args, **kwargs):
         original = previous if had_entry else _model_eager_function(module)
         result = original(module, query, key, value, attention_mask, *args, **kwargs)
-        if id(module) in own_modules:
+        interception = _interception_of(module)
+        if interception is not None:
             options = dict(kwargs)  # every family passes scaling, window and softcap by keyword
             scaling = options.pop("scaling", None)
-            on_call(AttentionCall(count[0], module, query, key, attention_mask, scaling, options))
-            count[0] += 1
+            interception.record(module, query, key, attention_mask, scaling, options, value)
         return result
 
-    undo = []
-    try:
-        undo += OWN_ATTENTION.get(getattr(model.config, "model_type", None), _no_patch)(model, on_call, count)
-        mapping[name] = wrapper
-        undo.append(lambda: mapping.__setitem__(name, previous) if had_entry else mapping.pop(name))
-        yield count
-    finally:
-        for step in reversed(undo):
-            step()
+    mapping[name] = wrapper
+    return [lambda: mapping.__setitem__(name, previous) if had_entry else mapping.pop(name, None)]
 
 
-def _no_patch(model, on_call, count) -> list:
-    return []
-
-
-def _patch_gpt_neo(model, on_call, count) -> list:
-    """GPT-Neo computes attention in its modules' own ``_attn``: wrap it per instance.
+def _patch_gpt_neo(model, stack: contextlib.ExitStack) -> None:
+    """GPT-Neo computes attention in its modules' own ``_attn``: wrap it per instance (shared).
 
     Its causal (and, in "local" layers, sliding-window) bias is applied inside ``_attn``, apart
-    from the mask it receives, and it does not scale q . k: the call says so. Returns the undo steps.
+    from the mask it receives, and it does not scale q . k: the call says so.
     """
-    undo = []
     for module in model.modules():
-        if type(module).__name__ != "GPTNeoSelfAttention":
-            continue
-        original = module._attn
-        window = model.config.window_size if module.attention_type == "local" else None
-
-        def wrapped(query, key, value, attention_mask=None, *, _module=module, _original=original, _window=window):
-            result = _original(query, key, value, attention_mask)
-            options = {"causal_bias": True, "sliding_window": _window}
-            on_call(AttentionCall(count[0], _module, query, key, attention_mask, 1.0, options))
-            count[0] += 1
-            return result
-
-        module._attn = wrapped
-        undo.append(lambda module=module: module.__dict__.pop("_attn"))
-    return undo
+        if type(module).__name__ == "GPTNeoSelfAttention":
+            window = model.config.window_size if module.attention_type == "local" else None
+            stack.enter_context(shared(("GPTNeo._attn", id(module)), lambda m=module, w=window: _wrap_gpt_neo(m, w)))
 
 
-def _patch_falcon(model, on_call, count) -> list:
+def _wrap_gpt_neo(module, window) -> list:
+    original = module._attn
+
+    def wrapped(query, key, value, attention_mask=None):
+        result = original(query, key, value, attention_mask)
+        interception = _interception_of(module)
+        if interception is not None:
+            options = {"causal_bias": True, "sliding_window": window}
+            interception.record(module, query, key, attention_mask, 1.0, options, value)
+        return result
+
+    module._attn = wrapped
+    return [lambda: module.__dict__.pop("_attn", None)]
+
+
+def _patch_falcon(model, stack: contextlib.ExitStack) -> None:
     """Falcon calls sdpa itself: read q and k after its rotary embedding, the mask from its call.
 
     ALiBi Falcons add a position bias that q . k does not show: they are refused.
@@ -123,30 +189,49 @@ def _patch_falcon(model, on_call, count) -> list:
         raise AttentionInputError("Falcon models with ALiBi (`config.alibi=True`) add a position bias to q . k; "
                                   "attnfig cannot recompute it: use `attnfig.from_model`.")
     modeling = sys.modules[type(model).__module__]
+    stack.enter_context(shared(("Falcon.apply_rotary_pos_emb", id(modeling)), lambda: _wrap_falcon_rotary(modeling)))
+    for module in model.modules():
+        if type(module).__name__ == "FalconAttention":
+            stack.enter_context(shared(("FalconAttention.hooks", id(module)), lambda m=module: _hook_falcon(m)))
+
+
+# The Falcon attention module running in this thread, whose rotary output is its q and k.
+_FALCON_MODULE: contextvars.ContextVar[Any] = contextvars.ContextVar("attnfig_falcon_module", default=None)
+
+
+def _wrap_falcon_rotary(modeling) -> list:
     original_rotary = modeling.apply_rotary_pos_emb
-    current = {}
 
     def rotary(query, key, *args, **kwargs):
         query, key = original_rotary(query, key, *args, **kwargs)
-        current.update(query=query, key=key)
+        interception = _interception_of(_FALCON_MODULE.get())
+        if interception is not None:
+            interception.scratch.update(query=query, key=key)
         return query, key
 
+    modeling.apply_rotary_pos_emb = rotary
+    return [lambda: setattr(modeling, "apply_rotary_pos_emb", original_rotary)]
+
+
+def _hook_falcon(module) -> list:
     def before(module, args, kwargs):
-        current.clear()
-        current["mask"] = kwargs.get("attention_mask", args[2] if len(args) > 2 else None)
+        interception = _interception_of(module)
+        if interception is not None:
+            _FALCON_MODULE.set(module)
+            interception.scratch.clear()
+            interception.scratch["mask"] = kwargs.get("attention_mask", args[2] if len(args) > 2 else None)
 
     def after(module, args, kwargs, output):
-        on_call(AttentionCall(count[0], module, current["query"], current["key"], current["mask"],
-                              module.head_dim**-0.5, {"is_causal": module.is_causal}))
-        count[0] += 1
+        interception = _interception_of(module)
+        if interception is not None:
+            _FALCON_MODULE.set(None)
+            scratch = interception.scratch
+            interception.record(module, scratch["query"], scratch["key"], scratch["mask"],
+                                module.head_dim**-0.5, {"is_causal": module.is_causal})
 
-    handles = []
-    for module in model.modules():
-        if type(module).__name__ == "FalconAttention":
-            handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
-            handles.append(module.register_forward_hook(after, with_kwargs=True))
-    modeling.apply_rotary_pos_emb = rotary
-    return [handle.remove for handle in handles] + [lambda: setattr(modeling, "apply_rotary_pos_emb", original_rotary)]
+    handles = [module.register_forward_pre_hook(before, with_kwargs=True),
+               module.register_forward_hook(after, with_kwargs=True)]
+    return [handle.remove for handle in handles]
 
 
 # Families whose attention does not go through AttentionInterface, and how to reach it.

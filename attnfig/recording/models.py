@@ -15,7 +15,7 @@ from ..input.data import AttentionData, as_attention
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .model_folder import check_model_folder
-from .inputs import audio_inputs, image_inputs, input_kind
+from .inputs import audio_inputs, check_length, image_inputs, input_kind
 from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
 from .windows import layer_windows
 
@@ -91,10 +91,16 @@ def from_model(
         return _from_non_text(model, tokenizer, text, kind, decoder_text)
 
     encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
+    check_length(model, encoded["input_ids"].shape[-1])
     mask = encoded.get("attention_mask")
-    if _is_batch(text, kind) and mask is not None and bool((mask[:, 0] == 0).any()):
-        # Left padding shifts absolute positions (GPT-2, OPT, CLIP): run each text alone.
+    if mask is not None and bool((mask[:, 0] == 0).any()):
+        # Left padding shifts absolute positions (GPT-2, OPT, CLIP) and leaves rows that see
+        # only padding: run each text alone, unpadded.
         single = {key: value for key, value in tokenizer_kwargs.items() if key != "padding"}
+        if not single.get("truncation"):
+            single.pop("max_length", None)  # it only served the padding
+        if not _is_batch(text, kind):
+            return from_model(model, tokenizer, text, text_pair, **single)
         return [from_model(model, tokenizer, item, pair, **single) for item, pair in zip(items, pairs)]
     inputs = _model_inputs(model, encoded)
     if is_encoder_decoder:

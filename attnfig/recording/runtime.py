@@ -68,6 +68,26 @@ def eval_mode(model) -> Iterator[None]:
             module.training = training
 
 
+def shared_eval_mode(model):
+    """`eval_mode` for concurrent users of one model: switched by the first, restored by the last.
+
+    >>> import torch
+    >>> layer = torch.nn.Dropout(0.5)
+    >>> with shared_eval_mode(layer), shared_eval_mode(layer):
+    ...     inside = layer.training
+    >>> inside, layer.training
+    (False, True)
+    """
+    from .interface import shared
+
+    def switch() -> list:
+        modes = [(module, module.training) for module in model.modules()]
+        model.eval()
+        return [lambda: [setattr(module, "training", training) for module, training in modes]]
+
+    return shared(("eval mode", id(model)), switch)
+
+
 def _configs(model) -> list:
     """The distinct configs of `model` and its sub-models that name an attention implementation."""
     found = {}

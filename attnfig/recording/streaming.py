@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from ..errors import ArgumentError
 from ..input.chunks import Chunk
 from .capture import check_family, select, stream_rows
-from .models import _model_inputs, _sentence_b_start
+from .inputs import check_corpus, encode_text
+from .models import _model_inputs
 
 
 class Accumulator(Protocol):
@@ -26,13 +28,6 @@ class Accumulator(Protocol):
 A = TypeVar("A", bound=Accumulator)
 
 
-def corpus_inputs(texts) -> list[tuple[str, str | None]]:
-    """A text, a list of texts, or ``(text, pair)`` tuples, as a list of ``(text, pair)``."""
-    if isinstance(texts, str) or (isinstance(texts, tuple) and len(texts) == 2 and isinstance(texts[1], str)):
-        texts = [texts]
-    return [(item, None) if isinstance(item, str) else tuple(item) for item in texts]
-
-
 def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads=None, first_index: int = 0,
                   rows_per_chunk: int | None = None) -> A:
     """Run each text through `model` once, feeding every chunk of attention rows to `accumulator`.
@@ -46,7 +41,7 @@ def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads
     model, tokenizer
         A model of a family `attnfig.capture` supports, and its tokenizer.
     texts : str, list of str, or list of (str, str)
-        The corpus: texts, or ``(text, pair)`` tuples.
+        The corpus: texts, or ``(text, pair)`` tuples (a tuple of strings is a corpus, never one pair).
     accumulator
         An object with ``update(chunk)``, such as a summary's accumulator.
     layers, heads : int, list of int, or None
@@ -64,7 +59,10 @@ def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads
     Raises
     ------
     AttentionInputError
-        For a model family `capture` cannot reproduce, or `layers`/`heads` out of range.
+        For a model family `capture` cannot reproduce, `texts` that are not texts, or
+        `layers`/`heads` out of range.
+    ArgumentError
+        For an `accumulator` without ``update``.
 
     Examples
     --------
@@ -76,12 +74,14 @@ def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads
     True
     """
     check_family(model)
+    if not callable(getattr(accumulator, "update", None)):
+        raise ArgumentError(f"`accumulator` must have an `update(chunk)` method, but a {type(accumulator).__name__} "
+                            "was passed (for example attnfig.EntropyAccumulator()).")
     selection = select(model, layers, heads)
     grid = (len(selection.layers), len(selection.heads))
-    for index, (text, pair) in enumerate(corpus_inputs(texts), start=first_index):
-        encoded = tokenizer(text, pair, return_tensors="pt")
-        tokens = tuple(tokenizer.convert_ids_to_tokens(encoded["input_ids"][0]))
-        b_start = _sentence_b_start(encoded, 0) if pair is not None else None
+    for index, (text, pair) in enumerate(check_corpus(texts), start=first_index):
+        encoded, tokens, b_start = encode_text(model, tokenizer, text, pair)
+        tokens = tuple(tokens)
 
         def consume(layer, head, start, rows, index=index, tokens=tokens, b_start=b_start):
             accumulator.update(Chunk(rows[None, None], start, (layer,), (head,), grid, len(tokens), tokens,

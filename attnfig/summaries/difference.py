@@ -5,6 +5,7 @@ import dataclasses
 
 import numpy as np
 
+from ..input.corpus import refuse_pooled
 from ..input.data import AttentionData, as_attention
 from ..errors import ArgumentError, AttentionInputError
 from ..views.arguments import check_keywords, check_real
@@ -46,7 +47,7 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
     """
     if tokens is not None and not isinstance(tokens, str):
         tokens = list(tokens)  # an iterator is read once, for both sets
-    a, b = as_attention(first, tokens), as_attention(second, tokens)
+    a, b = (refuse_pooled(as_attention(item, tokens), "attention_difference") for item in (first, second))
     if a.weights.shape != b.weights.shape:
         raise AttentionInputError(
             f"Both attention sets must have the same [layers, heads, q, k] shape to be compared, "

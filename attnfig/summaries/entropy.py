@@ -103,7 +103,8 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
     """
     if model is not None:  # attention holds texts: stream them through the model
         return stream_corpus(model, tokenizer, attention, EntropyAccumulator()).result()
-    return summarize(EntropyAccumulator(), whole_map_chunks(as_corpus(attention, tokens))).result()
+    return summarize(EntropyAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 
 
 @with_parameters("attention", "tokens")
@@ -127,7 +128,7 @@ def uniform_entropy(attention, tokens=None) -> float:
     >>> round(uniform_entropy(np.full((1, 1, 4, 4), 0.25)), 4)
     1.3863
     """
-    return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens)]))
+    return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens, summary="uniform_entropy")]))
 
 
 @with_parameters("attention", "tokens")
@@ -170,7 +171,7 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     """
     check_keywords(plot_head_entropy, kwargs, matrix_heatmap, *IMSHOW_TAKERS,
                    exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "cbar_kws", "xlabel", "ylabel"))
-    corpus = as_corpus(attention, tokens)
+    corpus = as_corpus(attention, tokens, summary="plot_head_entropy", streamed="head_entropy")
     entropy = head_entropy(corpus)
     uniform = uniform_entropy(corpus)
     first = corpus[0]

@@ -193,7 +193,8 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
     """
     if model is not None:
         return stream_corpus(model, tokenizer, attention, PatternAccumulator()).result()
-    return summarize(PatternAccumulator(), whole_map_chunks(as_corpus(attention, tokens))).result()
+    return summarize(PatternAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="head_patterns", streamed="head_patterns"))).result()
 
 
 def majority_pattern(labels_per_input) -> np.ndarray:
@@ -247,7 +248,7 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """
     check_keywords(plot_head_patterns, kwargs, model_view, *IMSHOW_TAKERS,
                    exclude=("attention", "tokens", "kind", "X", "norm", "extent"))
-    corpus = as_corpus(attention, tokens)
+    corpus = as_corpus(attention, tokens, summary="plot_head_patterns", streamed="head_patterns")
     data: AttentionData = corpus[0]
     labels = head_patterns(corpus)
     include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)

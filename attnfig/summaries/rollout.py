@@ -10,15 +10,19 @@ import dataclasses
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from ..input.corpus import refuse_pooled
 from ..input.data import as_attention
 from ..errors import AttentionInputError, one_of_message
+from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
-from ..views.arguments import check_keywords, check_real
+from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
 from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
+METHODS = ("rollout", "flow")
+METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 # The arguments of `lines` that plot_rollout decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
@@ -54,24 +58,21 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
     [[0.625, 0.375], [0.375, 0.625]]
     """
-    data = as_attention(attention, tokens)
-    if not data.is_self_attention:
-        raise AttentionInputError("Attention rollout needs self-attention (square [q, k] with the same tokens).")
-    check_real("residual", residual, low=0, high=1)
-    first = data.layer_position(start_layer)
-    identity = np.eye(data.weights.shape[-1])
-    rollout = identity
-    for layer in range(first, data.n_layers):
-        mixed = (1 - residual) * data.weights[layer].mean(axis=0, dtype=np.float64) + residual * identity
-        mixed /= mixed.sum(axis=-1, keepdims=True)
-        rollout = mixed @ rollout
+    data = refuse_pooled(as_attention(attention, tokens), "attention_rollout")
+    rollout = None
+    for mixed in residual_attention(data, residual=residual, start_layer=start_layer):
+        rollout = mixed if rollout is None else mixed @ rollout
     return rollout
 
 
 @with_parameters("attention", "tokens")
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
-                 ax=None, prettify_tokens: bool = True, **kwargs):
-    """Draw attention rollout as a heatmap or a bipartite line plot; returns the Axes.
+                 method: str = "rollout", query=None, ax=None, prettify_tokens: bool = True, **kwargs):
+    """Draw attention rollout (or attention flow) as a heatmap or a bipartite line plot; returns the Axes.
+
+    ``method="flow"`` draws `attnfig.attention_flow` instead of the rollout: exact maximum
+    flows, seconds for a short text but minutes for every query of a long one, so `query`
+    (a position or a list of them, as in `attention_flow`) keeps only those rows.
 
     Parameters
     ----------
@@ -81,6 +82,10 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         Weight of the identity added to each layer's head-averaged attention.
     kind : {"heatmap", "lines"}
         Draw as `attnfig.heatmap` or as `attnfig.lines`.
+    method : {"rollout", "flow"}
+        Attention rollout, or exact attention flow (`attnfig.attention_flow`).
+    query : int or list of int, optional
+        With ``method="flow"``: the query rows to compute; all by default.
     ax : matplotlib Axes, optional
         Where to draw; the current Axes by default.
     prettify_tokens : bool
@@ -109,25 +114,36 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     """
     if kind not in KINDS:
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
+    if method not in METHODS:
+        raise AttentionInputError(one_of_message("method", METHODS, method))
+    if query is not None and method == "rollout":
+        raise AttentionInputError("`query` selects the rows of attention flow: pass it with method=\"flow\".")
     if kind == "lines":
         check_keywords(plot_rollout, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     else:
         check_keywords(plot_rollout, kwargs, matrix_heatmap, *IMSHOW_TAKERS, exclude=MATRIX_ARGUMENTS_SET_BY_CALLER)
-    data = as_attention(attention, tokens)
+    data = refuse_pooled(as_attention(attention, tokens), "plot_rollout")
     if prettify_tokens:
         data = data.prettified()
-    rollout = attention_rollout(data, start_layer=start_layer, residual=residual)
+    query_tokens = data.query_tokens
+    if method == "rollout":
+        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)
+    else:
+        rows = list(range(len(query_tokens))) if query is None else query
+        matrix = attention_flow(data, query=rows, residual=residual, start_layer=start_layer)
+        query_tokens = tuple(np.array(query_tokens)[[int(q) % len(query_tokens) for q in np.atleast_1d(rows)]])
     first_layer = data.layer_indices[data.layer_position(start_layer)]
-    title = f"Attention rollout, layers {first_layer}\u2013{data.layer_indices[-1]}"
+    name = "Attention rollout" if method == "rollout" else "Attention flow"
+    title = f"{name}, layers {first_layer}\u2013{data.layer_indices[-1]}"
     if kind == "lines":
-        rolled = dataclasses.replace(data, weights=rollout[None, None].astype(np.float32), layer_indices=(0,),
-                                     head_indices=(0,), is_causal=False)
+        rolled = dataclasses.replace(data, weights=matrix[None, None].astype(np.float32), layer_indices=(0,),
+                                     head_indices=(0,), is_causal=False, query_tokens=query_tokens)
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)
         kwargs.setdefault("ylabel", QUERY_LABEL)
-        kwargs["cbar_kws"] = {"label": "rolled-out attention", **(kwargs.get("cbar_kws") or {})}
-        ax = matrix_heatmap(rollout, data.query_tokens, data.key_tokens, ax=ax, **kwargs)
+        kwargs["cbar_kws"] = {"label": METHOD_LABELS[method], **(kwargs.get("cbar_kws") or {})}
+        ax = matrix_heatmap(matrix, query_tokens, data.key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax

@@ -1,7 +1,9 @@
 """Attention to special tokens by layer (Clark et al. 2019, "What Does BERT Look At?", Fig. 2).
 
 For each head: the mean, over queries, of the attention mass a query puts on the selected
-keys: [CLS], [SEP], punctuation, itself, the next and the previous token.
+keys: [CLS], [SEP], punctuation, itself, the next and the previous token, and the first
+token whatever it is (the attention sink of Xiao et al. 2023, "Efficient Streaming Language
+Models with Attention Sinks": decoder heads park their attention on position 0).
 """
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ KEY_TARGETS = {  # targets chosen by the key's token
     "punctuation": is_punctuation,
 }
 OFFSET_TARGETS = {"self": 0, "next": 1, "previous": -1}  # targets at a key's distance from the query
-TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
+FIRST = "first"  # the first key, whatever its token: the attention sink
+TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS, FIRST)
+# Clark et al.'s six, drawn by default; "first" is [CLS] again in BERT-like models.
+PLOTTED_TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
 SPREADS = ("heads", "corpus", None)
 BAND_ALPHA = 0.2  # opacity of the interquartile band
 MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
@@ -68,6 +73,8 @@ class SpecialTokenAccumulator(PerInputSums):
             diagonal = rows.diagonal(chunk.start + offset, -2, -1)  # query start + i, key start + i + offset
             self.add(chunk, name, diagonal.sum(-1))
             self.add(chunk, f"{name} rows", np.full(rows.shape[:2], float(diagonal.shape[-1])))
+        self.add(chunk, FIRST, rows[..., 0].sum(-1))
+        self.add(chunk, f"{FIRST} rows", np.full(rows.shape[:2], float(rows.shape[-2])))
 
     def per_input(self) -> dict[str, np.ndarray]:
         """Mean attention to each target, ``{target: array[inputs, layers, heads]}``."""
@@ -76,7 +83,7 @@ class SpecialTokenAccumulator(PerInputSums):
             sums = self.sums[index]
             for position, name in enumerate(KEY_TARGETS):
                 result[name].append(_mean(sums["key targets"][..., position], sums["key target rows"][..., position]))
-            for name in OFFSET_TARGETS:
+            for name in (*OFFSET_TARGETS, FIRST):
                 result[name].append(_mean(sums[name], sums[f"{name} rows"]))
         return {name: np.stack(values) for name, values in result.items()}
 
@@ -96,8 +103,11 @@ def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
-    "next" and "previous" average over the queries that have such a token. For a corpus
-    the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
+    "next" and "previous" average over the queries that have such a token; "first" is the
+    share on the first token (the attention sink), the mean of the first key's column. For a
+    corpus the per-input arrays are averaged; `special_token_attention_per_input` keeps them.
+    With `model` and `tokenizer`, `attention` is a text or a list of texts streamed through
+    `attnfig.capture` a chunk of queries at a time, so the sink share is measured at LLM lengths.
 
     Parameters
     ----------
@@ -141,17 +151,19 @@ def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator
     """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
     if model is not None:
         return stream_corpus(model, tokenizer, attention, SpecialTokenAccumulator())
-    return summarize(SpecialTokenAccumulator(), whole_map_chunks(as_corpus(attention, tokens)))
+    return summarize(SpecialTokenAccumulator(), whole_map_chunks(
+        as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
 
 @with_parameters("attention", "tokens")
-def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spread="heads", ax=None,
+def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARGETS, spread="heads", ax=None,
                                  palette=None, **kwargs):
     """Lines over layers of the mean attention to each target, with a band; returns the Axes.
 
     The line is the mean over heads (and inputs). The band is the spread between the 25th
     and 75th percentile over heads (``spread="heads"``) or over the inputs of a corpus
-    (``spread="corpus"``, of the head-averaged value), or absent (None). `**kwargs` go
+    (``spread="corpus"``, of the head-averaged value), or absent (None). `targets` are
+    Clark et al.'s six by default; add ``"first"`` for the attention sink. `**kwargs` go
     to `Axes.plot`.
 
     Parameters
@@ -196,7 +208,8 @@ def plot_special_token_attention(attention, tokens=None, *, targets=TARGETS, spr
         if target not in TARGETS:
             raise ArgumentError(one_of_message("targets", TARGETS, target))
     check_keywords(plot_special_token_attention, kwargs, Line2D, exclude=("color", "c", "label", "xdata", "ydata"))
-    corpus = as_corpus(attention, tokens)  # read once: tokens may be an iterator
+    corpus = as_corpus(attention, tokens, summary="plot_special_token_attention",  # read once: tokens may be an iterator
+                       streamed="special_token_attention")
     per_input = special_token_attention_per_input(corpus)
     layers = np.array(corpus[0].layer_indices)
     ax = target_axes(ax)

@@ -136,3 +136,48 @@ def target_axes(ax):
             f"but {ax!r} ({type(ax).__name__}) was passed.{hint}"
         )
     return ax
+
+
+def check_position(argument: str, value, length: int) -> int:
+    """One token position (an integer; negative counts from the end, as in Python) in ``[0, length)``.
+
+    >>> check_position("focus", -1, 5)
+    4
+    >>> check_position("focus", 1.7, 5)
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `focus` must be an integer token position, but 1.7 (float) was passed.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ArgumentError(f"`{argument}` must be an integer token position, but {value!r} ({type(value).__name__}) was passed.")
+    position = int(value) + length if value < 0 else int(value)
+    if not 0 <= position < length:
+        raise ArgumentError(
+            f"`{argument}` position {value!r} is outside the {length} tokens: use 0 to {length - 1}, "
+            f"or -{length} to -1 to count from the end."
+        )
+    return position
+
+
+def check_positions(argument: str, values, length: int) -> tuple[int, ...]:
+    """Token positions (None or empty: none; an integer: one) as a tuple in ``[0, length)``.
+
+    Each must be an integer; negative ones count from the end, as Python indices do.
+
+    >>> check_positions("highlight", [0, -1], 5), check_positions("highlight", None, 5)
+    ((0, 4), ())
+    >>> check_positions("highlight", "01", 5)
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `highlight` must be a list of integer token positions, but '01' (str) was passed.
+    """
+    if values is None:
+        return ()
+    if isinstance(values, numbers.Integral) and not isinstance(values, bool):
+        values = [values]
+    is_list = not isinstance(values, (str, bytes, dict)) and hasattr(values, "__iter__") and getattr(values, "ndim", 1) == 1
+    if not is_list:
+        raise ArgumentError(
+            f"`{argument}` must be a list of integer token positions, but {values!r} ({type(values).__name__}) was passed."
+        )
+    return tuple(check_position(argument, value, length) for value in values)

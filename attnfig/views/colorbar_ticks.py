@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .colors import font_points
+from .labels import axis_points
 
 # Room per tick label along the bar, in font sizes: a vertical bar keeps labels three lines
 # apart (about matplotlib's density), a horizontal one about four characters.
@@ -35,10 +36,8 @@ class SpanningLocator(MaxNLocator):
         low, high = sorted(self.axis.get_view_interval())
         min_gap = 0.0
         if self.axis is not None and self.axis.axes is not None:
-            axes = self.axis.axes
-            box = axes.get_window_extent()
             name = self.axis.axis_name
-            length = (box.height if name == "y" else box.width) * 72 / axes.figure.dpi
+            length = axis_points(self.axis)
             room = LABEL_ROOM[name] * font_points(f"{name}tick.labelsize")
             self.set_params(nbins=max(1, int(length // room)))
             min_gap = (high - low) * room / max(length, 1e-9)  # an end label needs its room

@@ -1,6 +1,6 @@
 """Images computed at the output resolution: line density and peak-keeping reductions.
 
-Two rules (stated again in `attnfig.thinning`):
+Two rules (stated again in `attnfig.views.readability`):
 
 - **Line density.** A line of weight ``w`` and width ``lw`` pixels crossing a column of
   pixels leaves ``w * lw * sqrt(1 + slope**2)`` of ink there; the inks of all lines add up,

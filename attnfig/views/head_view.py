@@ -10,10 +10,10 @@ from matplotlib.collections import LineCollection
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from .lines import head_legend_options, lines
-from ..input.panels import resolve_panels
-from ..input.span import check_span
+from ..input.panels import PanelArguments, resolve_panels
+from ..input.span import rows_in_span
 from ..themes import display_mode_style, remember_style
-from .thinning import LABEL_SPACING
+from .readability import LABEL_SPACING
 
 # A head view grows with its tokens until it is this many default figure heights tall, and
 # never past a page (11 in); past that, token labels shrink and thin (attnfig.views.labels).
@@ -96,18 +96,12 @@ def head_view(
     check_html_action(html_action)
     check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE)
     with display_mode_style(display_mode):
-        panels = resolve_panels(
-            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
-            decoder_attention=decoder_attention, cross_attention=cross_attention,
-            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
-        )
+        panels = resolve_panels(PanelArguments.pick(locals()))
         first = panels[0][1]
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
-        if kwargs.get("span") is not None:
-            start, stop = check_span(kwargs["span"], n_tokens)
-            n_tokens = stop - start
+        if kwargs.get("span") is not None:  # pooled rows cover several tokens each
+            n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
         figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
         remember_style(figure)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]

@@ -15,12 +15,12 @@ from matplotlib.image import AxesImage
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap
 from ..input.data import as_attention, future_mask
-from ..input.span import restrict_to_span
+from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, set_token_ticks
 from ..themes import remember_style
-from .arguments import check_keywords, target_axes
+from .arguments import check_keywords, check_positions, target_axes
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
@@ -206,7 +206,8 @@ def heatmap(
     `xlabel`), the colorbar is labelled "attention weight"; seaborn's names for the colour
     and annotation options, and as in seaborn the cells fill the Axes unless
     ``square=True``. Token labels shrink to fit, then thin out, always keeping special
-    tokens and the `highlight` positions (see `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
+    tokens and the `highlight` positions (integers; negative ones count from the end; see
+    `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
     (they show the background), not drawn as zeros. Colours default to the style's
     ``image.cmap``, ``vmin`` to 0 and ``vmax`` to the largest weight (its 98th percentile
     with ``robust=True``, which helps long sequences). With more cells than output pixels
@@ -271,6 +272,7 @@ def heatmap(
     if prettify_tokens:
         data = data.prettified()
     note = None
+    highlight = check_positions("highlight", highlight, max(data.weights.shape[2:]) if span is None else position_count(data))
     if span is not None:
         full_shape = data.weights.shape[2:]
         restricted = restrict_to_span(data, span)
@@ -289,9 +291,9 @@ def heatmap(
     if data.is_causal:
         causal = future_mask(*matrix.shape)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
-    if vmin is None and data.normalized:
+    if vmin is None and (data.normalized or data.value_label == "norm"):  # weights and norms start at 0
         vmin = 0.0
-    cbar_kws = {"label": WEIGHT_LABEL, **(cbar_kws or {})}
+    cbar_kws = {"label": data.value_label, **(cbar_kws or {})}
     ax = matrix_heatmap(
         matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
         cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,

@@ -30,6 +30,7 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import Formatter, Locator
 
 from ..input.tokens import is_special_token
+from .colors import font_points
 
 LABEL_PITCH = 1.15
 MIN_FONT_FRACTION = 0.75
@@ -56,11 +57,11 @@ def literal(token) -> str:
     return text.replace("$", r"\$")
 
 
-def tick_fontsize(axis_name: str = "y") -> float:
-    """The style's tick label size in points (``xtick.labelsize`` or ``ytick.labelsize``)."""
-    from matplotlib.font_manager import FontProperties
-
-    return FontProperties(size=mpl.rcParams[f"{axis_name}tick.labelsize"]).get_size_in_points()
+def axis_points(axis) -> float:
+    """The length in points of a matplotlib `Axis` (its Axes' height for y, width for x), as drawn now."""
+    axes = axis.axes
+    box = axes.get_window_extent()
+    return (box.height if axis.axis_name == "y" else box.width) * 72 / axes.figure.dpi
 
 
 def min_fontsize(fontsize: float) -> float:
@@ -149,15 +150,9 @@ class TokenLocator(Locator):
         self.fit: LabelFit | None = None
         self.partners = list(partners)  # locators whose labels share one font size with these
 
-    def _axis_points(self) -> float:
-        axes = self.axis.axes
-        box = axes.get_window_extent()
-        length = box.height if self.axis.axis_name == "y" else box.width
-        return length * 72 / axes.figure.dpi
-
     def _own_fit(self) -> LabelFit:
-        fontsize = self.fontsize or tick_fontsize(self.axis.axis_name)  # from rcParams when not fixed
-        pitch_points = self._axis_points() / self.span
+        fontsize = self.fontsize or font_points(f"{self.axis.axis_name}tick.labelsize")  # rcParams when not fixed
+        pitch_points = axis_points(self.axis) / self.span
         return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep,
                           first=sorted(self.bold))
 
@@ -208,7 +203,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     tokens = [str(t) for t in tokens]
     keep = sorted(set(special_positions(tokens)) | {int(h) for h in highlight if 0 <= int(h) < len(tokens)})
     # The style's tick size now, not at draw time: the figure may be drawn outside the style.
-    locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=tick_fontsize(axis.axis_name))
+    locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=font_points(f"{axis.axis_name}tick.labelsize"))
     if share_with is not None:
         locator.partners.append(share_with)
         share_with.partners.append(locator)

@@ -16,14 +16,14 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
-from ..input.span import restrict_to_span
+from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
 from .labels import set_token_ticks
-from .thinning import LINE_BUDGET, keep_mask, line_width_points, uses_density
+from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
-from .arguments import check_keywords, target_axes
+from .arguments import check_keywords, check_position, check_positions, target_axes
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -96,6 +96,9 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
             )
     n_heads = weights.shape[0]
     alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    largest = float(weights.max()) if weights.size else 0.0
+    if largest > 1:  # values that are not weights (norms): the largest is fully opaque
+        alpha_scale /= largest
     keep = keep_mask(weights, alpha_scale=alpha_scale, min_weight=min_weight, top_k=top_k)
     if focus is not None:
         only_focus = np.zeros_like(keep)
@@ -177,13 +180,14 @@ def lines(
     BertViz's hover boxes, puts one mark per head beside each key token, at full strength
     (opacity = that head's weight; an empty box is a weight of 0);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
-    too faint to change a pixel are not drawn (see `attnfig.thinning`); `min_weight` and
+    too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
-    positions and special tokens are always labelled. ``span=(start, stop)`` shows only the
+    positions (integers; negative ones count from the end) and special tokens are always
+    labelled. ``span=(start, stop)`` shows only the
     tokens from `start` to `stop - 1` (queries and keys), labelled with their original
     positions, and the title says how much of their attention goes outside the span when
     that is 1% or more; `focus` and `highlight` stay original positions. Past
-    `attnfig.views.thinning.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
+    `attnfig.views.readability.LINE_BUDGET` lines, or when lines would be thinner than a pixel,
     the lines are drawn as their exact ink (one image); otherwise they are rasterized at
     ``savefig.dpi`` so that PNG, PDF and SVG show the same pixels (``rasterized=False``
     keeps them vector). `**kwargs` go to each head's `LineCollection`.
@@ -228,12 +232,16 @@ def lines(
     if prettify_tokens:
         data = data.prettified()
     note = None
+    n_positions = max(data.weights.shape[2:]) if span is None else position_count(data)
+    highlight = check_positions("highlight", highlight, n_positions)
+    if focus is not None:
+        focus = check_position("focus", focus, data.weights.shape[2] if span is None else n_positions)
     if span is not None:
         restricted = restrict_to_span(data, span)
         data, highlight = restricted.data, restricted.shift(highlight)
         if focus is not None:
             (focus,) = restricted.shift([focus]) or (_focus_outside(focus, restricted),)
-        head_positions = None if heads is None else [data.head_position(h) for h in heads]
+        head_positions = None if heads is None else [data.head_position(h) for h in data.select(heads=heads).head_indices]
         note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     ax = target_axes(ax)

@@ -6,6 +6,8 @@ A 12 x 12 grid is then a handful of artists instead of 144 Axes.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import warnings
 from dataclasses import dataclass
 
@@ -22,12 +24,12 @@ from ..errors import AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
-from ..input.panels import resolve_panels
+from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style, remember_style
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
-from .thinning import keep_mask, line_width_points, uses_density, thumbnail_top_k
+from .readability import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
 SMALL_MOSAIC_CELLS = 1 << 20  # up to this many weights, the heatmap mosaic is also kept whole
@@ -134,6 +136,9 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
 
 
 def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
+    largest = float(data.weights.max()) if data.weights.size else 0.0
+    if largest > 1:  # values that are not weights (norms): opacity relative to the largest
+        data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
     kwargs = normalize_kwargs(kwargs, LineCollection)
@@ -229,7 +234,7 @@ def _shared_norm(panels, vmin, vmax, center, robust):
 
     Without `robust`, only each panel's finite range is read (no copy of the weights).
     """
-    if vmin is None and center is None and all(data.normalized for _, data in panels):
+    if vmin is None and center is None and all(data.normalized or data.value_label == "norm" for _, data in panels):
         vmin = 0.0
     if robust:
         values = np.concatenate([data.weights.ravel() for _, data in panels])
@@ -280,7 +285,7 @@ def model_view(
     ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
     smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
     or ``"mean"``. Line thumbnails whose lines would be thinner than an output pixel are
-    drawn as the exact ink of their lines (see `attnfig.views.thinning`).
+    drawn as the exact ink of their lines (see `attnfig.views.readability`).
     ``span=(start, stop)`` keeps the queries and keys from `start` to `stop - 1`; the figure
     names the span and how much of its queries' attention goes outside it (if 1% or more).
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
@@ -332,12 +337,7 @@ def model_view(
     else:
         check_keywords(model_view, kwargs, LineCollection)
     with display_mode_style(display_mode):
-        panels = resolve_panels(
-            attention, tokens, sentence_b_start, encoder_attention=encoder_attention,
-            decoder_attention=decoder_attention, cross_attention=cross_attention,
-            encoder_tokens=encoder_tokens, decoder_tokens=decoder_tokens,
-            include_layers=include_layers, include_heads=include_heads, prettify_tokens=prettify_tokens,
-        )
+        panels = resolve_panels(PanelArguments.pick(locals()))
         notes = []
         if span is not None:
             spans = [restrict_to_span(data, span) for _, data in panels]
@@ -354,7 +354,7 @@ def model_view(
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
             images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
-                label = "attention weight" if center is None else "difference"
+                label = panels[0][1].value_label if center is None else "difference"
                 add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
         else:
             for ax, (_, data) in zip(axes, panels):

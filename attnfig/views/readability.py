@@ -1,4 +1,4 @@
-"""The stated rules that keep long sequences readable and fast.
+"""The stated rules that keep long sequences readable and fast: which lines, how wide, what budget.
 
 - A line whose opacity is below `FAINT_ALPHA` (half of one 8-bit level) cannot change a
   pixel, so it is not drawn.

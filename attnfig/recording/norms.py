@@ -1,0 +1,138 @@
+"""Norm-based attention (Kobayashi et al. 2020, "Attention is Not Only a Weight").
+
+What key ``j`` really sends to query ``i`` in head ``h`` is the vector ``alpha_ij f_h(x_j)``,
+``f_h(x) = (x W_V^h + b_V^h) W_O^h``: its value vector through the head's slice of the output
+projection. Its norm, ``alpha_ij ||f_h(x_j)||``, is captured the way `capture` captures: the
+model runs once as loaded, its attention calls hand over the values they computed (biases
+included), and only the selected heads' weights and value norms are computed.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import AttentionInputError
+from ..input.data import AttentionData
+from .capture import check_family, select, stream_rows
+from .interface import AttentionCall
+from .models import _model_inputs, _sentence_b_start
+from .recompute import key_value_head
+
+# Attribute names of the output projection on a family's attention module (BERT-like models keep
+# it on the sibling ``output.dense``).
+OUTPUT_PROJECTIONS = ("o_proj", "out_proj", "c_proj", "out_lin", "dense")
+
+
+def attention_norms(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
+                    layers=None, heads=None) -> AttentionData:
+    """The norms ``||alpha_ij f_h(x_j)||`` of the selected heads, as `AttentionData` labelled "norm".
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        A model of a family `attnfig.capture` supports, as loaded (sdpa stays sdpa).
+    tokenizer : transformers tokenizer
+        Its tokenizer.
+    text : str or list of str
+        The input; a list gives a list.
+    text_pair : str or list of str, optional
+        A second text (sentence pair), or one per text.
+    layers, heads : int or list of int, optional
+        The original layer and head indices to compute; None, all.
+
+    Returns
+    -------
+    AttentionData
+        ``weights[layer, head, query, key]`` = ``alpha_ij ||(x_j W_V^h + b_V^h) W_O^h||``, with
+        ``value_label == "norm"`` and ``normalized == False`` (rows do not sum to 1).
+
+    Raises
+    ------
+    AttentionInputError
+        For a family `capture` does not support or whose attention call shows no values
+        (Falcon), or a selection outside the model.
+
+    Examples
+    --------
+    >>> import attnfig, attnfig.testing
+    >>> model, tokenizer = attnfig.testing.build_tiny_model("gpt2", "/tmp/attnfig-doctest-gpt2")
+    >>> data = attnfig.attention_norms(model, tokenizer, "the rabbit hopped", layers=[1], heads=[0, 2])
+    >>> data.weights.shape[:2], data.value_label, data.normalized
+    ((1, 2), 'norm', False)
+    """
+    check_family(model)
+    selection = select(model, layers, heads)
+    if not isinstance(text, str):
+        texts = list(text)
+        pairs = [None] * len(texts) if text_pair is None else text_pair
+        if isinstance(pairs, str) or len(pairs) != len(texts):
+            raise AttentionInputError(
+                f"With a list of {len(texts)} texts, `text_pair` must be None or a list of as many texts, "
+                f"but {text_pair!r} was passed."
+            )
+        return [_norms_of_one(model, tokenizer, t, p, selection) for t, p in zip(texts, pairs)]
+    return _norms_of_one(model, tokenizer, text, text_pair, selection)
+
+
+def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData:
+    import torch
+
+    encoded = tokenizer(text, text_pair, return_tensors="pt")
+    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    n = len(tokens)
+    weights = np.zeros((len(selection.layers), len(selection.heads), n, n), dtype=np.float32)
+    target = torch.from_numpy(weights)
+    wanted = {layer: position for position, layer in enumerate(selection.layers)}
+    value_norms = torch.zeros((len(selection.layers), len(selection.heads), n))
+    parents = {id(child): module for module in model.modules() for child in module.children()}
+
+    def on_call(call: AttentionCall) -> None:
+        if call.layer in wanted:
+            value_norms[wanted[call.layer]] = _value_norms(call, selection.heads, parents)
+
+    def store(layer_position, head_position, start, rows):
+        target[layer_position, head_position, start : start + rows.shape[0]] = (
+            rows * value_norms[layer_position, head_position][None, : rows.shape[1]].to(rows.device)
+        ).cpu()
+
+    is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, on_call=on_call)
+    return AttentionData(
+        weights=weights, query_tokens=tuple(tokens), key_tokens=tuple(tokens),
+        sentence_b_start=_sentence_b_start(encoded, 0) if text_pair is not None else None,
+        is_causal=is_causal, layer_indices=selection.layers, head_indices=selection.heads,
+        normalized=False, value_label="norm",
+    )
+
+
+def _value_norms(call: AttentionCall, heads, parents):
+    """``[heads, keys]``: ``||f_h(x_j)||`` for each selected head, in float32."""
+    import torch
+
+    if call.value is None:
+        raise AttentionInputError(
+            f"{type(call.module).__name__} does not hand its value vectors to attnfig, so `attention_norms` "
+            "cannot compute them for this family; `attnfig.capture` still gives its attention weights."
+        )
+    projection = output_projection(call.module, parents)
+    norms = []
+    for head in heads:
+        value = call.value[0, key_value_head(call, head)].float()  # [keys, head_dim], bias included
+        size = value.shape[-1]
+        sent = value @ projection[head * size : (head + 1) * size].float()  # [keys, hidden]
+        norms.append(torch.linalg.vector_norm(sent, dim=-1))
+    return torch.stack(norms)
+
+
+def output_projection(module, parents: dict):
+    """The output projection of an attention module as ``[heads * head_dim, hidden]`` (x @ W)."""
+    layer = next((getattr(module, name) for name in OUTPUT_PROJECTIONS if hasattr(module, name)), None)
+    if layer is None:  # BERT, RoBERTa, ELECTRA: the self-attention's sibling `output.dense`
+        layer = getattr(getattr(parents.get(id(module)), "output", None), "dense", None)
+    if layer is None or not hasattr(layer, "weight"):
+        raise AttentionInputError(
+            f"attnfig cannot find the output projection of {type(module).__name__} (looked for "
+            f"{list(OUTPUT_PROJECTIONS)} and its parent's `output.dense`), so `attention_norms` cannot compute f(x)."
+        )
+    # GPT-2's Conv1D stores [in, out] and computes x @ W; nn.Linear stores [out, in].
+    return layer.weight if type(layer).__name__ == "Conv1D" else layer.weight.T
