@@ -20,11 +20,13 @@ from .summaries.patterns import PatternAccumulator, classify_head, head_patterns
 from .summaries.flow import attention_flow
 from .summaries.head_map import head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
+from .summaries.image_attention import image_attention_grid, image_attention_map, plot_image_attention
 from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
 from .themes import available_styles, figsize, style
 from .themes import register as _register_styles
 from .input.tokens import prettify_tokens
 from .recording.capture import capture
+from .recording.generation import capture_generation
 from .recording.norms import attention_norms
 from .recording.streaming import stream_corpus
 
@@ -46,6 +48,9 @@ __all__ = [
     "head_distances",
     "head_entropy",
     "head_patterns",
+    "image_attention_grid",
+    "image_attention_map",
+    "plot_image_attention",
     "neuron_view",
     "plot_difference",
     "plot_head_entropy",
@@ -66,6 +71,7 @@ __all__ = [
     "as_attention",
     "available_styles",
     "capture",
+    "capture_generation",
     "figsize",
     "head_view",
     "heatmap",

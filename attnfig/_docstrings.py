@@ -52,6 +52,10 @@ PARAMETERS = {
         their original positions.""",
     "reduce": """reduce : {"max", "mean"}
         What a pixel shows when there are more cells than output pixels.""",
+    "figure": """figure : matplotlib Figure or SubFigure, optional
+        Where to draw; a new pyplot figure by default.""",
+    "norm": """norm : matplotlib Normalize, optional
+        Color normalization, instead of `vmin` and `vmax`.""",
     "figsize": """figsize : (float, float), optional
         Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.""",
 }

@@ -114,8 +114,11 @@ def _plot(args) -> int:
     reason = too_long(tokenizer, model, Item(1, "plot", args.text, args.pair))
     if reason:
         raise ValueError(f"--text: {reason}; shorten it.")
-    figure = figure_for_text(model, tokenizer, args.text, args.pair, options)
-    for path in save(figure, args.out):
+    from .views.figures import closing_new_figures
+
+    with closing_new_figures():
+        written = save(figure_for_text(model, tokenizer, args.text, args.pair, options), args.out)
+    for path in written:
         print(f"wrote {path}")
     return 0
 

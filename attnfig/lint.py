@@ -1,7 +1,8 @@
 """A figure lint: what a reviewer checks first, measured on the drawn figure.
 
-`figure_problems` draws the figure once (as `attnfig.save` would lay it out) and reports,
-from the window extents of the texts actually drawn:
+`figure_problems` draws the figure once, as ``fig.savefig`` would (its layout engine runs
+as in any draw), changes nothing in it, and reports, from the window extents of the texts
+actually drawn:
 
 - text that leaves the canvas (clipped in the saved file);
 - two texts that overlap;
@@ -24,9 +25,6 @@ TOLERANCE_PIXELS = 0.5  # anti-aliasing slack on every edge
 
 def _drawn_texts(fig):
     """The Text artists with visible, non-blank text that a draw of `fig` really renders."""
-    from .export.save import prepare_layout
-
-    prepare_layout(fig)
     renderer = fig._get_renderer()
     drawn = []
     original = renderer.draw_text, renderer.draw_tex

@@ -174,7 +174,15 @@ _FAMILY_SPECS = {
                 dict(_SEQ2SEQ, num_mel_bins=16, max_source_positions=50, max_target_positions=64)),
     "vit": ("ViTModel", "ViTConfig", "image",
             dict(_ENCODER, image_size=32, patch_size=8, num_channels=3)),
+    # Vision transformers with more than one prefix token (not in the FAMILIES matrix).
+    "deit": ("DeiTModel", "DeiTConfig", "image",
+             dict(_ENCODER, image_size=32, patch_size=8, num_channels=3)),
+    "dinov2-registers": ("Dinov2WithRegistersModel", "Dinov2WithRegistersConfig", "image",
+                         dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_heads=_HEADS, mlp_ratio=2,
+                              image_size=32, patch_size=8, num_channels=3, num_register_tokens=2)),
 }
+# Built by `build_family_model` too: vision models whose prefix is [CLS] plus other tokens.
+PREFIX_VISION_FAMILIES = ("deit", "dinov2-registers")
 _CAUSAL_TOKENIZERS = ("bpe",)
 
 
@@ -301,3 +309,28 @@ def png_pdf_disagreement(png_path, pdf_path, dpi: float, tolerance: int = 8) -> 
     if png.shape != pdf.shape:
         return 1.0
     return float((np.abs(png - pdf).max(-1) > tolerance).mean())
+
+
+def build_generation_model(family: str, *, seed: int = 0, **config_overrides):
+    """Return ``(model, tokenizer)``: a tiny random decoder `family` with its language-modelling head.
+
+    The same configuration and weights as `build_family_model` (re-drawn from N(0, 0.25²)), in
+    eval mode, so ``model.generate`` runs.
+
+    >>> model, tokenizer = build_generation_model("llama")
+    >>> type(model).__name__, model.can_generate()
+    ('LlamaForCausalLM', True)
+    """
+    import transformers as tf
+
+    from .recording.runtime import quiet_transformers
+
+    if family not in DECODER_FAMILIES:
+        raise ValueError(f"The value for `family` must be one of {list(DECODER_FAMILIES)}, but {family!r} was passed.")
+    base, tokenizer = build_family_model(family, seed=seed, **config_overrides)
+    with quiet_transformers():
+        model = tf.AutoModelForCausalLM.from_config(base.config)
+    redraw_weights(model, seed=seed)
+    model.eval()
+    return model, tokenizer
+

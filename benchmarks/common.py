@@ -49,8 +49,7 @@ def pdf_bytes(fig, **kwargs) -> int:
     import attnfig
 
     buffer = io.BytesIO()
-    attnfig.export.save.freeze_layout(fig)
-    with matplotlib.rc_context({"pdf.fonttype": 42}):
+    with matplotlib.rc_context({"pdf.fonttype": 42}), attnfig.export.save.laid_out_once(fig):
         fig.savefig(buffer, format="pdf", **kwargs)
     plt.close(fig)
     return buffer.tell()

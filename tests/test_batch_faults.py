@@ -254,3 +254,44 @@ def test_workers_exit_within_seconds_when_the_parent_is_killed(bert_folder, tmp_
     process.kill()
     process.wait()
     assert _wait_for(lambda: not any(_alive(pid) for pid in workers), 10), [p for p in workers if _alive(p)]
+
+
+# --- two batch runs on one folder at once (issue #17, item 1) ----------------------------------
+
+
+def _views(out, ids, heatmaps):
+    """Which view each SVG holds: B's heatmap (the same bytes as in a folder of B's alone) or A's head view."""
+    return {i: "heatmap" if (heatmaps / f"{i}.svg").exists() and (out / f"{i}.svg").read_bytes() ==
+            (heatmaps / f"{i}.svg").read_bytes() else "head" for i in ids}
+
+
+COUNT_A = 40  # run B (10 inputs, another view) starts with A and ends before it
+
+
+def test_two_concurrent_runs_leave_a_folder_whose_rerun_redoes_exactly_what_is_stale(capfd, bert_folder, tmp_path):
+    out = tmp_path / "out"
+    all_ids = [f"ex{n:03d}" for n in range(COUNT_A)]
+    (tmp_path / "a.jsonl").write_bytes(many_lines(COUNT_A))
+    (tmp_path / "b.jsonl").write_bytes(b"\n".join(many_lines(COUNT_A).splitlines()[:10]) + b"\n")
+    run_a = start_cli("batch", "--model", bert_folder, "--input", tmp_path / "a.jsonl", "--out-dir", out,
+                      "--view", "head", "--formats", "svg")
+    run_b = start_cli("batch", "--model", bert_folder, "--input", tmp_path / "b.jsonl", "--out-dir", out,
+                      "--view", "heatmap", "--formats", "svg")
+    _, stderr_b = run_b.communicate(timeout=600)
+    a_outlived_b = run_a.poll() is None
+    _, stderr_a = run_a.communicate(timeout=600)
+    assert run_a.returncode == 0 and run_b.returncode == 0, stderr_a + stderr_b
+    assert a_outlived_b, "run A ended before run B: the runs did not overlap"
+    heatmaps = tmp_path / "heatmaps"  # B's figures alone: SVG bytes are reproducible
+    run_main(capfd, "batch", "--model", bert_folder, "--input", tmp_path / "b.jsonl", "--out-dir", heatmaps,
+             "--view", "heatmap", "--formats", "svg")
+    views = _views(out, all_ids, heatmaps)
+    stale = sorted(i for i, view in views.items() if view == "heatmap")
+    assert stale and set(stale) <= set(all_ids[:10])
+
+    before = {i: (out / f"{i}.svg").stat().st_mtime_ns for i in all_ids}
+    status, stderr = run_main(capfd, "batch", "--model", bert_folder, "--input", tmp_path / "a.jsonl",
+                              "--out-dir", out, "--view", "head", "--formats", "svg")
+    assert status == 0 and f"{len(stale)} written, {COUNT_A - len(stale)} skipped (unchanged)" in stderr, stderr
+    assert sorted(i for i in all_ids if (out / f"{i}.svg").stat().st_mtime_ns != before[i]) == stale
+    assert set(_views(out, all_ids, heatmaps).values()) == {"head"}

@@ -56,6 +56,26 @@ def test_capture_benchmark_cell_reports_its_own_peak():
     assert cell["peak_mb"] >= cell["baseline_mb"] > 50 and cell["seconds"] > 0
 
 
+@pytest.mark.slow
+def test_manifest_benchmark_runs_and_reports_the_per_input_ratio():
+    result = subprocess.run([sys.executable, str(BENCHMARKS / "bench_manifest.py"), "--quick"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "| inputs | record, us per input | re-run check, us per input | total overhead, s |" in result.stdout
+    assert "per-input cost ratio, 2000 vs 200 inputs:" in result.stdout
+
+
+def test_generation_benchmark_cell_reports_its_own_peak():
+    import json
+
+    command = [sys.executable, str(BENCHMARKS / "bench_generation.py"), "--cell", "capture_generation", "64", "4"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    cell = json.loads(result.stdout.strip().splitlines()[-1])
+    assert cell["peak_mb"] >= cell["baseline_mb"] > 50 and cell["seconds"] > 0
+
+
 def test_flow_benchmark_agrees_with_networkx_and_reports_the_ratio():
     command = [sys.executable, str(BENCHMARKS / "bench_flow.py"), "--quick", "--networkx-sources", "1"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)

@@ -30,7 +30,7 @@ def hf_output(layers=3, heads=4, tokens=11, causal=False):
 def test_head_view_takes_bertviz_arguments_and_returns_a_figure():
     fig = attnfig.head_view(hf_output(), SEED_TOKENS, 6)
     assert isinstance(fig, Figure)
-    assert plt.get_fignums() == []  # never registered with pyplot
+    assert plt.get_fignums() == [fig.number]  # made through pyplot, as seaborn does (issue #18)
     (ax,) = [a for a in fig.axes if a.collections]
     assert len(ax.collections) == 4
     assert fig.legends[0].get_title().get_text() == "Layer 0, heads"

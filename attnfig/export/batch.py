@@ -167,9 +167,9 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
             return head_view(result, layer=options.layer, heads=options.heads)
         if options.view == "model":
             return model_view(result, kind=options.kind, include_heads=options.heads)
-        import matplotlib.figure
+        from ..views.figures import target_figure
 
-        figure = matplotlib.figure.Figure(layout="constrained")
+        figure = target_figure()
         head = options.heads[0] if options.heads else "mean"
         heatmap(result, layer=options.layer or 0, head=head, ax=figure.subplots())
         return figure
@@ -230,8 +230,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptions):
     """Render one item; returns ("written", item, the files written) or ("bad", item, reason)."""
-    import matplotlib.pyplot as plt
-
+    from ..views.figures import closing_new_figures
     from .save import save
 
     targets = output_targets(item, out_dir, formats)
@@ -240,10 +239,10 @@ def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptio
         reason = too_long(tokenizer, model, item)
         if reason:
             return "bad", item, reason
-        figure = figure_for_text(model, tokenizer, item.text, item.pair, options)
-        with watching_writes() as written:
-            save(figure, targets)
-        plt.close(figure)
+        with closing_new_figures():  # also when drawing or saving fails
+            figure = figure_for_text(model, tokenizer, item.text, item.pair, options)
+            with watching_writes() as written:
+                save(figure, targets)
     except Exception as err:  # one bad item must not stop the batch
         return "bad", item, f"{type(err).__name__}: {err}"
     return "written", item, written

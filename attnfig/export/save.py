@@ -1,6 +1,7 @@
 """Saving figures: PDF, SVG and PNG, reproducible to the byte, written atomically."""
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import os
@@ -9,18 +10,15 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib as mpl
-from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine, TightLayoutEngine
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .._compat import root_figure
 from ..errors import SaveError
 from .atomic import NOTHING_WRITTEN, read_only, write_all_or_nothing
 from ..themes import figure_style
+from ..views.layout import CANVAS_TOLERANCE_INCHES, overflow_inches
 
 FORMATS = ("pdf", "svg", "png")
-# Constrained layout with fixed-aspect axes needs a few passes to settle; each only measures text.
-LAYOUT_PASSES = 3
-PADDING_RETRIES = 3  # constrained layout's padding grows by the overflow at most this often
-CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 # Dates and tool versions change from run to run; without them the bytes do not.
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
 _REPRODUCIBLE_RC = {
@@ -135,21 +133,29 @@ def _check_name_length(path: Path, folder: Path) -> None:
         )
 
 
-def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float | None = None, **savefig_kwargs) -> list[Path]:
+class SavedPaths(list):
+    """The paths `save` wrote: a list, that a notebook does not echo as a cell's last line."""
+
+    def _ipython_display_(self) -> None:
+        """Nothing to show: the figure is the output, not where it went."""
+
+
+def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float | None = None,
+         **savefig_kwargs) -> SavedPaths:
     """Save `fig` to each path (the extension picks the format) and return the paths.
 
-    Output is reproducible (the same figure gives the same PDF and SVG bytes), fonts are
-    embedded as TrueType, and each file is written to a temporary file in the same folder;
-    the files are renamed only when all are written, so a failed save changes no file
-    (see `attnfig.export.atomic`). `dpi` (default
-    ``savefig.dpi``) sets PNG resolution and that of rasterized artists in PDF and SVG.
-    The first save fixes the figure's layout (see `freeze_layout`).
+    The picture is the one ``fig.savefig`` gives (the layout settles whenever the figure is
+    drawn, see `attnfig.views.layout`), at the figure's size in every format; `save` adds
+    what savefig lacks. Output is reproducible (the same figure gives the same PDF and SVG
+    bytes), fonts are embedded as TrueType, and each file is written to a temporary file in
+    the same folder; the files are renamed only when all are written, so a failed save
+    changes no file (see `attnfig.export.atomic`). `dpi` (default ``savefig.dpi``) sets PNG
+    resolution and that of rasterized artists in PDF and SVG. A figure is written under the
+    style it was drawn in (its fonts, ``pdf.fonttype``, ``svg.fonttype``, ``savefig.*``),
+    wherever and whenever `save` is called.
 
-    A figure is written under the style it was drawn in (its fonts, ``pdf.fonttype``,
-    ``svg.fonttype``, ``savefig.*``), wherever and whenever `save` is called. No text is
-    clipped: a figure without a layout engine (pyplot's current figure, say) whose text
-    leaves the canvas gets matplotlib's tight layout, and, if that is not enough, a tight
-    bounding box.
+    Returns the paths written, as a list (`SavedPaths`) that IPython does not echo, so
+    ``attnfig.save(fig, "fig.pdf")`` as a cell's last line prints nothing.
 
     Parameters
     ----------
@@ -195,10 +201,10 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     with mpl.rc_context(figure_style(fig)):
         _check_latex(fig, paths)
         whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
-        if not prepare_layout(fig):
-            savefig_kwargs = {"bbox_inches": "tight", **savefig_kwargs}
-        write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi, savefig_kwargs))
-    return paths
+        with laid_out_once(fig):
+            write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi,
+                                                                              savefig_kwargs))
+    return SavedPaths(paths)
 
 
 def figure_to_save(fig):
@@ -223,36 +229,24 @@ def figure_to_save(fig):
     return fig
 
 
-def prepare_layout(fig) -> bool:
-    """Lay `fig` out for saving (`freeze_layout`) so that no text leaves the canvas.
+@contextlib.contextmanager
+def laid_out_once(fig):
+    """Run the figure's layout engine once, and pause it while the files are written.
 
-    A figure without a layout engine whose text overflows gets tight layout first (it
-    copes with colorbars added before it, which constrained layout does not). Constrained
-    layout can settle a point or two past the edge (colorbar labels, wide titles): its
-    padding then grows by the overflow and it runs again. Returns whether everything now
-    fits the canvas.
+    With a layout engine, savefig draws the figure once before printing it, and rasterized
+    artists are really drawn in that pass: dense line grids would be drawn twice per format.
+    The engine is back afterwards, so later draws lay the figure out as before.
     """
     engine = fig.get_layout_engine()
-    if engine is None and not fits_canvas(fig):
-        fig.set_layout_engine(TightLayoutEngine())
-    elif isinstance(engine, ConstrainedLayoutEngine):
-        for _ in range(PADDING_RETRIES):
-            for _ in range(LAYOUT_PASSES):
-                engine.execute(fig)
-            left, bottom, right, top = overflow_inches(fig)
-            if max(left, bottom, right, top) <= 0:
-                break
-            padding = engine.get()
-            engine.set(w_pad=padding["w_pad"] + max(left, right), h_pad=padding["h_pad"] + max(bottom, top))
-    freeze_layout(fig)
-    return fits_canvas(fig)
-
-
-def overflow_inches(fig) -> tuple[float, float, float, float]:
-    """How far the drawing reaches past the left, bottom, right and top edges (<= 0: inside)."""
-    extent = fig.get_tightbbox(fig._get_renderer())
-    width, height = fig.get_size_inches()
-    return (-extent.x0, -extent.y0, extent.x1 - width, extent.y1 - height)
+    if engine is None or isinstance(engine, PlaceHolderLayoutEngine):
+        yield
+        return
+    engine.execute(fig)
+    fig._layout_engine = None
+    try:
+        yield
+    finally:
+        fig._layout_engine = engine
 
 
 def fits_canvas(fig, tolerance_inches: float | None = None) -> bool:
@@ -272,25 +266,6 @@ def whole_pixel_size(fig, dpi) -> None:
         dpi = fig.dpi
     width, height = fig.get_size_inches()
     fig.set_size_inches(max(1, round(width * dpi)) / dpi, max(1, round(height * dpi)) / dpi, forward=False)
-
-
-def freeze_layout(fig) -> None:
-    """Run the figure's layout engine once and then keep its result.
-
-    Constrained layout moves axes by a little at every draw until it settles; frozen, the
-    figure gives the same bytes at every later save. The engine only measures text, so
-    this costs no drawing of images or lines.
-    """
-    engine = fig.get_layout_engine()
-    if engine is None:
-        return
-    if not isinstance(engine, PlaceHolderLayoutEngine):
-        for _ in range(LAYOUT_PASSES):
-            engine.execute(fig)
-    # With any layout engine, even the "none" placeholder, savefig draws the figure once
-    # before printing it, and rasterized artists are really drawn in that pass: dense
-    # line grids would be drawn twice. With the layout fixed, no engine is needed.
-    fig._layout_engine = None
 
 
 def _print_figure(fig, temporary: Path, path: Path, dpi, savefig_kwargs) -> None:

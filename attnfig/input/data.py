@@ -58,6 +58,12 @@ class AttentionData:
     token_blocks: tuple[tuple[int, int], ...] = field(default=())
     # What the values are, for colorbars: "norm" for `attnfig.attention_norms` (rows need not sum to 1).
     value_label: str = "attention weight"
+    # Vision transformers (`from_model` on an image): the image as the model saw it
+    # ([height, width, channels] in [0, 1]) and its (rows, columns) of patches.
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    patch_grid: tuple[int, int] | None = None
+    # `capture_generation`: position of the first generated token (the prompt comes before).
+    generated_start: int | None = None
 
     def __post_init__(self):
         layers, heads = self.weights.shape[:2]

@@ -91,6 +91,7 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
     `image` is anything `processor` (an image processor, or a processor holding one) takes:
     a PIL image or a ``[height, width, channels]`` array; or, without a processor, ready
     ``pixel_values`` ``[channels, height, width]`` / ``[1, channels, height, width]``.
+    Prefix tokens come first: "[CLS]", DeiT's "[DIST]", registers "[REG0]", "[REG1]"...
 
     >>> # inputs, labels = image_inputs(vit, AutoImageProcessor.from_pretrained(path), image)
     >>> # labels[:3] == ["[CLS]", "(0,0)", "(0,1)"]
@@ -117,9 +118,61 @@ def image_inputs(model, processor, image) -> tuple[dict[str, Any], list[str]]:
         raise AttentionInputError(
             f"`text` holds {pixel_values.shape[0]} images; pass them as a list to get one result each."
         )
-    rows, columns = (size // config.patch_size for size in pixel_values.shape[-2:])
+    rows, columns = patch_grid(config, pixel_values.shape[-2:])
     patches = [f"({row},{column})" for row in range(rows) for column in range(columns)]
-    return {"pixel_values": pixel_values}, ["[CLS]", *patches]
+    return {"pixel_values": pixel_values}, [*prefix_labels(config), *patches]
+
+
+def patch_grid(config, pixel_size) -> tuple[int, int]:
+    """(rows, columns) of patches a ViT-style model cuts an image of ``(height, width)`` pixels into.
+
+    >>> from types import SimpleNamespace as Config
+    >>> patch_grid(Config(patch_size=16), (224, 160))
+    (14, 10)
+    """
+    patch = config.patch_size
+    patch_rows, patch_columns = (patch, patch) if isinstance(patch, int) else tuple(patch)
+    height, width = (int(size) for size in pixel_size)
+    return height // patch_rows, width // patch_columns
+
+
+def prefix_labels(config) -> list[str]:
+    """Labels of the tokens a vision transformer puts before its patches, from its config.
+
+    >>> from types import SimpleNamespace as Config
+    >>> prefix_labels(Config(model_type="deit")), prefix_labels(Config(model_type="dinov2_with_registers", num_register_tokens=2))
+    (['[CLS]', '[DIST]'], ['[CLS]', '[REG0]', '[REG1]'])
+    """
+    labels = ["[CLS]"]
+    if getattr(config, "model_type", "") == "deit":
+        labels.append("[DIST]")
+    labels += [f"[REG{i}]" for i in range(int(getattr(config, "num_register_tokens", 0) or 0))]
+    return labels
+
+
+def seen_image(pixel_values, processor) -> np.ndarray:
+    """The image as the model saw it (after resizing and cropping): ``[height, width, channels]`` in [0, 1].
+
+    The processor's normalisation is undone (mean and std); without them the pixels are
+    rescaled to [0, 1] by their own range.
+
+    >>> from types import SimpleNamespace as Processor
+    >>> seen_image(np.zeros((1, 3, 2, 2)), Processor(image_mean=[0.5] * 3, image_std=[0.5] * 3))[0, 0].tolist()
+    [0.5, 0.5, 0.5]
+    """
+    pixels = np.asarray(pixel_values.detach().float().cpu() if hasattr(pixel_values, "detach") else pixel_values,
+                        dtype=np.float64)
+    pixels = pixels.reshape(pixels.shape[-3:]).transpose(1, 2, 0)
+    image_processor = _part(processor, "image_processor")
+    mean, std = getattr(image_processor, "image_mean", None), getattr(image_processor, "image_std", None)
+    if mean is not None and std is not None and getattr(image_processor, "do_normalize", True):
+        pixels = pixels * np.asarray(std, dtype=np.float64) + np.asarray(mean, dtype=np.float64)
+    else:
+        low, high = pixels.min(), pixels.max()
+        pixels = (pixels - low) / (high - low) if high > low else np.zeros_like(pixels)
+    if pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    return np.clip(pixels, 0.0, 1.0).astype(np.float32)
 
 
 # --- texts ---------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ def check_model_folder(folder) -> None:
             "Save the model with `model.save_pretrained(folder)`."
         )
     for path in weights:
+        if not path.is_file():
+            raise ModelFolderError(f"{str(path)!r} is not a weights file (it is a folder or a special file): "
+                                   "remove it, then save the model with `model.save_pretrained(folder)`.")
         if path.suffix == ".safetensors":
             check_safetensors(path)
 

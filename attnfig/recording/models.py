@@ -8,14 +8,16 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
+import pickle
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..input.data import AttentionData, as_attention
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
+from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
 from .model_folder import check_model_folder
-from .inputs import audio_inputs, check_length, image_inputs, input_kind
+from .inputs import audio_inputs, check_length, image_inputs, input_kind, patch_grid, seen_image
 from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
 from .windows import layer_windows
 
@@ -193,7 +195,9 @@ def _from_non_text(model, processor, value, kind: str, decoder_text):
         inputs, labels = image_inputs(model, processor, value)
         outputs = _run(model, _on_model(model, inputs))
         n_positions = outputs.attentions[0].shape[-1]
-        return as_attention(outputs.attentions, labels if len(labels) == n_positions else None)
+        data = as_attention(outputs.attentions, labels if len(labels) == n_positions else None)
+        return dataclasses.replace(data, image=seen_image(inputs["pixel_values"], processor),
+                                   patch_grid=patch_grid(model.config, inputs["pixel_values"].shape[-2:]))
     inputs, encoder_tokens = audio_inputs(model, processor, value)
     decoder_ids = _decoder_ids(model, processor, decoder_text)
     outputs = _run(model, _on_model(model, {**inputs, "decoder_input_ids": decoder_ids}))
@@ -290,15 +294,27 @@ ENCODER_DECODER_CLASSES = ("AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
 
 
 def _load_weights(transformers, path: Path, config):
-    """The model of `config`: an encoder-decoder with its generation head, any other bare."""
+    """The model of `config` (an encoder-decoder with its generation head, any other bare),
+    checked to be filled by the weights in the folder."""
+    options = dict(attn_implementation="eager", output_loading_info=True)
+    loaded = None
     if getattr(config, "is_encoder_decoder", False):
         for name in ENCODER_DECODER_CLASSES:
             try:
-                return getattr(transformers, name).from_pretrained(path, attn_implementation="eager")
+                loaded = getattr(transformers, name).from_pretrained(path, **options)
+                break
             except ValueError as err:
                 if "Unrecognized configuration class" not in str(err):
                     raise
-    return transformers.AutoModel.from_pretrained(path, attn_implementation="eager")
+    model, info = loaded or transformers.AutoModel.from_pretrained(path, **options)
+    check_loading_info(model, info, path)
+    return model
+
+
+def _first_sentence(err: BaseException) -> str:
+    """The start of an error's message: torch's and transformers' run to many lines."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= 300 else text[:300].rsplit(" ", 1)[0] + " ..."
 
 
 def load_model(model: str | os.PathLike):
@@ -337,10 +353,22 @@ def load_model(model: str | os.PathLike):
     with quiet_transformers():  # no progress bars or warnings in the CLI and the gallery
         try:
             config = transformers.AutoConfig.from_pretrained(path)
+            check_config_sizes(config, path)
             loaded = _load_weights(transformers, path, config)
-            processor = getattr(transformers, PROCESSOR_CLASSES[input_kind(loaded)])
-            tokenizer = processor.from_pretrained(path)
-        except (OSError, RuntimeError, ValueError, KeyError) as err:
-            raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: {err}") from err
+            kind = input_kind(loaded)
+            tokenizer = getattr(transformers, PROCESSOR_CLASSES[kind]).from_pretrained(path)
+            if kind == "text":
+                check_tokenizer_fits(loaded, tokenizer, path)
+        except ModelFolderError:
+            raise
+        except pickle.UnpicklingError as err:
+            raise ModelFolderError(
+                f"The weights in {str(path)!r} are a pickle that holds more than tensors (loading it could run "
+                "code), so attnfig does not load it. Convert the model to safetensors with "
+                "`model.save_pretrained(folder)` where you trust it."
+            ) from err
+        except Exception as err:  # a damaged folder fails anywhere in transformers, torch or tokenizers
+            raise ModelFolderError(f"Cannot load the model in {str(path)!r}: {type(err).__name__}: "
+                                   f"{_first_sentence(err)}") from err
     loaded.eval()
     return loaded, tokenizer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from typing import Iterator
 
 from ..errors import AttentionInputError, MissingDependencyError
@@ -20,7 +21,13 @@ def require_hf(module: str = "transformers"):
     'torch'
     """
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            # In a Jupyter kernel without ipywidgets, tqdm.auto (imported by transformers and
+            # huggingface_hub) warns "IProgress not found" once, at import: not attnfig's business.
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            with contextlib.suppress(ImportError):
+                importlib.import_module("tqdm.auto")
+            return importlib.import_module(module)
     except ImportError as err:
         raise MissingDependencyError(
             f"attnfig's model helpers need torch and transformers, but {module} is not installed "

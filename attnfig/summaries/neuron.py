@@ -15,6 +15,8 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..views.figures import target_figure
+
 from ..errors import AttentionInputError
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
@@ -144,13 +146,16 @@ def score_title(scaling: float | None) -> str:
     return "q\u00b7k" if scaling is None or scaling == 1.0 else f"q\u00b7k\n\u00d7{scaling:.3g}"
 
 
-def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None) -> Figure:
+def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None,
+                     figure=None) -> Figure:
     """Draw a `NeuronView`: q, the keys, q x k, the scores and the softmax, side by side; returns the Figure.
 
     One column wide (the style's figure width); the vectors get color scales below them,
     the scores and weights are written in their cells (up to 30 tokens). The "q × k" panel
     is the element-wise product, whose row sums are q·k; the score panel is titled with
     the model's scaling, ``q·k × 0.177`` (see `score_title`), because that is what it shows.
+
+    The figure is a new pyplot figure of `figsize`, or `figure` (a Figure or SubFigure) when given.
 
     Parameters
     ----------
@@ -162,6 +167,8 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
         Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
     figsize : (float, float), optional
         Figure size in inches; the style's figure width by default.
+    figure : matplotlib Figure or SubFigure, optional
+        Where to draw; a new pyplot figure by default.
 
     Returns
     -------
@@ -179,7 +186,9 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
-    figure = Figure(figsize=figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES)), layout="constrained")
+    if figure is None:
+        figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES))
+    figure = target_figure(figure, figsize=figsize)
     axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 2, 1.5])
     for ax in axes[0, 1:]:
         ax.set_axis_off()
@@ -203,7 +212,7 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     axes[1, 2].set_title(score_title(view.scaling))
     matrix_heatmap(view.weights[:, None], tokens, [""], ax=axes[1, 3], cmap=cmap, vmin=0.0, vmax=1.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".2f")
-    axes[1, 3].set_title("softmax")
+    axes[1, 3].set_title("softmax", loc="right")  # the last, narrow column: the title ends at its edge
     for ax in axes[1, 1:]:
         ax.set_yticks([])
     for ax in axes.ravel():

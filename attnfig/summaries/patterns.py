@@ -258,11 +258,14 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
         cols = [data.head_position(i) for i in shown.head_indices]
         data, labels = shown, labels[np.ix_(rows, cols)]
     used = [p for p in PATTERNS if p in set(labels.ravel())]
-    width, height = kwargs.get("figsize") or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True))
+    from ..views.figures import figure_inches
+
+    width, height = (kwargs.get("figsize") or (kwargs.get("figure") and figure_inches(kwargs["figure"]))
+                     or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True)))
     # An entry is a swatch plus its text, at about half a font size per character.
     entry_points = (max(len(f"{ABBREVIATIONS[p]} {p}") for p in used) * 0.5 + 3) * font_points("legend.fontsize")
     ncols = max(1, min(len(used), int(width * 72 // entry_points)))
-    if kwargs.get("figsize") is None:  # the grid's own size, plus the legend's rows
+    if kwargs.get("figsize") is None and kwargs.get("figure") is None:  # the grid's size, plus the legend's rows
         legend_rows = -(-len(used) // ncols)
         kwargs["figsize"] = (width, height + (legend_rows + 0.5) * 1.5 * font_points("legend.fontsize") / 72)
     figure = model_view(data, kind="heatmap", **kwargs)

@@ -160,7 +160,33 @@ def color_norm(values: np.ndarray, vmin=None, vmax=None, center=None, robust: bo
         data_low, data_high = float(finite.min()), float(finite.max())
     low = vmin if vmin is not None else data_low
     high = vmax if vmax is not None else data_high
-    if center is not None:
+    if center is not None:  # seaborn's recentring: one slope, symmetric about `center`
         spread = max(abs(low - center), abs(high - center)) or 1.0
-        return TwoSlopeNorm(center, center - spread if vmin is None else vmin, center + spread if vmax is None else vmax)
+        return TwoSlopeNorm(center, center - spread, center + spread)
     return Normalize(low, high if high > low else low + 1)
+
+
+def given_norm(values: np.ndarray, norm, *, vmin=None, vmax=None, center=None, robust: bool = False) -> Normalize:
+    """A `norm` passed by the user (seaborn's and matplotlib's ``norm=``), scaled to the finite
+    data where its limits are unset (as ``imshow`` does); it replaces `vmin`, `vmax`,
+    `center` and `robust`, so passing them too is an error.
+
+    >>> from matplotlib.colors import PowerNorm
+    >>> n = given_norm(np.array([0.1, 0.4, np.nan]), PowerNorm(0.5)); (n.vmin, n.vmax)
+    (0.1, 0.4)
+    """
+    if not isinstance(norm, Normalize):
+        raise ArgumentError(
+            f"`norm` must be a matplotlib Normalize (e.g. `matplotlib.colors.PowerNorm(0.5)` or `LogNorm()`), "
+            f"but {norm!r} ({type(norm).__name__}) was passed."
+        )
+    clashing = [name for name, value in (("vmin", vmin), ("vmax", vmax), ("center", center)) if value is not None]
+    clashing += ["robust"] if robust else []
+    if clashing:
+        raise ArgumentError(
+            f"`norm` sets the color scale, so {', '.join(f'`{n}`' for n in clashing)} cannot be passed with it: "
+            f"set the limits on the norm itself (e.g. `PowerNorm(0.5, vmin=0, vmax=1)`)."
+        )
+    finite = np.asarray(values, dtype=float)
+    norm.autoscale_None(np.ma.masked_invalid(finite))
+    return norm

@@ -4,15 +4,17 @@ from __future__ import annotations
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from .._docstrings import with_parameters
 from matplotlib.collections import LineCollection
+
+from .._docstrings import with_parameters
 
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from .lines import head_legend_options, lines
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
-from ..themes import display_mode_style, remember_style
+from ..themes import display_mode_style
+from .figures import figure_inches, target_figure
 from .readability import LABEL_SPACING
 
 # A head view grows with its tokens until it is this many default figure heights tall, and
@@ -33,7 +35,7 @@ def column_figsize(n_tokens: int, n_panels: int = 1) -> tuple[float, float]:
             min(max(height, label_inches + margins), MAX_HEIGHT_FACTOR * height, PAGE_INCHES))
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")
+@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action", "figure")
 def head_view(
     attention=None,
     tokens=None,
@@ -52,6 +54,7 @@ def head_view(
     display_mode: str | None = None,
     html_action: str = "view",
     figsize=None,
+    figure=None,
     **kwargs,
 ) -> Figure:
     """Draw BertViz's head view of one layer as a static figure and return the Figure.
@@ -63,6 +66,7 @@ def head_view(
     left, encoder keys on the right). `display_mode` "light" or "dark" applies that theme
     to this figure only; None follows the active style. ``span=(start, stop)`` shows those
     tokens only, each labelled with its original position (see `attnfig.lines`).
+    The figure is a new pyplot figure of `figsize`, or `figure` (a Figure or SubFigure) when given.
     `**kwargs` go to `attnfig.lines`
     (`focus`, `direction`, `min_weight`, `top_k`, `palette`, LineCollection options).
 
@@ -102,8 +106,9 @@ def head_view(
         n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
         if kwargs.get("span") is not None:  # pooled rows cover several tokens each
             n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
-        figure = Figure(figsize=figsize or column_figsize(n_tokens, len(panels)), layout="constrained")
-        remember_style(figure)
+        if figure is None:
+            figsize = figsize or column_figsize(n_tokens, len(panels))
+        figure = target_figure(figure, figsize=figsize)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
@@ -112,6 +117,6 @@ def head_view(
                 ax.set_title(f"{title}\n{note}" if note else title)
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
-                                      figure.get_figwidth(), title=f"Layer {layer}, heads")
+                                      figure_inches(figure)[0], title=f"Layer {layer}, heads")
         figure.legend(loc="outside upper center", **options)
     return figure

@@ -13,14 +13,15 @@ from matplotlib.colors import Normalize
 from matplotlib.image import AxesImage
 
 from .._docstrings import with_parameters
-from .colors import color_norm, colormap
+from .colors import color_norm, colormap, given_norm
 from ..input.data import as_attention, future_mask
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
-from .labels import CellTextSizer, set_token_ticks
+from .labels import CellTextSizer, literal, set_token_ticks
 from ..themes import remember_style
 from .arguments import check_keywords, check_positions, target_axes
+from ..errors import ArgumentError
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
@@ -38,7 +39,7 @@ class _HeatmapPlan:
     col_labels: tuple[str, ...]
 
 
-def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, robust, mask) -> _HeatmapPlan:
+def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, robust, mask, norm=None) -> _HeatmapPlan:
     matrix = np.asarray(matrix, dtype=float)
     hidden = ~np.isfinite(matrix)
     if mask is not None:
@@ -49,7 +50,10 @@ def _plan(matrix, row_labels, col_labels, *, cmap, vmin, vmax, center, robust, m
             )
         hidden |= mask
     masked = np.ma.masked_array(matrix, hidden)
-    norm = color_norm(matrix[~hidden], vmin, vmax, center, robust)
+    if norm is None:
+        norm = color_norm(matrix[~hidden], vmin, vmax, center, robust)
+    else:
+        norm = given_norm(matrix[~hidden], norm, vmin=vmin, vmax=vmax, center=center, robust=robust)
     colors = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))  # masked cells show the background
     return _HeatmapPlan(masked, norm, colors, tuple(row_labels), tuple(col_labels))
 
@@ -70,6 +74,12 @@ def matrix_heatmap(
     cbar_kws=None,
     annot=False,
     fmt=".2f",
+    annot_kws=None,
+    linewidths=0.0,
+    linecolor="white",
+    xticklabels="auto",
+    yticklabels="auto",
+    norm=None,
     mask=None,
     xlabel=None,
     ylabel=None,
@@ -83,22 +93,27 @@ def matrix_heatmap(
     Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
     follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
     special tokens always shown). With more cells than output pixels, each pixel shows the
-    `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`).
+    `reduce` ("max" or "mean") of its cells (see `attnfig.views.density`). seaborn's
+    `xticklabels`/`yticklabels` ("auto": the label rule; True: all; False: none; an int
+    n: every n-th; a list: these labels, by the label rule), `annot_kws`, `linewidths`,
+    `linecolor` and `norm` mean what they mean in ``seaborn.heatmap``.
     """
     check_reduce(reduce)
     plan = _plan(matrix, row_labels, col_labels, cmap=cmap, vmin=vmin, vmax=vmax, center=center, robust=robust,
-                 mask=mask)
+                 mask=mask, norm=norm)
     ax = target_axes(ax)
     remember_style(ax.figure)
     kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
-    _label_axes(ax, plan, highlight)
+    _label_axes(ax, plan, highlight, xticklabels, yticklabels)
+    if linewidths:
+        _cell_lines(ax, *plan.matrix.shape, linewidths, linecolor)
     if xlabel:
         ax.set_xlabel(xlabel)
     if ylabel:
         ax.set_ylabel(ylabel)
     if annot:
-        _annotate(ax, image, plan, fmt)
+        _annotate(ax, image, plan, fmt, annot_kws)
     if cbar:
         add_colorbar(ax.figure, image, ax=None if cbar_ax else ax, cax=cbar_ax, **(cbar_kws or {}))
     return ax
@@ -130,10 +145,11 @@ def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, 
 IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 # matrix_heatmap's own arguments, and imshow's that it sets itself.
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
-                            "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "mask", "xlabel",
-                            "ylabel", "square", "highlight", "X", "norm", "reduce")
+                            "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "annot_kws", "linewidths",
+                            "linecolor", "xticklabels", "yticklabels", "mask", "xlabel", "ylabel", "square",
+                            "highlight", "X", "norm", "reduce")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
-MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X", "norm")
+MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X")
 # `heatmap` takes these itself (as named arguments) or sets them.
 HEATMAP_ARGUMENTS = tuple(set(MATRIX_HEATMAP_ARGUMENTS) - {"xlabel", "ylabel"})
 
@@ -143,34 +159,75 @@ def add_colorbar(figure, mappable, **kwargs):
     the whole scale (`SpanningLocator`)."""
     from .colorbar_ticks import SpanningLocator
 
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+
     colorbar = figure.colorbar(mappable, **kwargs)
-    if "ticks" not in kwargs:
+    if "ticks" not in kwargs and type(mappable.norm) in (Normalize, TwoSlopeNorm):  # linear scales only
         colorbar.locator = SpanningLocator()
     colorbar.solids.set_rasterized(True)  # no white seams between colour steps in PDF viewers
     colorbar.outline.set_visible(False)
     return colorbar
 
 
-def _label_axes(ax, plan: _HeatmapPlan, highlight=()) -> None:
-    rows = set_token_ticks(ax.yaxis, np.arange(len(plan.row_labels)), plan.row_labels, highlight=highlight)
-    set_token_ticks(ax.xaxis, np.arange(len(plan.col_labels)), plan.col_labels, highlight=highlight, rotation=90,
-                    share_with=rows)
+def _label_axes(ax, plan: _HeatmapPlan, highlight=(), xticklabels="auto", yticklabels="auto") -> None:
+    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight)
+    _tick_labels(ax.xaxis, plan.col_labels, xticklabels, highlight, share_with=rows, rotation=90)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
 
 
-def _annotate(ax, image, plan: _HeatmapPlan, fmt: str) -> None:
+def _tick_labels(axis, tokens, spec, highlight, share_with=None, rotation=None):
+    """One axis's labels by seaborn's `xticklabels`/`yticklabels` `spec`; returns the
+    `TokenLocator` when the label rule places them ("auto" or a list), else None."""
+    name = f"{axis.axis_name}ticklabels"
+    positions = np.arange(len(tokens))
+    if isinstance(spec, str) and spec == "auto":
+        return set_token_ticks(axis, positions, tokens, highlight=highlight, rotation=rotation, share_with=share_with)
+    if isinstance(spec, (bool, np.bool_)):
+        shown = positions if spec else positions[:0]
+    elif isinstance(spec, (int, np.integer)):
+        if spec < 1:
+            raise ArgumentError(f"`{name}` as an int labels every n-th token: it must be >= 1, but {spec!r} was passed.")
+        shown = positions[::int(spec)]
+    elif isinstance(spec, (list, tuple, np.ndarray)):
+        if len(spec) != len(tokens):
+            raise ArgumentError(f"`{name}` has {len(spec)} labels but the axis has {len(tokens)} cells: pass one "
+                                "label per cell.")
+        return set_token_ticks(axis, positions, [str(label) for label in spec], highlight=highlight,
+                               rotation=rotation, share_with=share_with)
+    else:
+        raise ArgumentError(f"`{name}` must be \"auto\", True, False, an int (every n-th label) or a list of "
+                            f"labels, as in seaborn, but {spec!r} was passed.")
+    axis.set_ticks(shown, [literal(tokens[i]) for i in shown])
+    if rotation is not None:
+        axis.set_tick_params(labelrotation=rotation)
+    return None
+
+
+def _cell_lines(ax, n_rows: int, n_cols: int, linewidths: float, linecolor) -> None:
+    """seaborn's `linewidths`/`linecolor`: lines between the cells, one collection."""
+    from matplotlib.collections import LineCollection
+
+    vertical = [[(x, -0.5), (x, n_rows - 0.5)] for x in np.arange(n_cols + 1) - 0.5]
+    horizontal = [[(-0.5, y), (n_cols - 0.5, y)] for y in np.arange(n_rows + 1) - 0.5]
+    ax.add_collection(LineCollection(vertical + horizontal, linewidths=linewidths, colors=linecolor,
+                                     label="cell lines"), autolim=False)
+
+
+def _annotate(ax, image, plan: _HeatmapPlan, fmt: str, annot_kws=None) -> None:
     rgba = image.to_rgba(plan.matrix)
     luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
     texts = []
+    size = {} if {"size", "fontsize"} & set(annot_kws or {}) else {"fontsize": mpl.rcParams["xtick.labelsize"]}
     for (row, col), value in np.ndenumerate(plan.matrix.filled(np.nan)):
         if np.isnan(value):
             continue
         color = "black" if luminance[row, col] > 0.5 else "white"
-        texts.append(ax.text(col, row, format(value, fmt), ha="center", va="center", color=color,
-                             fontsize=mpl.rcParams["xtick.labelsize"]))
-    ax.add_artist(CellTextSizer(texts, *plan.matrix.shape))
+        texts.append(ax.text(col, row, format(value, fmt), **{
+            "ha": "center", "va": "center", "color": color, **size, **(annot_kws or {})}))
+    if size:  # a size asked for is kept
+        ax.add_artist(CellTextSizer(texts, *plan.matrix.shape))
 
 
 @with_parameters("attention", "tokens", "layer", "ax", "colors", "prettify_tokens")
@@ -184,12 +241,19 @@ def heatmap(
     cmap=None,
     vmin=None,
     vmax=None,
+    center=None,
+    norm=None,
     robust: bool = False,
     cbar: bool = True,
     cbar_ax=None,
     cbar_kws=None,
     annot: bool = False,
     fmt: str = ".2f",
+    annot_kws=None,
+    linewidths: float = 0.0,
+    linecolor="white",
+    xticklabels="auto",
+    yticklabels="auto",
     mask=None,
     reduce: str = "max",
     square: bool = False,
@@ -204,7 +268,9 @@ def heatmap(
 
     Query tokens run down the y axis, key tokens along x (the axes say so: `ylabel`,
     `xlabel`), the colorbar is labelled "attention weight"; seaborn's names for the colour
-    and annotation options, and as in seaborn the cells fill the Axes unless
+    and annotation options (`center`, `norm` such as ``PowerNorm(0.5)`` or ``LogNorm()``,
+    `xticklabels`/`yticklabels`, `annot_kws`, `fmt`, `linewidths`/`linecolor`, `cbar`/`cbar_kws`:
+    see `matrix_heatmap`), and as in seaborn the cells fill the Axes unless
     ``square=True``. Token labels shrink to fit, then thin out, always keeping special
     tokens and the `highlight` positions (integers; negative ones count from the end; see
     `attnfig.views.labels`). Above the diagonal of a causal model the cells are masked
@@ -243,6 +309,16 @@ def heatmap(
         Token positions whose labels are always shown (as special tokens are).
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
+    center : float, optional
+        Center of a diverging color scale, as in seaborn.
+    norm : matplotlib Normalize, optional
+        Color normalization, instead of `vmin` and `vmax`.
+    annot_kws : dict, optional
+        Passed to the annotation texts.
+    linewidths, linecolor : optional
+        Width and color of lines between the cells, as in seaborn.
+    xticklabels, yticklabels : bool, "auto", int or list of str
+        Which tick labels to show, as in seaborn.
     xlabel, ylabel : str or None
         Axis labels ("key" and "query"); None leaves the axis unlabelled.
     **kwargs
@@ -291,12 +367,14 @@ def heatmap(
     if data.is_causal:
         causal = future_mask(*matrix.shape)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
-    if vmin is None and (data.normalized or data.value_label == "norm"):  # weights and norms start at 0
+    if vmin is None and center is None and norm is None and (data.normalized or data.value_label == "norm"):
         vmin = 0.0
     cbar_kws = {"label": data.value_label, **(cbar_kws or {})}
     ax = matrix_heatmap(
-        matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, robust=robust,
-        cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt, mask=mask, xlabel=xlabel,
+        matrix, data.query_tokens, data.key_tokens, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, center=center,
+        norm=norm, robust=robust, cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt,
+        annot_kws=annot_kws, linewidths=linewidths, linecolor=linecolor, xticklabels=xticklabels,
+        yticklabels=yticklabels, mask=mask, xlabel=xlabel,
         ylabel=ylabel, square=square, highlight=highlight, reduce=reduce, **kwargs,
     )
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"

@@ -31,6 +31,7 @@ from matplotlib.ticker import Formatter, Locator
 
 from ..input.tokens import is_special_token
 from .colors import font_points
+from .layout import settle_layout
 
 LABEL_PITCH = 1.15
 MIN_FONT_FRACTION = 0.75
@@ -209,6 +210,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
         share_with.partners.append(locator)
     axis.set_major_locator(locator)
     axis.set_major_formatter(TokenFormatter(positions, tokens))
+    settle_layout(axis.axes.figure)  # labels sized at draw time need a layout that settles then
     axis.set_minor_locator(mpl.ticker.NullLocator())
     if rotation is not None:
         axis.set_tick_params(labelrotation=rotation)

@@ -250,7 +250,9 @@ def lines(
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
-    axis_points = ax.get_position().height * ax.figure.get_figheight() * 72
+    from .figures import figure_inches
+
+    axis_points = ax.get_position().height * figure_inches(ax.figure)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
     if uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET:
         _density_image(ax, plan, base_points, kwargs)
@@ -359,5 +361,7 @@ def head_legend_options(head_indices, head_colors, width_inches: float, title: s
 
 def head_legend(ax, head_indices, head_colors) -> None:
     """Head swatches below the axes (the title keeps the space above)."""
-    width = ax.get_position().width * ax.figure.get_figwidth()
+    from .figures import figure_inches
+
+    width = ax.get_position().width * figure_inches(ax.figure)[0]
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), **head_legend_options(head_indices, head_colors, width))

@@ -18,15 +18,16 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from .._docstrings import with_parameters
-from .colors import color_norm, colormap, font_points, palette_colors, with_alphas
+from .colors import color_norm, colormap, given_norm, font_points, palette_colors, with_alphas
 from ..input.data import AttentionData, future_mask
-from ..errors import AttentionInputError, one_of_message
+from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
-from ..themes import display_mode_style, remember_style
+from ..themes import display_mode_style
+from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
 from .readability import keep_mask, line_width_points, uses_density, thumbnail_top_k
@@ -159,7 +160,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
     """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
     box = ax.get_position()
-    figure_width, figure_height = ax.figure.get_size_inches()
+    figure_width, figure_height = figure_inches(ax.figure)
     return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
 
 
@@ -229,11 +230,20 @@ def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple
     return (width, label_inches + panel_width * rows / cols)
 
 
-def _shared_norm(panels, vmin, vmax, center, robust):
+def _shared_norm(panels, vmin, vmax, center, robust, norm=None):
     """One color scale for every thumbnail of every panel; attention weights start at 0.
 
     Without `robust`, only each panel's finite range is read (no copy of the weights).
+    A `norm` given is scaled to that range where its limits are unset.
     """
+    if norm is not None:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN panels
+            # Each panel's range and smallest positive weight (where a LogNorm starts).
+            values = np.array([f(w) for _, data in panels
+                               for w in (data.weights, np.where(data.weights > 0, data.weights, np.nan))
+                               for f in (np.nanmin, np.nanmax)])
+        return given_norm(values, norm, vmin=vmin, vmax=vmax, center=center, robust=robust)
     if vmin is None and center is None and all(data.normalized or data.value_label == "norm" for _, data in panels):
         vmin = 0.0
     if robust:
@@ -245,7 +255,24 @@ def _shared_norm(panels, vmin, vmax, center, robust):
     return color_norm(values, vmin, vmax, center, robust)
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action")
+# seaborn's heatmap names that a grid of thumbnails has no use for.
+NOT_FOR_THUMBNAILS = ("xticklabels", "yticklabels", "annot", "annot_kws", "fmt", "linewidths", "linecolor")
+
+
+def check_grid_keywords(kwargs: dict, kind: str, norm) -> None:
+    """seaborn's heatmap names that do not apply to thumbnails get an error that says so."""
+    if norm is not None and kind != "heatmap":
+        raise ArgumentError('`norm` colors heatmap thumbnails: pass `kind="heatmap"` with it (line opacity is the weight).')
+    for name in NOT_FOR_THUMBNAILS:
+        if name in kwargs:
+            raise ArgumentError(
+                f"`model_view` draws thumbnails without token labels, annotations or cell lines, so seaborn's "
+                f"`{name}` does not apply: draw one head with `attnfig.heatmap(attention, layer=..., head=..., "
+                f"{name}=...)` instead."
+            )
+
+
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
 def model_view(
     attention=None,
     tokens=None,
@@ -265,6 +292,7 @@ def model_view(
     vmin=None,
     vmax=None,
     center=None,
+    norm=None,
     robust: bool = False,
     cbar: bool = True,
     reduce: str = "max",
@@ -274,6 +302,7 @@ def model_view(
     palette=None,
     html_action: str = "view",
     figsize=None,
+    figure=None,
     **kwargs,
 ) -> Figure:
     """Draw BertViz's model view, a layer x head grid of thumbnails, and return the Figure.
@@ -332,6 +361,7 @@ def model_view(
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
     check_reduce(reduce)
     check_html_action(html_action)
+    check_grid_keywords(kwargs, kind, norm)
     if kind == "heatmap":
         check_keywords(model_view, kwargs, *IMSHOW_TAKERS, exclude=("X", "cmap", "norm", "extent"))
     else:
@@ -345,12 +375,12 @@ def model_view(
             notes = [restricted.note() or f"Tokens {restricted.start}-{restricted.stop - 1}" for restricted in spans]
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
-        size = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
-        figure = Figure(figsize=size, layout="constrained")
-        remember_style(figure)
+        if figure is None:
+            figsize = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
+        figure = target_figure(figure, figsize=figsize)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
-            norm = _shared_norm(panels, vmin, vmax, center, robust)
+            norm = _shared_norm(panels, vmin, vmax, center, robust, norm)
             cmap = colormap(cmap).with_extremes(bad=(0, 0, 0, 0))
             images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:

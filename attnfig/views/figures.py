@@ -1,0 +1,105 @@
+"""Where figure-level functions draw: a new pyplot figure, or the `figure=` given.
+
+New figures are made by ``plt.figure`` (as seaborn's figure-level functions do), so inline
+display, ``plt.show()``, ``plt.close()`` and sphinx-gallery see them; their layout settles
+at draw time (`attnfig.views.layout`).
+"""
+from __future__ import annotations
+
+import contextlib
+
+import matplotlib as mpl
+
+from matplotlib.figure import Figure
+
+from ..errors import ArgumentError
+from ..themes import remember_style
+from .layout import SettledConstrainedLayout, settle_layout
+
+
+class NotebookFigure(Figure):
+    """A Figure that a notebook shows exactly once.
+
+    Inline display shows every open pyplot figure at the end of a cell, and IPython shows a
+    Figure that is a cell's last expression once more. Here both go through
+    `_ipython_display_`: with the inline backend the figure is shown as a PNG and leaves
+    pyplot (as inline display closes it at the cell's end anyway), so it is shown once,
+    whether it was the last expression, assigned, or passed to ``plt.show()``. With a
+    window backend the window shows it, and the cell's result is its text.
+    """
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import publish_display_data
+
+        data = {"text/plain": repr(self)}
+        if "inline" in mpl.get_backend():
+            from IPython.core.pylabtools import print_figure
+            from matplotlib._pylab_helpers import Gcf
+
+            data["image/png"] = print_figure(self, "png", bbox_inches="tight")
+            for manager in Gcf.get_all_fig_managers():
+                if manager.canvas.figure is self:
+                    Gcf.destroy(manager)
+        publish_display_data(data)
+
+
+def target_figure(figure=None, *, figsize=None):
+    """The Figure or SubFigure a figure-level function draws into.
+
+    `figure` None makes a new pyplot figure of `figsize` with settled constrained layout;
+    a Figure or SubFigure (``fig.subfigures(...)``) is used as it is (its size is its own).
+
+    >>> import matplotlib.pyplot as plt
+    >>> fig = target_figure(figsize=(2, 1)); fig in map(plt.figure, plt.get_fignums())
+    True
+    >>> target_figure("x")
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `figure` must be a matplotlib Figure or SubFigure to draw into (e.g. from ``plt.figure()`` or ``fig.subfigures(1, 2)``), or None for a new figure, but 'x' (str) was passed.
+    """
+    from matplotlib.figure import FigureBase
+
+    if figure is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=figsize, layout=SettledConstrainedLayout(), FigureClass=NotebookFigure)
+    elif not isinstance(figure, FigureBase):
+        hint = " An Axes is not a figure: pass `ax.figure`, or use an axes-level function with `ax=`." if hasattr(
+            figure, "plot") else ""
+        raise ArgumentError(
+            "`figure` must be a matplotlib Figure or SubFigure to draw into (e.g. from ``plt.figure()`` or "
+            f"``fig.subfigures(1, 2)``), or None for a new figure, but {figure!r} ({type(figure).__name__}) was "
+            f"passed.{hint}"
+        )
+    elif figsize is not None:
+        raise ArgumentError("`figsize` sizes a new figure; a given `figure` keeps its own size: pass one of them.")
+    else:
+        settle_layout(figure)
+    remember_style(figure)
+    return figure
+
+
+def figure_inches(figure) -> tuple[float, float]:
+    """Width and height in inches of a Figure or SubFigure.
+
+    >>> import matplotlib.figure
+    >>> left, right = matplotlib.figure.Figure(figsize=(6, 3)).subfigures(1, 2)
+    >>> figure_inches(right)
+    (3.0, 3.0)
+    """
+    dpi = figure.get_figure(root=True).dpi
+    return float(figure.bbox.width / dpi), float(figure.bbox.height / dpi)
+
+
+@contextlib.contextmanager
+def closing_new_figures():
+    """Close, on the way out (error or not), the pyplot figures opened inside: the batch
+    and command-line paths keep memory flat over thousands of figures."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    try:
+        yield
+    finally:
+        for number in sorted(set(plt.get_fignums()) - before):
+            plt.close(number)

@@ -1,0 +1,91 @@
+"""`capture_generation` against an eager forward over the prompt and the generated ids."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+import attnfig
+from attnfig.errors import ArgumentError, AttentionInputError
+from attnfig.input.generated import query_rows
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+from attnfig.testing import build_generation_model  # noqa: E402
+
+PROMPT = "the quick brown fox jumped over"
+
+
+@functools.lru_cache(maxsize=None)
+def _generation(family):
+    model, tokenizer = build_generation_model(family)
+    data = attnfig.capture_generation(model, tokenizer, PROMPT, max_new_tokens=6)
+    prompt_ids = tokenizer(PROMPT, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        ids = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), max_new_tokens=6,
+                             do_sample=False, pad_token_id=tokenizer.pad_token_id)
+    eager, _ = build_generation_model(family)
+    eager.set_attn_implementation("eager")
+    with torch.no_grad():
+        reference = np.stack([a[0].numpy() for a in eager(ids, output_attentions=True).attentions])
+    return model, tokenizer, data, ids, prompt_ids.shape[1], reference
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_the_weights_equal_an_eager_forward_over_prompt_and_generated_ids(family):
+    model, tokenizer, data, ids, prompt_length, reference = _generation(family)
+    assert data.generated_start == prompt_length
+    assert data.tokens == tuple(tokenizer.convert_ids_to_tokens(ids[0]))
+    assert data.weights.shape == reference.shape and ids.shape[1] == prompt_length + 6
+    np.testing.assert_allclose(data.weights, reference, atol=1e-5)
+    assert data.is_causal
+    assert model.config._attn_implementation == "sdpa"                      # the model as loaded
+
+
+def test_a_selection_of_heads_and_pooling():
+    model, tokenizer, full, ids, prompt_length, reference = _generation("llama")
+    one = attnfig.capture_generation(model, tokenizer, PROMPT, max_new_tokens=6, layers=[1], heads=[1])
+    np.testing.assert_allclose(one.weights[0, 0], reference[1, 1], atol=1e-5)
+    assert (one.layer_indices, one.head_indices) == ((1,), (1,))
+    pooled = attnfig.capture_generation(model, tokenizer, PROMPT, max_new_tokens=6, layers=[1], heads=[1], pool=4)
+    n = ids.shape[1]
+    size = -(-n // 4)
+    start, stop = pooled.token_blocks[pooled.generated_start]
+    assert start <= prompt_length < stop                                     # the block holding the first new token
+    np.testing.assert_allclose(pooled.weights[0, 0, 0, 0], reference[1, 1, :size, :size].max(), atol=1e-6)
+
+
+def test_generated_queries_keep_the_generated_rows_over_every_key():
+    _, _, data, ids, prompt_length, reference = _generation("gpt2")
+    rows = query_rows(data, "generated")
+    assert rows.query_tokens == data.tokens[prompt_length:] and rows.key_tokens == data.tokens
+    np.testing.assert_allclose(rows.weights, reference[:, :, prompt_length:], atol=1e-5)
+
+
+@pytest.mark.parametrize("arguments, error, match", [
+    (dict(max_new_tokens=0), ArgumentError, "max_new_tokens"),
+    (dict(max_new_tokens=2.5), ArgumentError, "max_new_tokens"),
+    (dict(max_new_tokens=2, prompt=5), ArgumentError, "prompt"),
+])
+def test_bad_arguments_get_attnfig_errors(arguments, error, match):
+    model, tokenizer = build_generation_model("gpt2")
+    arguments = {"prompt": PROMPT, **arguments}
+    with pytest.raises(error, match=match):
+        attnfig.capture_generation(model, tokenizer, arguments.pop("prompt"), **arguments)
+
+
+def test_a_model_without_a_language_head_is_told_how_to_load_one():
+    from attnfig.testing import build_family_model
+
+    model, tokenizer = build_family_model("gpt2")
+    with pytest.raises(AttentionInputError, match="AutoModelForCausalLM"):
+        attnfig.capture_generation(model, tokenizer, PROMPT, max_new_tokens=2)
+
+
+def test_generated_queries_need_a_generation():
+    data = attnfig.as_attention(np.full((1, 1, 2, 2), 0.5))
+    with pytest.raises(ArgumentError, match="capture_generation"):
+        query_rows(data, "generated")
+    with pytest.raises(ArgumentError, match="queries"):
+        query_rows(data, "prompt")
