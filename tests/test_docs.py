@@ -58,4 +58,4 @@ def test_gallery_scripts_have_rst_titles_and_the_gallery_a_header():
     for script in (ROOT / "gallery").glob("plot_*.py"):
         lines = script.read_text(encoding="utf-8").splitlines()
         title = lines[0].removeprefix('"""')
-        assert lines[1] == "=" * len(title), script.name
+        assert set(lines[1]) == {"="} and len(lines[1]) >= len(title), script.name
