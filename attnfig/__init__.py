@@ -34,7 +34,7 @@ from .recording.streaming import stream_corpus
 
 _register_styles()
 
-from ._version import __version__  # noqa: E402
+from ._version import __version__  # noqa: E402, F401  (re-exported)
 
 __all__ = [
     "EntropyAccumulator",

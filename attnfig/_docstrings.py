@@ -1,6 +1,11 @@
 """Parameter texts shared by the views, so each argument is described once (seaborn's way)."""
 from __future__ import annotations
 
+import re
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 PARAMETERS = {
     "attention": """attention : tuple, list, array, tensor or AttentionData
         What transformers returns with ``output_attentions=True`` (one ``[batch, heads, q, k]``
@@ -20,7 +25,9 @@ PARAMETERS = {
     "encoder_decoder": """encoder_attention, decoder_attention, cross_attention : optional
         The three attention sets of an encoder-decoder model, instead of `attention`;
         with `encoder_tokens` and `decoder_tokens`. Cross attention has decoder queries and
-        encoder keys.""",
+        encoder keys.
+    encoder_tokens, decoder_tokens : list of str, optional
+        The tokens of the encoder and decoder inputs.""",
     "prettify_tokens": """prettify_tokens : bool
         Drop ``Ġ`` and ``▁`` word-start marks; pieces that continue a word show ``##``, for
         every tokenizer (`attnfig.prettify_tokens`).""",
@@ -38,17 +45,49 @@ PARAMETERS = {
         Head colors; the style's color cycle by default.""",
     "colors": """cmap, vmin, vmax, robust : optional
         Colormap (the style's ``image.cmap`` by default) and color limits, as in seaborn.""",
+    "highlight": """highlight : list of int
+        Token positions whose labels are always shown (as special tokens are).""",
+    "span": """span : (int, int), optional
+        ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only, labelled with
+        their original positions.""",
+    "reduce": """reduce : {"max", "mean"}
+        What a pixel shows when there are more cells than output pixels.""",
+    "figure": """figure : matplotlib Figure or SubFigure, optional
+        Where to draw; a new pyplot figure by default.""",
+    "norm": """norm : matplotlib Normalize, optional
+        Color normalization, instead of `vmin` and `vmax`.""",
+    "figsize": """figsize : (float, float), optional
+        Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.""",
 }
 
 
-def with_parameters(*names: str):
-    """Append a Parameters section built from `PARAMETERS` to the function's docstring."""
+SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Warns", "See Also", "Notes", "References", "Examples")
 
-    def decorate(function):
-        section = "\n\n    Parameters\n    ----------\n" + "\n".join(
-            "    " + PARAMETERS[name] for name in names
-        )
-        function.__doc__ = (function.__doc__ or "").rstrip() + section + "\n"
+
+def _section_start(doc: str, title: str) -> int:
+    """Where the numpydoc section `title` (a title line, then dashes) starts in `doc`; -1 if absent."""
+    match = re.search(rf"\n[ \t]*{re.escape(title)}\n[ \t]*-{{{len(title)}}}\n", doc)
+    return match.start() if match else -1
+
+
+def with_parameters(*names: str) -> Callable[[F], F]:
+    """Add the shared descriptions of `names` (keys of `PARAMETERS`) to the function's
+    Parameters section, after the parameters the function describes itself; the section is
+    created, before Returns, Raises and Examples, when the docstring has none."""
+
+    def decorate(function: F) -> F:
+        doc = (function.__doc__ or "").rstrip() + "\n"
+        entries = "".join(f"    {PARAMETERS[name]}\n" for name in names)
+        later = [i for i in (_section_start(doc, t) for t in SECTIONS[1:]) if i >= 0]
+        if _section_start(doc, "Parameters") >= 0:
+            start = _section_start(doc, "Parameters")
+            end = min([i for i in later if i > start], default=len(doc))
+            doc = doc[:end].rstrip("\n") + "\n" + entries.rstrip("\n") + "\n" + doc[end:]
+        else:
+            end = min(later, default=len(doc))
+            section = "\n    Parameters\n    ----------\n" + entries
+            doc = doc[:end].rstrip("\n") + "\n" + section + doc[end:]
+        function.__doc__ = doc
         return function
 
     return decorate

@@ -44,6 +44,14 @@ def register() -> None:
 def available_styles() -> list[str]:
     """Names of the attnfig styles, without the ``attnfig.`` prefix.
 
+    Returns
+    -------
+    list of str
+        The style names, sorted; each works in `style` and, prefixed with ``attnfig.``, in
+        `matplotlib.pyplot.style.use`.
+
+    Examples
+    --------
     >>> "paper" in available_styles()
     True
     """
@@ -83,6 +91,24 @@ def resolve_style(name: str) -> str:
 def style(*names: str):
     """Context manager applying attnfig (or matplotlib) styles, composed left to right.
 
+    Parameters
+    ----------
+    *names : str
+        attnfig style names (`available_styles`), matplotlib style names or paths to
+        ``.mplstyle`` files; later ones override earlier ones.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Applies the styles' rcParams inside the ``with`` block, restores them after it.
+
+    Raises
+    ------
+    StyleNotFoundError
+        For a name that is no style, with the names that are.
+
+    Examples
+    --------
     >>> import attnfig
     >>> with attnfig.style("neurips", "dark"):
     ...     pass

@@ -29,7 +29,7 @@ def measure(count: int) -> dict:
     """Seconds per input to record `count` inputs, and to check them all on a re-run."""
     with tempfile.TemporaryDirectory() as folder:
         paths = [Path(folder) / f"input{n:05d}.pdf" for n in range(count)]
-        for n, path in enumerate(paths):
+        for path in paths:
             path.write_bytes(os.urandom(16) + bytes(2048))
         keys = [render_key(text=f"text {n}", options={"view": "head"}) for n in range(count)]
 

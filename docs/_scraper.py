@@ -2,6 +2,7 @@
 holds that pyplot does not manage, each saved through `attnfig.save` (keeping its style)."""
 from __future__ import annotations
 
+import sys
 import weakref
 from typing import Any
 
@@ -31,6 +32,10 @@ def attnfig_scraper(block: Any, block_vars: dict, gallery_conf: dict, **kwargs: 
 
     figures = [plt.figure(n) for n in plt.get_fignums()]
     figures += _held_figures(block_vars["example_globals"].values())
+    seed = sys.modules.get("_seed")  # gallery/_seed.py: the figures its publish() saw
+    if seed is not None and hasattr(seed, "FIGURES"):
+        figures += _held_figures(seed.FIGURES)
+        seed.FIGURES.clear()
     paths = []
     for figure in dict.fromkeys(f for f in figures if f not in _scraped):
         path = next(block_vars["image_path_iterator"])

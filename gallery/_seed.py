@@ -21,6 +21,7 @@ OUTPUT = Path(os.environ.get("ATTNFIG_GALLERY_OUTPUT", HERE / "output"))
 IMAGES = HERE / "images"  # small PNGs committed for gallery/README.md
 PREVIEW_DPI = 80
 PUBLISHED: list[str] = []  # names written by publish(), in order, for gallery/README.md
+FIGURES: list = []  # the figures publish() saw, for the docs' image scraper (which empties it)
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,11 +58,14 @@ def corpus_attention() -> tuple:
 
 def publish(fig, name: str, preview_dpi: float = PREVIEW_DPI) -> list[Path]:
     """Write `name`.png and `name`.pdf to the output folder, and a small preview PNG."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    written = attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
+    written = []
+    if os.environ.get("ATTNFIG_GALLERY_FILES", "1") == "1":  # the docs build saves its own images
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        written += attnfig.save(fig, OUTPUT / name, formats=["png", "pdf"])
     if os.environ.get("ATTNFIG_GALLERY_PREVIEWS", "1") == "1":
         written += attnfig.save(fig, IMAGES / f"{name}.png", dpi=preview_dpi)
     PUBLISHED.append(name)
+    FIGURES.append(fig)
     for path in written:
         print(f"wrote {path}")
     return written

@@ -1,4 +1,5 @@
 """Attention over an image: a vision transformer's [CLS] attention on a photograph
+===============================================================================
 
 A tiny vision transformer (4 layers, 6 heads, 16-pixel patches on a 224-pixel input, built from
 a config with its weights drawn at random: this is not a trained model, so the maps show the
@@ -10,7 +11,6 @@ the image with a colorbar, and attention rollout through every layer with DINO's
 (the patches holding 60% of the mass stay visible, outlined) (`attnfig.plot_image_attention`).
 """
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.cbook import get_sample_data
 from PIL import Image
 

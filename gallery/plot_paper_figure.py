@@ -1,5 +1,5 @@
 """A paper's Figure 1: three panels in one figure
-================================================
+==============================================
 
 Figure-level functions draw into a ``SubFigure`` (``figure=``) and axes-level ones into an
 Axes (``ax=``), so (a) a head view, (b) a heatmap and (c) a head entropy map share one

@@ -39,7 +39,7 @@ for name in venues:
 height = max(p.shape[0] for p in panels)
 fig, axes = plt.subplots(1, len(venues), figsize=(sum(p.shape[1] for p in panels) / 150, height / 150 + 0.3),
                          width_ratios=[p.shape[1] for p in panels], layout="constrained")
-for ax, panel, name in zip(axes, panels, venues):
+for ax, panel in zip(axes, panels):
     ax.imshow(panel)
     ax.set_anchor("N")
     ax.set_axis_off()

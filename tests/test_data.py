@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import attnfig
-from attnfig import AttentionData, AttentionInputError, as_attention
+from attnfig import AttentionInputError, as_attention
 
 from conftest import random_attention
 

@@ -1,10 +1,8 @@
 """save(): reproducible bytes, TrueType fonts, text as text, atomic writes, clear errors."""
 from __future__ import annotations
 
-import io
 import xml.etree.ElementTree as ET
 
-import matplotlib as mpl
 import numpy as np
 import pytest
 

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pytest
 from matplotlib.testing.compare import compare_images
 from matplotlib.testing.decorators import check_figures_equal

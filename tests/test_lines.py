@@ -70,7 +70,7 @@ def test_focus_keeps_only_the_lines_of_one_query():
     weights = random_attention(1, 3, 7)
     ax = attnfig.lines(weights, TOKENS, focus=2, min_weight=0)
     query_y = (2 + 0.5) / 7
-    for head, collection in enumerate(line_collections(ax)):
+    for collection in line_collections(ax):
         segments = np.array(collection.get_segments())
         assert len(segments) == 7
         np.testing.assert_allclose(segments[:, 0, 1], query_y)

@@ -94,7 +94,7 @@ def test_many_figures_in_a_loop_keep_memory_flat():
 def test_closing_new_figures_closes_on_errors_too():
     with pytest.raises(ZeroDivisionError), closing_new_figures():
         attnfig.head_view(ATTENTION, TOKENS, layer=0)
-        1 / 0
+        1 / 0  # noqa: B018 (raises inside the context)
     assert plt.get_fignums() == []
 
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
 
 import attnfig
 from attnfig import AttentionInputError

@@ -157,6 +157,36 @@ def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float
     Returns the paths written, as a list (`SavedPaths`) that IPython does not echo, so
     ``attnfig.save(fig, "fig.pdf")`` as a cell's last line prints nothing.
 
+    Parameters
+    ----------
+    fig : matplotlib Figure or Axes
+        The figure to write: what a figure-level function returns, or an Axes (what the
+        axes-level functions return), whose root figure is written.
+    path_or_paths : str, path or list of them
+        Where to write. A path with an extension is written in that format; a path without
+        one is written once per entry of `formats`.
+    formats : list of str, optional
+        Formats (``"pdf"``, ``"svg"``, ``"png"``...) for the paths without an extension;
+        ``savefig.format`` by default.
+    dpi : float, optional
+        Resolution of PNG output and of the rasterized artists in PDF and SVG;
+        ``savefig.dpi`` by default.
+    **savefig_kwargs
+        Passed to `matplotlib.figure.Figure.savefig` (``transparent``, ``metadata``...).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, each once, in the order given.
+
+    Raises
+    ------
+    SaveError
+        When `fig` is no Figure or Axes, a folder does not exist, a format is unknown or a
+        file cannot be written; no file is then changed.
+
+    Examples
+    --------
     >>> import attnfig, numpy as np, tempfile, os
     >>> fig = attnfig.model_view(np.full((2, 2, 3, 3), 1 / 3), kind="heatmap")
     >>> folder = tempfile.mkdtemp()

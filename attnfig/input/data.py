@@ -190,6 +190,38 @@ def as_attention(
     from ``model.to_str_tokens(prompt)``), or an `AttentionData` (returned as is). With `attention_mask` (1 = real token) padded
     positions are dropped from both axes and from the tokens.
 
+    Parameters
+    ----------
+    attention : tuple, list, array, tensor, model output, ActivationCache or AttentionData
+        The attention, in any of the forms above.
+    tokens : list of str, optional
+        One label per query position; positions are numbered when omitted.
+    batch : int
+        Which item of a batch to take.
+    attention_mask : array or tensor, optional
+        ``[batch, n]`` or ``[n]``, 1 for real tokens: padded positions are dropped.
+    normalized : bool
+        Check that every row sums to 1 (False for differences or pooled maps).
+    key_tokens : list of str, optional
+        Labels of the key positions when they differ from the queries (cross attention).
+    sentence_b_start : int, optional
+        Index of the first token of sentence B in a sentence pair.
+    merge_subwords : bool
+        Merge word pieces into words (`merge_subword_tokens`).
+
+    Returns
+    -------
+    AttentionData
+        ``weights`` as ``[layers, heads, q, k]`` float32, with the tokens and indices.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> raw = tuple(np.full((2, 12, 5, 5), 0.2) for _ in range(6))  # HF-style, batch of 2
     >>> data = attnfig.as_attention(raw, ["[CLS]", "a", "b", "c", "[SEP]"], batch=1)
@@ -309,6 +341,23 @@ def _nonzero(block) -> bool:
 def merge_subword_tokens(data: AttentionData) -> AttentionData:
     """Merge sub-word tokens into words: keys summed, queries averaged, rows still sum to 1.
 
+    Parameters
+    ----------
+    data : AttentionData
+        Attention whose tokens mark word pieces (``##``, or word-start marks).
+
+    Returns
+    -------
+    AttentionData
+        One position per word.
+
+    Raises
+    ------
+    AttentionInputError
+        When the query and key tokens differ (cross attention).
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> data = attnfig.as_attention(np.full((1, 1, 4, 4), 0.25), ["[CLS]", "hop", "##ped", "[SEP]"])
     >>> merged = attnfig.merge_subword_tokens(data)

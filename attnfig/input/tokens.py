@@ -44,6 +44,18 @@ def prettify_tokens(tokens: Sequence[str]) -> list[str]:
     word-start marks themselves are removed, ``Ċ`` becomes a newline mark ``↵``, ``</w>``
     endings are dropped and special tokens are kept.
 
+    Parameters
+    ----------
+    tokens : list of str
+        Tokens as the tokenizer returns them (``convert_ids_to_tokens``).
+
+    Returns
+    -------
+    list of str
+        The labels, one per token.
+
+    Examples
+    --------
     >>> prettify_tokens(["[CLS]", "un", "##quest", "##ion", "##ably", "[SEP]"])
     ['[CLS]', 'un', '##quest', '##ion', '##ably', '[SEP]']
     >>> prettify_tokens(["\u0120the", "\u0120un", "quest", "ionably", ","])

@@ -165,6 +165,38 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     than a learned position table needs ``truncation=True, max_length=...``.
     ``merge_subwords=True`` merges sub-word tokens into words (`attnfig.merge_subword_tokens`).
 
+    Parameters
+    ----------
+    model : transformers model
+        A model of a supported family, as loaded (its attention implementation is kept).
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+    text : str or list of str
+        The input text, or a list of texts (one result each).
+    text_pair : str or list of str, optional
+        The second sentence of a pair (as many as `text` for a list).
+    layers, heads : list of int, optional
+        Original indices of the layers and heads to compute; all by default.
+    pool : int, optional
+        Reduce each map to at most ``pool x pool`` blocks, each cell the largest weight of its
+        block.
+    **tokenizer_kwargs
+        Passed to the tokenizer (``truncation``, ``max_length``...).
+
+    Returns
+    -------
+    AttentionData or list of AttentionData
+        The selected layers and heads, which keep their original indices
+        (``layer_indices``, ``head_indices``).
+
+    Raises
+    ------
+    AttentionInputError
+        For a model family whose attention cannot be recomputed exactly (use `from_model`),
+        or invalid `layers`, `heads`, `pool` or texts.
+
+    Examples
+    --------
     >>> import attnfig
     >>> import attnfig.testing
     >>> model, tokenizer = attnfig.testing.build_tiny_model("gpt2", "/tmp/attnfig-doctest-gpt2")

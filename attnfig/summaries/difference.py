@@ -22,6 +22,25 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
 
     Both must have the same shape; the tokens of `first` label the result.
 
+    Parameters
+    ----------
+    first, second : attention
+        Two attention sets of the same shape (anything `attnfig.as_attention` takes).
+    tokens : list of str, optional
+        One label per position; those of `first` by default.
+
+    Returns
+    -------
+    AttentionData
+        ``first - second``, not normalized (values in [-1, 1]).
+
+    Raises
+    ------
+    AttentionInputError
+        When the two shapes differ.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a, b = np.full((1, 1, 2, 2), 0.5), np.array([[[[1.0, 0.0], [0.5, 0.5]]]])
     >>> attention_difference(a, b).weights[0, 0].tolist()
@@ -51,6 +70,37 @@ def plot_difference(first, second, tokens=None, *, layer: int | None = None, hea
     The scale runs from ``-vmax`` to ``vmax`` (by default the largest absolute difference).
     `**kwargs` go to `imshow`.
 
+    Parameters
+    ----------
+    first, second : attention
+        Two attention sets of the same shape (anything `attnfig.as_attention` takes).
+    tokens : list of str, optional
+        One label per position; those of `first` by default.
+    layer : int, optional
+        Original index of the layer; the first by default.
+    head : int or "mean", optional
+        Original index of the head, or ``"mean"``; the first by default.
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    cmap : str or Colormap, optional
+        A diverging colormap; the style's by default.
+    vmax : float, optional
+        End of the symmetric scale; the largest absolute difference by default.
+    **kwargs
+        Passed to `attnfig.heatmap`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the two shapes differ or `layer` or `head` is out of range.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> a, b = np.full((1, 1, 2, 2), 0.5), np.array([[[[1.0, 0.0], [0.5, 0.5]]]])
     >>> plot_difference(a, b, ["x", "y"], head=-1).get_title()
@@ -79,6 +129,35 @@ def difference_grid(first, second, tokens=None, *, cmap=None, **kwargs):
     """Layer x head grid of ``first - second`` on one diverging scale centred on 0; returns the Figure.
 
     `**kwargs` go to `model_view` (``vmin`` and ``vmax`` must lie on either side of 0).
+
+    Parameters
+    ----------
+    first, second : attention
+        Two attention sets of the same shape (anything `attnfig.as_attention` takes).
+    tokens : list of str, optional
+        One label per position; those of `first` by default.
+    cmap : str or Colormap, optional
+        A diverging colormap; the style's by default.
+    **kwargs
+        Passed to `attnfig.model_view`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The layer x head grid with one colorbar.
+
+    Raises
+    ------
+    AttentionInputError
+        When the two shapes differ.
+
+    Examples
+    --------
+    >>> import numpy as np, attnfig
+    >>> a, b = np.full((2, 2, 3, 3), 1 / 3), np.tile(np.eye(3), (2, 2, 1, 1))
+    >>> fig = attnfig.difference_grid(a, b)
+    >>> round(float(fig.axes[0].images[0].get_array().min()), 3)   # 1/3 - 1 on the diagonal
+    -0.667
     """
     check_keywords(difference_grid, kwargs, model_view, *IMSHOW_TAKERS,
                    exclude=("attention", "tokens", "kind", "cmap", "center", "X", "norm", "extent"))

@@ -9,6 +9,7 @@ from ..options import layer_label
 from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
+from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
 
 
@@ -72,12 +73,32 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
+@with_parameters("attention", "tokens")
 def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
 
+    Parameters
+    ----------
+    model, tokenizer : optional
+        A transformers model and its tokenizer: `attention` is then a text, a list of texts
+        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[layers, heads]`` mean entropy in nats.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
@@ -88,11 +109,31 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
         as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 
 
+@with_parameters("attention", "tokens")
 def uniform_entropy(attention, tokens=None) -> float:
-    """The mean entropy uniform attention would have over the same rows (the reference)."""
+    """The mean entropy uniform attention would have over the same rows (the reference).
+
+    Returns
+    -------
+    float
+        The mean over the same rows of ``log(number of keys each row can attend to)``.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(uniform_entropy(np.full((1, 1, 4, 4), 0.25)), 4)
+    1.3863
+    """
     return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens, summary="uniform_entropy")]))
 
 
+@with_parameters("attention", "tokens")
 def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False, fmt=".1f", **kwargs):
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
 
@@ -100,6 +141,32 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
     (dashed line, its tick labelled "uniform" under its value), so a head's
     distance from uniform reads off directly.
 
+    Parameters
+    ----------
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    cmap : str or Colormap, optional
+        The style's ``image.cmap`` by default.
+    annot : bool
+        Write each head's entropy in its cell.
+    fmt : str
+        Format of the annotations.
+    **kwargs
+        Passed to `head_entropy` (``model``, ``tokenizer``) and to the image.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> ax = plot_head_entropy(np.full((2, 3, 4, 4), 0.25))
     >>> ax.get_xlabel(), ax.get_ylabel()

@@ -75,6 +75,31 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
                 query: int = 0) -> NeuronView:
     """Capture the query and key vectors of `head` in `layer` and compute `query`'s scores.
 
+    Parameters
+    ----------
+    model, tokenizer
+        A transformers model of a supported family and its tokenizer.
+    text : str
+        The input text.
+    text_pair : str, optional
+        The second sentence of a pair.
+    layer, head : int
+        The head whose vectors to take.
+    query : int
+        The position of the query token.
+
+    Returns
+    -------
+    NeuronView
+        The query and key vectors, their products, the scores and the weights.
+
+    Raises
+    ------
+    AttentionInputError
+        For an unsupported family or a `layer`, `head` or `query` out of range.
+
+    Examples
+    --------
     >>> # view = attnfig.neuron_view(model, tokenizer, "the rabbit quickly hopped", layer=2, head=3, query=2)
     """
     import torch
@@ -130,7 +155,34 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     the scores and weights are written in their cells (up to 30 tokens). The "q × k" panel
     is the element-wise product, whose row sums are q·k; the score panel is titled with
     the model's scaling, ``q·k × 0.177`` (see `score_title`), because that is what it shows.
+
     The figure is a new pyplot figure of `figsize`, or `figure` (a Figure or SubFigure) when given.
+
+    Parameters
+    ----------
+    view : NeuronView
+        What `neuron_view` returns.
+    cmap : str or Colormap, optional
+        For the vectors; a diverging colormap by default.
+    prettify_tokens : bool
+        Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
+    figsize : (float, float), optional
+        Figure size in inches; the style's figure width by default.
+    figure : matplotlib Figure or SubFigure, optional
+        Where to draw; a new pyplot figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The five panels side by side.
+
+    Examples
+    --------
+    >>> import numpy as np, attnfig
+    >>> q, k = np.ones(4), np.eye(3, 4)
+    >>> view = attnfig.NeuronView(q, k, k * q, k @ q / 2, np.full(3, 1 / 3), ("a", "b", "c"), 0, 0, 0, 0.5)
+    >>> len(attnfig.plot_neuron_view(view).axes) >= 5
+    True
     """
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]

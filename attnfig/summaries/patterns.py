@@ -29,6 +29,7 @@ from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
+from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
@@ -139,18 +140,57 @@ def label_for(scores: PatternScores) -> str:
 def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> str:
     """The pattern type of one head's ``[q, k]`` attention.
 
+    Parameters
+    ----------
+    matrix : numpy.ndarray
+        One head's ``[q, k]`` attention.
+    sentence_b_start : int, optional
+        First token of sentence B, for the block pattern.
+
+    Returns
+    -------
+    str
+        One of `PATTERNS`: "vertical", "diagonal", "vertical+diagonal", "block" or
+        "heterogeneous".
+
+    Examples
+    --------
     >>> classify_head(np.eye(8))
     'diagonal'
     """
     return label_for(pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start))
 
 
+@with_parameters("attention", "tokens")
 def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Pattern type of every head, ``array[layers, heads]`` of str.
 
     For a corpus, each head gets the type it has most often (ties: the order of `PATTERNS`).
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples) and the scores are summed from `attnfig.capture`'s chunks: memory of one chunk.
+
+    Parameters
+    ----------
+    model, tokenizer : optional
+        A transformers model and its tokenizer: `attention` is then a text, a list of texts
+        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[layers, heads]`` of pattern names.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> head_patterns(np.tile(np.eye(6), (1, 2, 1, 1))).tolist()
+    [['diagonal', 'diagonal']]
     """
     if model is not None:
         return stream_corpus(model, tokenizer, attention, PatternAccumulator()).result()
@@ -175,6 +215,7 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
     return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
 
 
+@with_parameters("attention", "tokens")
 def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
 
@@ -185,6 +226,26 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     the gaps between thumbnails, so no data is covered, and inside the figure at its edges;
     the legend below names each type. `**kwargs` go to `model_view`.
 
+    Parameters
+    ----------
+    palette : list of colors, optional
+        One color per pattern type; the style's cycle by default.
+    **kwargs
+        Passed to `head_patterns` (``model``, ``tokenizer``) and to `attnfig.model_view`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid with its legend.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> fig = attnfig.plot_head_patterns([attnfig.as_attention(np.full((1, 2, 4, 4), 0.25))] * 3)
     >>> fig.legends[0].get_title().get_text()

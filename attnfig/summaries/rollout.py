@@ -20,6 +20,7 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
+from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
 METHODS = ("rollout", "flow")
@@ -28,12 +29,33 @@ METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
+@with_parameters("attention", "tokens")
 def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
     `start_layer` is the original index of the first layer taken; `residual` the weight of
     the identity (0.5 in the paper).
 
+    Parameters
+    ----------
+    start_layer : int
+        Original index of the first layer rolled out.
+    residual : float
+        Weight of the identity added to each layer's head-averaged attention.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[q, k]`` rolled-out attention; each row sums to 1.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> attention_rollout(np.full((2, 1, 2, 2), 0.5)).tolist()   # each layer mixes to [[.75, .25], [.25, .75]]
     [[0.625, 0.375], [0.375, 0.625]]
@@ -45,6 +67,7 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     return rollout
 
 
+@with_parameters("attention", "tokens")
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
                  method: str = "rollout", exclude_special: bool = False, query=None, ax=None,
                  prettify_tokens: bool = True, **kwargs):
@@ -59,6 +82,40 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     to what remains, so [CLS]'s large column no longer saturates it), and ``query=i`` (an
     original position) shows that query's row only. The title says both.
 
+    Parameters
+    ----------
+    start_layer : int
+        Original index of the first layer rolled out.
+    residual : float
+        Weight of the identity added to each layer's head-averaged attention.
+    kind : {"heatmap", "lines"}
+        Draw as `attnfig.heatmap` or as `attnfig.lines`.
+    method : {"rollout", "flow"}
+        Attention rollout, or exact attention flow (`attnfig.attention_flow`).
+    exclude_special : bool
+        Leave the special tokens' rows and columns out of the figure (computed over every token).
+    query : int or list of int, optional
+        The query rows to show (original positions); with ``method="flow"`` only these are computed.
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    prettify_tokens : bool
+        Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
+    **kwargs
+        Passed to `attnfig.heatmap` or `attnfig.lines`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> ax = plot_rollout(np.full((2, 1, 3, 3), 1 / 3), ["a", "b", "c"], kind="lines", ax=ax)

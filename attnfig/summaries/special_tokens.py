@@ -23,6 +23,7 @@ from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
 from ..options import layer_label
+from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
 
 KEY_TARGETS = {  # targets chosen by the key's token
@@ -99,6 +100,7 @@ def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.divide(total, rows, out=np.full(total.shape, np.nan), where=rows > 0)
 
 
+@with_parameters("attention", "tokens")
 def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
@@ -108,6 +110,26 @@ def special_token_attention(attention, tokens=None, *, model=None, tokenizer=Non
     With `model` and `tokenizer`, `attention` is a text or a list of texts streamed through
     `attnfig.capture` a chunk of queries at a time, so the sink share is measured at LLM lengths.
 
+    Parameters
+    ----------
+    model, tokenizer : optional
+        A transformers model and its tokenizer: `attention` is then a text, a list of texts
+        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        For each target ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous"), the
+        ``[layers, heads]`` mean attention to it.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
     >>> stats = special_token_attention(weights, ["[CLS]", "a", "[SEP]"])
@@ -134,6 +156,7 @@ def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator
         as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
 
+@with_parameters("attention", "tokens")
 def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARGETS, spread="heads", ax=None,
                                  palette=None, **kwargs):
     """Lines over layers of the mean attention to each target, with a band; returns the Axes.
@@ -144,6 +167,33 @@ def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARG
     Clark et al.'s six by default; add ``"first"`` for the attention sink. `**kwargs` go
     to `Axes.plot`.
 
+    Parameters
+    ----------
+    targets : list of str
+        Which targets to draw, among those of `special_token_attention`.
+    spread : {"heads", "corpus", None}
+        What the band around each line shows.
+    ax : matplotlib Axes, optional
+        Where to draw; the current Axes by default.
+    palette : list of colors, optional
+        One color per target; the style's cycle by default.
+    **kwargs
+        Passed to `special_token_attention` (``model``, ``tokenizer``) and to
+        `matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> weights = np.full((3, 2, 4, 4), 0.25)
     >>> ax = plot_special_token_attention(weights, ["[CLS]", "a", ".", "[SEP]"])

@@ -72,7 +72,7 @@ def _layout(layout: str, n_heads: int, n_panels: int, focus) -> str:
     return layout
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action")
+@with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action", "figure")
 def head_view(
     attention=None,
     tokens=None,
@@ -117,6 +117,28 @@ def head_view(
     (`focus`, `direction`, `min_weight`, `top_k`, `palette`, `highlight`, LineCollection options).
     The figure is a new pyplot figure of `figsize`, or `figure` (a Figure or SubFigure) when given.
 
+    Parameters
+    ----------
+    figsize : (float, float), optional
+        Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.
+    **kwargs
+        Passed to `attnfig.lines` (`focus`, `direction`, `min_weight`, `top_k`, `palette`,
+        `span`, `highlight`, LineCollection options).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The head view, one panel per attention set.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention, tokens, `layer` or `heads` do not fit together.
+    ArgumentError
+        For an unknown keyword, `display_mode` or `html_action`.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> fig = attnfig.head_view(np.full((2, 4, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
     >>> fig.legends[0].texts[0].get_text()

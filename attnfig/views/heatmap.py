@@ -21,11 +21,12 @@ from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, highlight_color, literal, set_token_ticks
 from ..themes import remember_style
 from ..options import layer_label
+from .arguments import check_keywords, check_positions, target_axes
+from ..errors import ArgumentError
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
-from .arguments import check_keywords, check_positions, target_axes
-from ..errors import ArgumentError
+WEIGHT_LABEL = "attention weight"
 
 
 @dataclass
@@ -343,6 +344,60 @@ def heatmap(
     outlined and labelled in the highlight color. ``merge_subwords=True`` shows words, not
     sub-word fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to the image (`AxesImage`).
 
+    Parameters
+    ----------
+    head : int or "mean", optional
+        Original index of the head to draw, or ``"mean"`` for the mean over heads; the first
+        head by default.
+    cbar : bool
+        Draw a colorbar.
+    cbar_ax : matplotlib Axes, optional
+        Where to draw the colorbar; space is taken from `ax` by default.
+    cbar_kws : dict, optional
+        Passed to `matplotlib.figure.Figure.colorbar`.
+    annot : bool
+        Write each cell's weight in it.
+    fmt : str
+        Format of the annotations, as in seaborn.
+    mask : array of bool, optional
+        Cells to leave empty (True), over the full token range.
+    reduce : {"max", "mean"}
+        What a pixel shows when there are more cells than output pixels.
+    square : bool
+        Square cells (the Axes' aspect ratio set to 1).
+    highlight : list of int
+        Token positions whose labels are always shown (as special tokens are).
+    span : (int, int), optional
+        ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
+    center : float, optional
+        Center of a diverging color scale, as in seaborn.
+    norm : matplotlib Normalize, optional
+        Color normalization, instead of `vmin` and `vmax`.
+    annot_kws : dict, optional
+        Passed to the annotation texts.
+    linewidths, linecolor : optional
+        Width and color of lines between the cells, as in seaborn.
+    xticklabels, yticklabels : bool, "auto", int or list of str
+        Which tick labels to show, as in seaborn.
+    xlabel, ylabel : str or None
+        Axis labels ("key" and "query"); None leaves the axis unlabelled.
+    **kwargs
+        Passed to `matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention, tokens, `layer` or `head` do not fit together.
+    ArgumentError
+        For an unknown keyword or inconsistent color limits (`vmin` above `vmax`).
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> ax = attnfig.heatmap(np.full((1, 2, 3, 3), 1 / 3), ["a", "b", "c"], head="mean")
     >>> [t.get_text() for t in ax.get_xticklabels()]

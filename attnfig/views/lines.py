@@ -213,6 +213,35 @@ def lines(
     sentence pair shown whole is marked A and B beside both columns. `**kwargs` go to each
     head's `LineCollection`.
 
+    Parameters
+    ----------
+    direction : {"all", "a->a", "a->b", "b->a", "b->b"}
+        Keep one block of a sentence pair (with `sentence_b_start`).
+    focus : int, optional
+        Keep the lines of this query and mark each head's weight beside each key.
+    highlight : list of int
+        Token positions whose labels are always shown (as special tokens are).
+    span : (int, int), optional
+        ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
+    legend : bool, optional
+        Name the heads in a legend; by default when more than one head is drawn.
+    **kwargs
+        Passed to each head's `matplotlib.collections.LineCollection`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention, tokens, `layer` or `heads` do not fit together.
+    ArgumentError
+        For an unknown keyword or an invalid `direction`, `focus`, `min_weight` or `top_k`.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> weights = np.full((1, 2, 3, 3), 1 / 3)
     >>> ax = attnfig.lines(weights, ["[CLS]", "hi", "[SEP]"])

@@ -273,7 +273,7 @@ def check_grid_keywords(kwargs: dict, kind: str, norm) -> None:
             )
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action")
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
 def model_view(
     attention=None,
     tokens=None,
@@ -321,6 +321,38 @@ def model_view(
     Encoder-decoder attention gives one grid per part. `**kwargs` go to the artists
     (`imshow` or `LineCollection`).
 
+    Parameters
+    ----------
+    kind : {"lines", "heatmap"}
+        Thumbnails as bipartite line plots or as heatmaps.
+    center : float, optional
+        Center of a diverging color scale (heatmaps).
+    cbar : bool
+        Draw the shared colorbar (heatmaps).
+    reduce : {"max", "mean"}
+        What a pixel shows when a thumbnail has more cells than output pixels.
+    span : (int, int), optional
+        ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
+    figsize : (float, float), optional
+        Figure size in inches (`attnfig.figsize` gives a venue's); sized to the grid by default.
+    **kwargs
+        Passed to the artists (`matplotlib.axes.Axes.imshow` or
+        `matplotlib.collections.LineCollection`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The layer x head grid, one per attention set.
+
+    Raises
+    ------
+    AttentionInputError
+        When the attention, tokens or selections do not fit together, or `kind` is unknown.
+    ArgumentError
+        For an unknown keyword, inconsistent color limits, `display_mode` or `html_action`.
+
+    Examples
+    --------
     >>> import numpy as np, attnfig
     >>> fig = attnfig.model_view(np.full((2, 3, 4, 4), 0.25), kind="heatmap")
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
