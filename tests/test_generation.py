@@ -89,3 +89,30 @@ def test_generated_queries_need_a_generation():
         query_rows(data, "generated")
     with pytest.raises(ArgumentError, match="queries"):
         query_rows(data, "prompt")
+
+
+def test_heatmap_marks_the_boundary_and_shows_only_generated_queries_when_asked():
+    import matplotlib.pyplot as plt
+
+    _, _, data, ids, prompt_length, reference = _generation("gpt2")
+    fig, (whole, generated) = plt.subplots(1, 2)
+    attnfig.heatmap(data, layer=1, head=2, ax=whole)
+    attnfig.heatmap(data, layer=1, head=2, ax=generated, queries="generated")
+    (both_lines,) = [c for c in whole.collections if c.get_label() == "generated boundary"]
+    assert len(both_lines.get_segments()) == 2                               # on the query and key axes
+    (key_line,) = [c for c in generated.collections if c.get_label() == "generated boundary"]
+    assert [s[0][0] for s in key_line.get_segments()] == [prompt_length - 0.5]
+    shown = generated.images[0].get_array()
+    assert shown.shape == (6, ids.shape[1])
+    np.testing.assert_allclose(shown.filled(np.nan)[:, :prompt_length], reference[1, 2, prompt_length:, :prompt_length],
+                               atol=1e-5)
+    assert shown.mask[0, prompt_length + 1:].all() and not shown.mask[0, :prompt_length + 1].any()  # causal, offset
+
+
+def test_head_view_letters_prompt_and_generated_beside_both_columns():
+    _, _, data, _, _, _ = _generation("gpt2")
+    figure = attnfig.head_view(data, layer=1, heads=[0, 1])
+    letters = sorted(t.get_text() for ax in figure.axes for t in ax.texts if t.get_text() in ("P", "G"))
+    assert letters == ["G", "G", "P", "P"]
+    only = attnfig.head_view(data, layer=1, heads=[0], queries="generated")
+    assert len(only.axes[0].get_yticks()) == 6

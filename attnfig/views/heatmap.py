@@ -14,7 +14,8 @@ from matplotlib.image import AxesImage
 
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap, given_norm
-from ..input.data import as_attention, future_mask
+from ..input.data import as_attention
+from ..input.generated import query_rows
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError
 from .density import ResolutionImage, check_reduce, fit_to_pixels
@@ -320,6 +321,7 @@ def heatmap(
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
     merge_subwords: bool = False,
+    queries: str | None = None,
     **kwargs,
 ):
     """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
@@ -381,6 +383,9 @@ def heatmap(
         Which tick labels to show, as in seaborn.
     xlabel, ylabel : str or None
         Axis labels ("key" and "query"); None leaves the axis unlabelled.
+    queries : {None, "generated"}
+        "generated": only the rows of the tokens a model generated (`attnfig.capture_generation`),
+        over every key; a dashed line marks where generation started.
     **kwargs
         Passed to `matplotlib.axes.Axes.imshow`.
 
@@ -407,6 +412,9 @@ def heatmap(
     data = as_attention(attention, tokens, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
+    first_query = data.generated_start if queries == "generated" else 0
+    causal_rows = data.is_causal and queries == "generated"
+    data = query_rows(data, queries)
     note = None
     highlight = check_positions("highlight", highlight, max(data.weights.shape[2:]) if span is None else position_count(data))
     if span is not None:
@@ -424,8 +432,9 @@ def heatmap(
         matrix = layer_weights.mean(axis=0)
     else:
         matrix = layer_weights[data.head_position(head)]
-    if data.is_causal:
-        causal = future_mask(*matrix.shape)
+    if data.is_causal or causal_rows:
+        rows, columns = np.indices(matrix.shape)
+        causal = columns > rows + first_query  # the keys after each query (rows from `first_query` on)
         mask = causal if mask is None else (np.asarray(mask, dtype=bool) | causal)
     if vmin is None and center is None and norm is None and (data.normalized or data.value_label == "norm"):
         vmin = 0.0
@@ -437,7 +446,28 @@ def heatmap(
         yticklabels=yticklabels, mask=mask, xlabel=xlabel, ylabel=ylabel, square=square, highlight=highlight,
         reduce=reduce, numbered=span is None, **kwargs,
     )
+    if span is None:
+        generation_boundary(ax, data.generated_start, first_query if queries == "generated" else None)
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     title = f"Layer {layer_label(data.layer_indices[data.layer_position(layer)])}, {label}"
     ax.set_title(f"{title}\n{note}" if note else title)
     return ax
+
+
+def generation_boundary(ax, generated_start: int | None, generated_rows_from: int | None = None):
+    """Lines before the first generated token (`attnfig.capture_generation`) on both axes;
+    with only generated queries shown (`generated_rows_from`), on the key axis only."""
+    if generated_start is None and generated_rows_from is None:
+        return None
+    from matplotlib.collections import LineCollection
+
+    key_position = (generated_rows_from if generated_rows_from is not None else generated_start) - 0.5
+    bottom, top = ax.get_ylim()
+    left, right = ax.get_xlim()
+    segments = [[(key_position, bottom), (key_position, top)]]
+    if generated_rows_from is None:
+        segments.append([(left, generated_start - 0.5), (right, generated_start - 0.5)])
+    boundary = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],
+                              linewidths=mpl.rcParams["axes.linewidth"], linestyles="--", label="generated boundary")
+    ax.add_collection(boundary, autolim=False)
+    return boundary

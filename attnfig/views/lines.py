@@ -16,6 +16,7 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
+from ..input.generated import query_rows
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
@@ -50,6 +51,7 @@ class _LinePlan:
     sentence_b_start: int | None = None  # among the shown tokens, when both sentences are shown
     key_offset: int = 0
     numbered: bool = True  # thinned labels show their positions (a span's labels already do)
+    boundary_letters: tuple[str, str] = ("A", "B")  # sentences A and B, or prompt and generated ("P", "G")
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -185,6 +187,7 @@ def lines(
     prettify_tokens: bool = True,
     legend: bool | None = None,
     merge_subwords: bool = False,
+    queries: str | None = None,
     **kwargs,
 ):
     """Draw a bipartite attention plot of one layer and return the Axes.
@@ -210,11 +213,15 @@ def lines(
     `highlight` tokens get a band and the highlight color; ``merge_subwords=True`` shows
     words, not sub-word fragments. With a `direction` other than "all", opacity is scaled so
     that the strongest line shown is opaque (one block holds a small share of each row); a
-    sentence pair shown whole is marked A and B beside both columns. `**kwargs` go to each
+    sentence pair shown whole is marked A and B beside both columns, a generation
+    (`attnfig.capture_generation`) P (prompt) and G (generated); ``queries="generated"``
+    keeps only the generated tokens as queries, over every key. `**kwargs` go to each
     head's `LineCollection`.
 
     Parameters
     ----------
+    queries : {None, "generated"}
+        "generated": only the generated tokens' rows (`attnfig.capture_generation`).
     direction : {"all", "a->a", "a->b", "b->a", "b->b"}
         Keep one block of a sentence pair (with `sentence_b_start`).
     focus : int, optional
@@ -252,6 +259,7 @@ def lines(
     data = as_attention(attention, tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords)
     if prettify_tokens:
         data = data.prettified()
+    data = query_rows(data, queries)
     note = None
     n_positions = max(data.weights.shape[2:]) if span is None else position_count(data)
     highlight = check_positions("highlight", highlight, n_positions)
@@ -266,6 +274,10 @@ def lines(
         note = restricted.note(data.layer_position(layer), head_positions)
     plan = _plan(data, layer, heads, direction, focus, min_weight, top_k, palette, highlight)
     plan.numbered = plan.numbered and span is None
+    if plan.sentence_b_start is None and data.generated_start is not None and span is None:
+        plan.sentence_b_start = _shown_boundary(data.generated_start, direction, len(plan.query_tokens),
+                                                len(plan.key_tokens))
+        plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
     ax = target_axes(ax)
     if note:
         ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
@@ -316,15 +328,16 @@ def _decorate(ax, plan: _LinePlan) -> None:
     right.tick_params(length=0)
     right.spines["right"].set_visible(False)
     if plan.sentence_b_start is not None:
-        sentence_marks(ax, plan.query_y, plan.sentence_b_start)
+        sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters)
     if plan.highlight_queries or plan.highlight_keys:
         highlight_bands(ax, plan)
 
 
-def sentence_marks(ax, y: np.ndarray, b_start: int) -> LineCollection:
-    """A bar beside each column for sentence A and for B, lettered, in the text color."""
+def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B")) -> LineCollection:
+    """A bar beside each column for sentence A and for B (or prompt "P" and generated "G"), lettered, in the text color."""
     pitch = y[1] - y[0] if len(y) > 1 else 1.0
-    blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, "A"), (y[b_start] - pitch / 2, y[-1] + pitch / 2, "B")]
+    blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]),
+              (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])]
     x_positions = (-SENTENCE_MARGIN / 2, 1 + SENTENCE_MARGIN / 2)
     inset = min(0.3 * pitch, 0.01)  # a small gap between the A and B bars
     segments = [[(x, top + inset), (x, bottom - inset)] for x in x_positions for top, bottom, _ in blocks]
