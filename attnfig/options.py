@@ -58,7 +58,23 @@ class set_options:
 
 
 def get_option(name: str):
-    """The current value of one attnfig option (see `set_options`)."""
+    """The current value of one attnfig option (see `set_options`).
+
+    Parameters
+    ----------
+    name : str
+        The option's name, e.g. ``"layer_base"``.
+
+    Returns
+    -------
+    object
+        Its current value.
+
+    Examples
+    --------
+    >>> get_option("layer_base") in (0, 1)
+    True
+    """
     return _OPTIONS[name]
 
 

@@ -1,4 +1,5 @@
 """Head view at one column
+=======================
 
 `with attnfig.style("acl"): head_view(attention, layer=2)` as a paper author calls it: the
 figure fills the ACL column (7.7 cm), the twelve heads of layer 2 drawn as small multiples

@@ -1,4 +1,5 @@
 """Pattern types by layer
+======================
 
 Kovaleva et al.'s per-layer chart: the share of each layer's heads of each pattern type
 (vertical, diagonal, vertical plus diagonal, block, heterogeneous) for all-MiniLM-L6-v2 over

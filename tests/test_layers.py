@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "attnfig"
 BOTTOM = "bottom"
 TOP = "top"
-LAYER_OF = {"errors": BOTTOM, "_docstrings": BOTTOM, "_version": BOTTOM, "_compat": BOTTOM, "themes": BOTTOM,
+LAYER_OF = {"errors": BOTTOM, "_docstrings": BOTTOM, "_version": BOTTOM, "_compat": BOTTOM, "options": BOTTOM, "themes": BOTTOM,
             "venues": BOTTOM,
             "input": "input", "recording": "recording", "views": "views", "export": "export",
             "summaries": "summaries", "__init__": TOP, "cli": TOP, "lint": TOP, "testing": TOP}

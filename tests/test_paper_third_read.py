@@ -11,7 +11,6 @@ from PIL import Image
 import attnfig
 from conftest import random_attention
 
-from test_cli import attnfig_cli
 
 PAIR = ["[CLS]", "the", "cat", "sat", "on", "[SEP]", "a", "dog", "ran", "off", "[SEP]"]
 

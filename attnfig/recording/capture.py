@@ -167,6 +167,8 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
 
     Parameters
     ----------
+    merge_subwords : bool
+        Merge word pieces into words (keys summed, queries averaged; `attnfig.merge_subword_tokens`).
     model : transformers model
         A model of a supported family, as loaded (its attention implementation is kept).
     tokenizer : transformers tokenizer

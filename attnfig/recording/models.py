@@ -60,6 +60,8 @@ def from_model(
 
     Parameters
     ----------
+    merge_subwords : bool
+        Merge word pieces into words (keys summed, queries averaged; `attnfig.merge_subword_tokens`).
     model : transformers model
         Any transformers model that returns attentions.
     tokenizer : transformers tokenizer or processor

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 
 from ..input.corpus import refuse_pooled
-from ..input.data import AttentionData, as_attention
+from ..input.data import as_attention
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from ..options import layer_label
 from ..views.labels import special_positions

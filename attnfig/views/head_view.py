@@ -119,6 +119,10 @@ def head_view(
 
     Parameters
     ----------
+    layout : {"auto", "overlay", "grid"}
+        Heads overlaid in one panel, one panel per head, or overlaid up to `MAX_OVERLAID_HEADS` heads.
+    merge_subwords : bool
+        Merge word pieces into words (keys summed, queries averaged; `attnfig.merge_subword_tokens`).
     figsize : (float, float), optional
         Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.
     **kwargs

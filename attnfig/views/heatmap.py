@@ -348,6 +348,8 @@ def heatmap(
 
     Parameters
     ----------
+    merge_subwords : bool
+        Merge word pieces into words (keys summed, queries averaged; `attnfig.merge_subword_tokens`).
     head : int or "mean", optional
         Original index of the head to draw, or ``"mean"`` for the mean over heads; the first
         head by default.

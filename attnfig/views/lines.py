@@ -220,6 +220,8 @@ def lines(
 
     Parameters
     ----------
+    merge_subwords : bool
+        Merge word pieces into words (keys summed, queries averaged; `attnfig.merge_subword_tokens`).
     queries : {None, "generated"}
         "generated": only the generated tokens' rows (`attnfig.capture_generation`).
     direction : {"all", "a->a", "a->b", "b->a", "b->b"}

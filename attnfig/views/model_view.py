@@ -26,7 +26,7 @@ from .heatmap import IMSHOW_TAKERS, add_colorbar
 from .lines import column_positions, line_segments
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
-from ..themes import display_mode_style, remember_style
+from ..themes import display_mode_style
 from ..options import layer_label
 from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
