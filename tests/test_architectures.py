@@ -143,7 +143,9 @@ def test_every_view_renders(name):
     # thumbnails of long parts are drawn as the ink of their lines (one image, see views.density)
     assert sum(1 for ax in thumbnails.axes if ax.collections or ax.images) == panels
     first = parts(result)["decoder" if name in SEQ2SEQ_FAMILIES else "attentions"]
-    ax = attnfig.heatmap(first, layer=1, head=0)
+    import matplotlib.pyplot as plt
+
+    ax = attnfig.heatmap(first, layer=1, head=0, ax=plt.figure().subplots())  # not the last view's Axes
     np.testing.assert_allclose(ax.images[0].get_array().filled(0), first.weights[1, 0], atol=1e-6)
     assert attnfig.plot_head_entropy(first).images
 

@@ -28,7 +28,7 @@ def test_seed_notebook_runs_and_makes_its_figures(tmp_path, monkeypatch):
         assert isinstance(namespace[name], Figure)
     assert namespace["sentence_b_start"] == 6
     head_axes = [ax for ax in namespace["head_fig"].axes if ax.collections]
-    assert len(head_axes[0].collections) == 12
+    assert len(head_axes) == 12 and all(len(ax.collections) == 1 for ax in head_axes)  # 12 heads: one panel each
     assert [t.get_text() for t in head_axes[0].get_yticklabels()][:3] == ["[CLS]", "the", "rabbit"]
     assert (tmp_path / "output" / "seed_notebook_grid.pdf").read_bytes()[:5] == b"%PDF-"
     assert (tmp_path / "output" / "seed_notebook_grid.png").stat().st_size > 1000
