@@ -17,8 +17,9 @@ class set_options:
 
     Parameters
     ----------
-    layer_base : {0, 1}
-        The number shown for the first layer in every figure's titles and axis labels.
+    **options
+        ``layer_base`` (0 or 1): the number shown for the first layer in every figure's titles
+        and axis labels.
 
     Returns
     -------
