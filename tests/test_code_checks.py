@@ -20,6 +20,16 @@ def test_ruff_is_clean():
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
 
 
+def test_root_figure_goes_through_the_compat_shim():
+    """``get_figure(root=...)`` exists from matplotlib 3.10 on; the package declares 3.8, so every
+    caller goes through ``attnfig._compat.root_figure`` (CI's minimum-versions run caught one)."""
+    offenders = [f"{path.relative_to(ROOT)}:{number}"
+                 for path in sorted((ROOT / "attnfig").rglob("*.py")) if path.name != "_compat.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if re.search(r"get_figure\(\s*root", line)]
+    assert not offenders, "use attnfig._compat.root_figure instead of get_figure(root=...): " + ", ".join(offenders)
+
+
 @pytest.mark.slow
 def test_mypy_errors_do_not_grow():
     run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", "/dev/null"], cwd=ROOT,

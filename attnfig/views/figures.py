@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 
 import matplotlib as mpl
-
 from matplotlib.figure import Figure
 
+from .._compat import root_figure
 from ..errors import ArgumentError
 from ..themes import remember_style
 from .layout import SettledConstrainedLayout, settle_layout
@@ -87,7 +87,7 @@ def figure_inches(figure) -> tuple[float, float]:
     >>> figure_inches(right)
     (3.0, 3.0)
     """
-    dpi = figure.get_figure(root=True).dpi
+    dpi = root_figure(figure).dpi
     return float(figure.bbox.width / dpi), float(figure.bbox.height / dpi)
 
 

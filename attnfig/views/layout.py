@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
 
+from .._compat import root_figure
+
 # Constrained layout with labels sized by their axes needs a few passes to settle.
 LAYOUT_PASSES = 3
 PADDING_RETRIES = 3  # constrained layout's padding grows by the overflow at most this often
@@ -21,7 +23,7 @@ CANVAS_TOLERANCE_INCHES = 0.5 / 72  # half a point: anti-aliasing, not clipping
 
 def _laid_out_axes(figure):
     """Every Axes the layout engine places (the root figure's list holds its subfigures' too)."""
-    return [ax for ax in figure.get_figure(root=True).axes
+    return [ax for ax in root_figure(figure).axes
             if ax.get_subplotspec() is not None or hasattr(ax, "_colorbar_info")]
 
 
@@ -109,7 +111,7 @@ def settle_layout(figure) -> None:
     >>> settle_layout(fig); type(fig.get_layout_engine()).__name__
     'SettledConstrainedLayout'
     """
-    root = figure.get_figure(root=True)
+    root = root_figure(figure)
     engine = root.get_layout_engine()
     if type(engine) is ConstrainedLayoutEngine:
         settled = SettledConstrainedLayout(compress=engine._compress)
