@@ -89,11 +89,11 @@ class AttentionData:
     def is_self_attention(self) -> bool:
         return self.query_tokens == self.key_tokens and self.weights.shape[2] == self.weights.shape[3]
 
-    def layer_position(self, layer: int) -> int:
+    def layer_position(self, layer: int | None) -> int:
         """Position in `weights` of the original layer index `layer` (negative counts back; None: the first)."""
         return _position_of(layer, self.layer_indices, "layer")
 
-    def head_position(self, head: int) -> int:
+    def head_position(self, head: int | None) -> int:
         """Position in `weights` of the original head index `head` (negative counts back; None: the first)."""
         return _position_of(head, self.head_indices, "head")
 
@@ -232,7 +232,7 @@ def as_attention(
         if tokens is None and key_tokens is None and sentence_b_start is None and not merge_subwords:
             return attention
         return _retokened(attention, tokens, key_tokens, sentence_b_start, merge_subwords)
-    cache_layers = ()
+    cache_layers: tuple[int, ...] = ()
     if is_pattern_cache(attention):
         attention, cache_layers = cached_patterns(attention)
 

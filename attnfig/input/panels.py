@@ -47,8 +47,9 @@ def resolve_panels(arguments: PanelArguments) -> list[tuple[str, AttentionData]]
                 "`attention` is already an EncoderDecoderAttention (encoder, decoder and cross): "
                 "do not pass `encoder_attention`/`decoder_attention`/`cross_attention` as well."
             )
-        attention, encoder_attention, decoder_attention, cross_attention = (
-            None, attention.encoder, attention.decoder, attention.cross)
+        encoder_attention, decoder_attention, cross_attention = (
+            attention.encoder, attention.decoder, attention.cross)
+        attention = None
     parts = {"Encoder": encoder_attention, "Decoder": decoder_attention, "Cross": cross_attention}
     given = {title: part for title, part in parts.items() if part is not None}
     if attention is not None and given:
