@@ -10,6 +10,7 @@ import functools
 import inspect
 import math
 import numbers
+from typing import Any, Literal, overload
 
 from matplotlib.artist import Artist, ArtistInspector
 
@@ -84,7 +85,13 @@ def check_html_action(html_action) -> None:
         )
 
 
-def check_real(argument: str, value, *, low: float | None = None, high: float | None = None,
+@overload
+def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
+               optional: Literal[False] = False) -> float: ...
+@overload
+def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
+               optional: bool) -> float | None: ...
+def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
                optional: bool = False) -> float | None:
     """`value` as a finite float within [low, high]; None passes when `optional`.
 
@@ -95,10 +102,11 @@ def check_real(argument: str, value, *, low: float | None = None, high: float | 
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ArgumentError(f"`{argument}` must be a finite real number, but {value!r} was passed.")
-    if (low is not None and value < low) or (high is not None and value > high):
+    number = float(value)
+    if (low is not None and number < low) or (high is not None and number > high):
         bounds = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
         raise ArgumentError(f"`{argument}` must be in {bounds}, but {value!r} was passed.")
-    return float(value)
+    return number
 
 
 def check_color_limits(vmin, vmax, center=None) -> None:

@@ -126,7 +126,7 @@ def font_points(rc_key: str) -> float:
     """Font size in points of an rcParams entry such as ``"ytick.labelsize"``."""
     from matplotlib.font_manager import FontProperties
 
-    return FontProperties(size=mpl.rcParams[rc_key]).get_size_in_points()
+    return FontProperties(size=mpl.rcParams[rc_key]).get_size_in_points()  # type: ignore[index]  # stubs: literal keys only
 
 
 def with_alphas(color, alphas: np.ndarray) -> np.ndarray:

@@ -129,10 +129,10 @@ def line_ink(weights: np.ndarray, query_y: np.ndarray, key_y: np.ndarray, height
 
 
 @functools.lru_cache(maxsize=4)
-def _ink_geometry(query_y: tuple, key_y: tuple, height: int, width: int):
+def _ink_geometry(query_ys: tuple, key_ys: tuple, height: int, width: int):
     """Where each line crosses each pixel column: flat pixel indices and ink shares per unit
     of mass, for every (query, key) pair; cached, since every thumbnail of a grid shares it."""
-    query_y, key_y = np.asarray(query_y, dtype=np.float32), np.asarray(key_y, dtype=np.float32)
+    query_y, key_y = np.asarray(query_ys, dtype=np.float32), np.asarray(key_ys, dtype=np.float32)
     y_start = np.repeat(query_y, len(key_y)) - np.float32(0.5)  # pixel-centre units
     rise = np.tile(key_y, len(query_y)) - np.repeat(query_y, len(key_y))
     thickness = np.sqrt(1 + (rise / width) ** 2)
@@ -251,7 +251,7 @@ class ResolutionImage(AxesImage):
         super().__init__(ax, extent=extent, **kwargs)
         self.set_clip_path(ax.patch)  # as `Axes.imshow` does
         self._render = render
-        self._rendered_size = None
+        self._rendered_size: tuple[int, int, float] | None = None
         # The real size is known when drawn: until then one masked pixel (rendering at 1 x 1
         # here would reduce the whole input once more, for nothing).
         self.set_data(np.ma.masked_all((1, 1), dtype=np.float32) if initial is None else initial)

@@ -129,13 +129,13 @@ def _cell_image(ax, matrix: np.ma.MaskedArray, plan: _HeatmapPlan, reduce: str, 
     """One image of the cells, computed at the output's pixel size (`fit_to_pixels`)."""
     n_rows, n_cols = matrix.shape
     aspect = kwargs.pop("aspect")
-    filled = []  # the NaN-filled float32 copy, made once and only if cells must be reduced
+    filled: list[np.ndarray] = []  # the NaN-filled float32 copy, made once and only if cells must be reduced
 
     def render(height: int, width: int, pixels_per_inch: float):
         if n_rows <= height and n_cols <= width:
             return matrix
         if not filled:
-            filled.append(matrix.astype(np.float32).filled(np.nan))
+            filled.append(np.ma.filled(matrix.astype(np.float32), np.nan))
         return np.ma.masked_invalid(fit_to_pixels(filled[0], height, width, reduce))
 
     image = ResolutionImage(ax, render, extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5), initial=matrix,
@@ -459,16 +459,17 @@ def heatmap(
 def generation_boundary(ax, generated_start: int | None, generated_rows_from: int | None = None):
     """Lines before the first generated token (`attnfig.capture_generation`) on both axes;
     with only generated queries shown (`generated_rows_from`), on the key axis only."""
-    if generated_start is None and generated_rows_from is None:
+    key_start = generated_rows_from if generated_rows_from is not None else generated_start
+    if key_start is None:
         return None
     from matplotlib.collections import LineCollection
 
-    key_position = (generated_rows_from if generated_rows_from is not None else generated_start) - 0.5
+    key_position = key_start - 0.5
     bottom, top = ax.get_ylim()
     left, right = ax.get_xlim()
     segments = [[(key_position, bottom), (key_position, top)]]
     if generated_rows_from is None:
-        segments.append([(left, generated_start - 0.5), (right, generated_start - 0.5)])
+        segments.append([(left, key_start - 0.5), (right, key_start - 0.5)])  # key_start is generated_start here
     boundary = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],
                               linewidths=mpl.rcParams["axes.linewidth"], linestyles="--", label="generated boundary")
     ax.add_collection(boundary, autolim=False)

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.axis import XAxis, YAxis
 from matplotlib.ticker import Formatter, Locator
 
+from ..errors import ArgumentError
 from ..input.tokens import is_special_token
 from .colors import font_points
 from .layout import settle_layout
@@ -114,14 +117,14 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np
     gap = max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9))))  # positions a label needs
     kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
     first = np.unique(np.clip(np.asarray(list(first), dtype=int), 0, n_labels - 1))
-    shown = list(kept)
+    picked = list(kept)
     for index in range(0, n_labels, gap):
         if not kept.size or np.abs(kept - index).min() >= gap:
-            shown.append(index)
-    shown = np.unique(np.asarray(shown, dtype=int))
+            picked.append(index)
+    shown = np.unique(np.asarray(picked, dtype=int))
     if len(kept) > 1 and np.diff(kept).min() < gap:
         # Even kept labels crowd each other: keep `first`, then the first of each crowded run.
-        thinned = []
+        thinned: list[int] = []
         for index in shown:
             clear_of_first = not first.size or np.abs(first - index).min() >= gap or index in first
             if clear_of_first and (index in first or not thinned or index - thinned[-1] >= gap):
@@ -158,11 +161,11 @@ class TokenLocator(Locator):
         self.fontsize = fontsize
         self.fit: LabelFit | None = None
         self.partners = list(partners)  # locators whose labels share one font size with these
-        self.label_colors: dict[float, object] = {}  # position -> color of a marked (highlighted) label
-        self.base_color = None
+        self.label_colors: dict[float, Any] = {}  # position -> color of a marked (highlighted) label
+        self.base_color: Any = None
 
     def _own_fit(self) -> LabelFit:
-        fontsize = self.fontsize or font_points(f"{self.axis.axis_name}tick.labelsize")  # rcParams when not fixed
+        fontsize = self.fontsize or font_points(f"{self._token_axis().axis_name}tick.labelsize")  # rcParams when not fixed
         pitch_points = axis_points(self.axis) / self.span
         return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep,
                           first=sorted(self.bold))
@@ -179,7 +182,7 @@ class TokenLocator(Locator):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
                 tick.label2.set_fontweight("bold" if index in self.bold else "normal")
         if self.label_colors:
-            self._color_labels()
+            self._color_labels(self.fit)
         return self.positions[self.fit.shown]
 
     @property
@@ -187,12 +190,19 @@ class TokenLocator(Locator):
         """Whether the last draw left some labels out."""
         return self.fit is not None and len(self.fit.shown) < len(self.positions)
 
-    def _color_labels(self) -> None:
+    def _token_axis(self) -> XAxis | YAxis:
+        """The axis the locator labels: an x or y axis (a locator is only ever set on one)."""
+        if not isinstance(self.axis, (XAxis, YAxis)):
+            raise ArgumentError(f"Token labels go on an x or y axis, but the locator is set on {self.axis!r}.")
+        return self.axis
+
+    def _color_labels(self, fit: LabelFit) -> None:
+        axis = self._token_axis()
         if self.base_color is None:
-            name = self.axis.axis_name
-            color = mpl.rcParams[f"{name}tick.labelcolor"]
-            self.base_color = mpl.rcParams[f"{name}tick.color"] if color == "inherit" else color
-        for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
+            name = axis.axis_name
+            color = mpl.rcParams[f"{name}tick.labelcolor"]  # type: ignore[index]  # stubs: literal keys only
+            self.base_color = mpl.rcParams[f"{name}tick.color"] if color == "inherit" else color  # type: ignore[index]  # same
+        for tick, index in zip(axis.get_major_ticks(len(fit.shown)), fit.shown):
             color = self.label_colors.get(round(float(self.positions[index]), 6), self.base_color)
             tick.label1.set_color(color)
             tick.label2.set_color(color)

@@ -113,8 +113,9 @@ def settle_layout(figure) -> None:
     """
     root = root_figure(figure)
     engine = root.get_layout_engine()
+    settled: SettledConstrainedLayout | SettledTightLayout
     if type(engine) is ConstrainedLayoutEngine:
-        settled = SettledConstrainedLayout(compress=engine._compress)
+        settled = SettledConstrainedLayout(compress=engine._compress)  # type: ignore[attr-defined]  # private, no getter
     elif type(engine) is TightLayoutEngine:
         settled = SettledTightLayout()
     elif engine is None:
@@ -122,5 +123,5 @@ def settle_layout(figure) -> None:
         return
     else:
         return
-    settled._params = dict(engine._params)
+    settled._params = dict(engine._params)  # type: ignore[union-attr]  # private, not in the stubs
     root.set_layout_engine(settled)

@@ -145,7 +145,7 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
         colors = with_alphas(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale)
         head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
                        **kwargs}
-        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)
+        ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
 
 
 def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
@@ -409,6 +409,8 @@ def focus_marks(ax, plan: _LinePlan):
     from matplotlib.markers import MarkerStyle
     from matplotlib.transforms import IdentityTransform, ScaledTranslation, blended_transform_factory
 
+    if plan.focus_weights is None:
+        raise AttentionInputError("Focus marks show a focus query's weights, but the lines were planned without `focus`.")
     n_heads, n_keys = plan.focus_weights.shape
     side = FOCUS_MARK_SIZE * font_points("ytick.labelsize")
     step = FOCUS_MARK_STEP * side

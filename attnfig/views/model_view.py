@@ -167,7 +167,7 @@ def _thumbnail_inches(ax, layout: Mosaic) -> float:
 
 def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
-    top_k = thumbnail_top_k(*data.weights.shape[2:], top_k)
+    top_k = thumbnail_top_k(data.weights.shape[2], data.weights.shape[3], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
     kwargs.setdefault("rasterized", True)  # the same pixels in every format, as `lines`
     if kwargs["rasterized"]:
@@ -177,7 +177,7 @@ def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, t
         head, q_index, k_index = np.nonzero(keep[row])
         segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
         rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
-        collection = LineCollection(segments, colors=rgba, linewidths=line_points,
+        collection = LineCollection(segments, colors=rgba, linewidths=line_points,  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
                                     label=f"layer {layer_label(data.layer_indices[row])}", **kwargs)
         ax.add_collection(collection, autolim=False)
 
