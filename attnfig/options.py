@@ -6,6 +6,8 @@ change: ``layer=`` and ``include_layers=`` always take the model's 0-based indic
 """
 from __future__ import annotations
 
+from typing import SupportsInt
+
 from .errors import ArgumentError
 
 _OPTIONS = {"layer_base": 0}
@@ -79,7 +81,7 @@ def get_option(name: str):
     return _OPTIONS[name]
 
 
-def layer_label(index: int) -> str:
+def layer_label(index: SupportsInt) -> str:
     """How figures name the layer of 0-based index `index`, by the ``layer_base`` option.
 
     Parameters

@@ -8,7 +8,7 @@ defines its accumulator beside its formula; the in-memory path feeds it whole ma
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class PerInputSums:
         self.sums: dict[int, dict[str, np.ndarray]] = {}
         self.facts: dict[int, dict] = {}
 
-    def add(self, chunk: Chunk, name: str, values) -> None:
+    def add(self, chunk: Chunk, name: str, values: Any) -> None:
         """Add `values` (``[chunk layers, chunk heads, ...]``, numpy or torch) at the chunk's heads."""
         values = to_numpy(values)
         sums = self.sums.setdefault(chunk.input_index, {})

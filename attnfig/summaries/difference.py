@@ -1,6 +1,10 @@
 """The difference of two attention sets over the same tokens (two models, checkpoints, prompts)."""
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.axes import Axes
+from matplotlib.colors import Colormap
+from matplotlib.figure import Figure
 import dataclasses
 
 import numpy as np
@@ -17,7 +21,7 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 DIVERGING_CMAP = "RdBu_r"  # red where the first set attends more, blue where the second does
 
 
-def attention_difference(first, second, tokens=None) -> AttentionData:
+def attention_difference(first: Any, second: Any, tokens: Sequence[str] | None = None) -> AttentionData:
     """``first - second`` as `AttentionData` (``normalized=False``, values in [-1, 1]).
 
     Both must have the same shape; the tokens of `first` label the result.
@@ -63,8 +67,9 @@ def attention_difference(first, second, tokens=None) -> AttentionData:
     return dataclasses.replace(a, weights=a.weights - b.weights, normalized=False, is_causal=False)
 
 
-def plot_difference(first, second, tokens=None, *, layer: int | None = None, head: int | str | None = None, ax=None, cmap=None,
-                    vmax=None, **kwargs):
+def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None, *, layer: int | None = None,
+                    head: int | str | None = None, ax: Axes | None = None, cmap: str | Colormap | None = None,
+                    vmax: float | None = None, **kwargs: Any) -> Axes:
     """Heatmap of ``first - second`` for one head (or ``head="mean"``), centred on 0; returns the Axes.
 
     The scale runs from ``-vmax`` to ``vmax`` (by default the largest absolute difference).
@@ -114,18 +119,19 @@ def plot_difference(first, second, tokens=None, *, layer: int | None = None, hea
     layer_weights = diff.weights[diff.layer_position(layer)]
     if isinstance(head, str) and head != "mean":
         raise ArgumentError(f"`head` must be a head index or \"mean\", but {head!r} was passed.")
-    matrix = layer_weights.mean(axis=0) if head == "mean" else layer_weights[diff.head_position(head)]
+    matrix = layer_weights.mean(axis=0) if isinstance(head, str) else layer_weights[diff.head_position(head)]
     limit = vmax if vmax is not None else float(np.abs(matrix).max()) or 1.0
     ax = matrix_heatmap(matrix, diff.query_tokens, diff.key_tokens, ax=ax, cmap=cmap or DIVERGING_CMAP,
                         vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"},
                         **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
-    shown_head = "mean of heads" if head == "mean" else f"head {diff.head_indices[diff.head_position(head)]}"
+    shown_head = "mean of heads" if isinstance(head, str) else f"head {diff.head_indices[diff.head_position(head)]}"
     ax.set_title(f"Layer {layer_label(shown_layer)}, {shown_head}: first \u2212 second")
     return ax
 
 
-def difference_grid(first, second, tokens=None, *, cmap=None, **kwargs):
+def difference_grid(first: Any, second: Any, tokens: Sequence[str] | None = None, *,
+                    cmap: str | Colormap | None = None, **kwargs: Any) -> Figure:
     """Layer x head grid of ``first - second`` on one diverging scale centred on 0; returns the Figure.
 
     `**kwargs` go to `model_view` (``vmin`` and ``vmax`` must lie on either side of 0).

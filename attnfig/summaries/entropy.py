@@ -1,6 +1,9 @@
 """Head entropy maps (Clark et al. 2019, Fig. 4): how spread out each head's attention is."""
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.axes import Axes
+from matplotlib.colors import Colormap
 import numpy as np
 
 from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
@@ -74,7 +77,8 @@ def uniform_row_entropy(data) -> np.ndarray:
 
 
 @with_parameters("attention", "tokens")
-def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
+def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
+                 tokenizer: Any = None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
@@ -110,7 +114,7 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
 
 
 @with_parameters("attention", "tokens")
-def uniform_entropy(attention, tokens=None) -> float:
+def uniform_entropy(attention: Any, tokens: Sequence[str] | None = None) -> float:
     """The mean entropy uniform attention would have over the same rows (the reference).
 
     Returns
@@ -134,7 +138,8 @@ def uniform_entropy(attention, tokens=None) -> float:
 
 
 @with_parameters("attention", "tokens")
-def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False, fmt=".1f", **kwargs):
+def plot_head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
+                      cmap: str | Colormap | None = None, annot: bool = False, fmt: str = ".1f", **kwargs: Any) -> Axes:
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
 
     The colorbar runs from 0 (every row on one key) to the uniform entropy of the same rows

@@ -18,6 +18,8 @@ query of a 128-token input is 128 times that, so pass `query` for long inputs.
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
 from ..errors import ArgumentError, AttentionInputError
@@ -54,7 +56,8 @@ def residual_attention(attention, tokens=None, *, residual: float = 0.5, start_l
     return mixed / mixed.sum(axis=-1, keepdims=True)
 
 
-def attention_flow(attention, tokens=None, *, query=None, residual: float = 0.5, start_layer: int = 0,
+def attention_flow(attention: Any, tokens: Sequence[str] | None = None, *, query: int | Sequence[int] | None = None,
+                   residual: float = 0.5, start_layer: int = 0,
                    normalize: bool = True) -> np.ndarray:
     """Attention flow ``[q, k]``: the maximum flow from each input token to each output position.
 
@@ -209,7 +212,7 @@ class _PushRelabel:
             if not active.any(axis=(1, 2)).all():
                 self.global_relabel()  # done only if exact heights agree: no excess can reach the sink
                 active = self.active()
-                done = ~active.any(axis=(1, 2))
+                done = ~np.asarray(active.any(axis=(1, 2)))
                 flows[remaining[done]] = self.excess[done, -1, self.sink]
                 remaining = remaining[~done]
                 self.keep(~done)

@@ -6,6 +6,8 @@ text. Classical multidimensional scaling then places the heads in the plane.
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.colors import Colormap
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
@@ -24,7 +26,7 @@ LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
 LABEL_OFFSET = 2.0  # points between a head's marker and its label
 
 
-def head_distances(corpus, tokens=None) -> np.ndarray:
+def head_distances(corpus: Any, tokens: Sequence[str] | None = None) -> np.ndarray:
     """Jensen-Shannon distances between every two heads, ``[L*H, L*H]`` (head ``l * H + h``).
 
     Parameters
@@ -122,7 +124,8 @@ class _LabelsThatFit(Artist):
                 shown.append(box)
 
 
-def plot_head_map(corpus, tokens=None, *, ax=None, cmap=None, labels: bool = True, **kwargs):
+def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
+                  cmap: str | Colormap | None = None, labels: bool = True, **kwargs: Any) -> Axes:
     """Draw the heads in the plane by classical MDS of their Jensen-Shannon distances; returns the Axes.
 
     Parameters

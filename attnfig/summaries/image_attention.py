@@ -189,7 +189,7 @@ def _title(data: AttentionData, layer: int, head: int | str, query: int | str, r
     prefix = "" if position == 0 else f"{data.query_tokens[position]}: "
     if rollout:
         return f"{prefix}rollout to layer {layer_index}"
-    heads = "mean" if head == "mean" else f"head {data.head_indices[data.head_position(head)]}"
+    heads = "mean" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"  # "mean", checked
     return f"{prefix}layer {layer_index}, {heads}"
 
 

@@ -9,7 +9,10 @@ works, and a layer that shares its module with others (ALBERT) is told apart by 
 """
 from __future__ import annotations
 
+from matplotlib.colors import Colormap
+from matplotlib.figure import SubFigure
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -71,7 +74,7 @@ def _check_neuron_family(model) -> None:
         raise AttentionInputError(str(err).replace("`capture`", "neuron_view")) from None
 
 
-def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, layer: int = 0, head: int = 0,
+def neuron_view(model: Any, tokenizer: Any, text: str, text_pair: str | None = None, *, layer: int = 0, head: int = 0,
                 query: int = 0) -> NeuronView:
     """Capture the query and key vectors of `head` in `layer` and compute `query`'s scores.
 
@@ -118,7 +121,7 @@ def neuron_view(model, tokenizer, text: str, text_pair: str | None = None, *, la
     n_tokens = encoded["input_ids"].shape[1]
     if not isinstance(query, int) or not 0 <= query < n_tokens:
         raise AttentionInputError(f"`query` must be a token index in [0, {n_tokens - 1}], but {query!r} was passed.")
-    found = {}
+    found: dict[str, Any] = {}
 
     def record(call):
         if call.layer == layer:
@@ -147,8 +150,8 @@ def score_title(scaling: float | None) -> str:
     return "q\u00b7k" if scaling is None or scaling == 1.0 else f"q\u00b7k\n\u00d7{scaling:.3g}"
 
 
-def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = True, figsize=None,
-                     figure=None) -> Figure:
+def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, prettify_tokens: bool = True,
+                     figsize: tuple[float, float] | None = None, figure: Figure | SubFigure | None = None) -> Figure | SubFigure:
     """Draw a `NeuronView`: q, the keys, q x k, the scores and the softmax, side by side; returns the Figure.
 
     One column wide (the style's figure width); the vectors get color scales below them,

@@ -13,6 +13,9 @@ Then, in this order: vertical plus diagonal when both diagonal and vertical reac
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 import dataclasses
 from dataclasses import dataclass
 
@@ -162,7 +165,8 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
 
 
 @with_parameters("attention", "tokens")
-def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
+def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
+                  tokenizer: Any = None) -> np.ndarray:
     """Pattern type of every head, ``array[layers, heads]`` of str.
 
     For a corpus, each head gets the type it has most often (ties: the order of `PATTERNS`).
@@ -216,7 +220,8 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
 
 
 @with_parameters("attention", "tokens")
-def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
+def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, palette: Any = None,
+                       **kwargs: Any) -> Figure:
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
 
     A frame's color is the head's pattern over the whole corpus (the type it has most
@@ -259,7 +264,7 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     same_shape = all(d.weights.shape == data.weights.shape for d in corpus)
     if len(corpus) > 1 and same_shape:
         mean = np.mean([d.weights for d in corpus], axis=0, dtype=np.float64).astype(np.float32)
-        data = dataclasses.replace(data, weights=mean)
+        data = dataclasses.replace(data, weights=mean)  # type: ignore[arg-type]  # numpy stubs: a mean over axis 0 of a stack is an array
     include_layers, include_heads = kwargs.pop("include_layers", None), kwargs.pop("include_heads", None)
     if include_layers is not None or include_heads is not None:  # labels follow the thumbnails kept
         shown = data.select(include_layers, include_heads, arguments=("include_layers", "include_heads"))
@@ -292,7 +297,8 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     # The outer frames lie in half a gap around the mosaic: widen the Axes to hold them.
     ax.set_xlim(-layout.gap / 2, layout.width + layout.gap / 2)
     ax.set_ylim(layout.height + layout.gap / 2, -layout.gap / 2)
-    handles = [Patch(facecolor="none", edgecolor=colors[p], linewidth=2 * FRAME_WIDTH, label=p) for p in used]
+    handles = [Patch(facecolor="none", edgecolor=colors[p], linewidth=2 * FRAME_WIDTH, label=p)  # type: ignore[arg-type]  # stubs: an RGBA array is a color
+               for p in used]
     figure.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False, title=title or None,
                   handlelength=1.0, handletextpad=0.4, columnspacing=1.0)
     return figure
@@ -306,7 +312,8 @@ def corpus_statement(n_texts: int, same_shape: bool) -> str:
     return f"Frames: pattern in most of {n_texts} texts; thumbnails: {thumbnails}"
 
 
-def pattern_shares(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
+def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
+                   tokenizer: Any = None) -> np.ndarray:
     """Share of each layer's heads of each pattern type, ``array[layers, len(PATTERNS)]``.
 
     Parameters
@@ -329,7 +336,8 @@ def pattern_shares(attention, tokens=None, *, model=None, tokenizer=None) -> np.
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
 
 
-def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=None, tokenizer=None, **kwargs):
+def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
+                        palette: Any = None, model: Any = None, tokenizer: Any = None, **kwargs: Any) -> Axes:
     """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
 
     Layers on x (numbered by ``attnfig.set_options(layer_base=)``), the share of heads on y,

@@ -5,6 +5,8 @@ rows are renormalised, and the layers are multiplied from the first up.
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.axes import Axes
 import dataclasses
 
 import numpy as np
@@ -30,7 +32,7 @@ LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "pret
 
 
 @with_parameters("attention", "tokens")
-def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
+def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
     `start_layer` is the original index of the first layer taken; `residual` the weight of
@@ -64,13 +66,16 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     rollout = None
     for mixed in residual_attention(data, residual=residual, start_layer=start_layer):
         rollout = mixed if rollout is None else mixed @ rollout
+    if rollout is None:  # residual_attention always keeps the start layer: this would be a bug
+        raise AttentionInputError("Attention rollout found no layer to multiply: check `start_layer`.")
     return rollout
 
 
 @with_parameters("attention", "tokens")
-def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
-                 method: str = "rollout", exclude_special: bool = False, query=None, ax=None,
-                 prettify_tokens: bool = True, **kwargs):
+def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5,
+                 kind: str = "heatmap", method: str = "rollout", exclude_special: bool = False,
+                 query: int | Sequence[int] | None = None, ax: Axes | None = None,
+                 prettify_tokens: bool = True, **kwargs: Any) -> Axes:
     """Draw attention rollout (or attention flow) as a heatmap or a bipartite line plot; returns the Axes.
 
     ``method="flow"`` draws `attnfig.attention_flow` instead of the rollout: exact maximum
@@ -141,7 +146,7 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         shown = ~np.isin(np.arange(len(shown)), special_positions(data.key_tokens))
     rows = _query_rows(query, shown)
     if method == "rollout":
-        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)[np.ix_(rows, shown)]
+        matrix = attention_rollout(data, start_layer=start_layer, residual=residual)[np.ix_(np.asarray(rows), shown)]
     else:
         matrix = attention_flow(data, query=rows, residual=residual, start_layer=start_layer)[:, shown]
     first_layer = data.layer_indices[data.layer_position(start_layer)]
@@ -149,16 +154,17 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
     title = f"{name}, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
     if exclude_special:
         title += "\nspecial tokens left out"
-    if np.ndim(query) == 0 and query is not None:
-        title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[query]})"
+    single = _single_query(query)
+    if single is not None:
+        title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[single]})"
     query_tokens = [data.query_tokens[i] for i in rows]
     key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
         rolled = dataclasses.replace(data, weights=_square(matrix, rows, shown)[None, None].astype(np.float32),
                                      query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
-        if np.ndim(query) == 0 and query is not None:
-            kwargs["focus"] = int(shown[:query].sum())  # the query's place among the kept tokens
+        if single is not None:
+            kwargs["focus"] = int(shown[:single].sum())  # the query's place among the kept tokens
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)
@@ -168,6 +174,11 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax
+
+
+def _single_query(query: Any) -> int | None:
+    """`query` when it is one position (an int or a 0-d array), else None (a list, or every token)."""
+    return int(query) if query is not None and np.ndim(query) == 0 else None
 
 
 def _query_rows(query, shown: np.ndarray) -> list[int]:

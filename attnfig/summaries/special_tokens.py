@@ -7,6 +7,8 @@ Models with Attention Sinks": decoder heads park their attention on position 0).
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.axes import Axes
 from functools import lru_cache
 import warnings
 
@@ -79,7 +81,7 @@ class SpecialTokenAccumulator(PerInputSums):
 
     def per_input(self) -> dict[str, np.ndarray]:
         """Mean attention to each target, ``{target: array[inputs, layers, heads]}``."""
-        result = {name: [] for name in TARGETS}
+        result: dict[str, list[np.ndarray]] = {name: [] for name in TARGETS}
         for index in self.inputs():
             sums = self.sums[index]
             for position, name in enumerate(KEY_TARGETS):
@@ -101,7 +103,8 @@ def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 @with_parameters("attention", "tokens")
-def special_token_attention(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
+def special_token_attention(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
+                            tokenizer: Any = None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
     "next" and "previous" average over the queries that have such a token; "first" is the
@@ -157,8 +160,9 @@ def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator
 
 
 @with_parameters("attention", "tokens")
-def plot_special_token_attention(attention, tokens=None, *, targets=PLOTTED_TARGETS, spread="heads", ax=None,
-                                 palette=None, **kwargs):
+def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = None, *,
+                                 targets: Sequence[str] = PLOTTED_TARGETS, spread: str = "heads",
+                                 ax: Axes | None = None, palette: Any = None, **kwargs: Any) -> Axes:
     """Lines over layers of the mean attention to each target, with a band; returns the Axes.
 
     The line is the mean over heads (and inputs). The band is the spread between the 25th
