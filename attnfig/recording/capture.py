@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def _indices(values, total: int, argument: str) -> tuple[int, ...]:
     valid = chosen is not None and chosen and all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) and -total <= v < total for v in chosen
     )
-    if not valid:
+    if not valid or chosen is None:
         raise AttentionInputError(
             f"`{argument}` must be None (all), an integer or a list of integers in [0, {total}) "
             f"(the model has {total}), but {values!r} was passed."
@@ -108,13 +108,15 @@ def stream_rows(model, inputs: dict, selection: Selection, consume: Callable | N
     import torch
 
     wanted = {layer: position for position, layer in enumerate(selection.layers)}
-    causal = []
+    causal: list[bool] = []
 
     def on_each_call(call: AttentionCall) -> None:
         if on_call is not None:
             on_call(call)
         if call.layer not in wanted:
             return
+        if consume is None:  # only a caller that selects no layer may leave out `consume`
+            raise AttentionInputError("Rows of the selected layers were computed, but no `consume` was given for them.")
         n_queries, n_keys = call.query.shape[2], call.key.shape[2]
         # every head at once: four heads' worth of scores (fewer, larger products run faster)
         per_chunk = 4 * CHUNK_ELEMENTS // len(selection.heads) if all_heads else CHUNK_ELEMENTS
@@ -151,8 +153,9 @@ def _call_is_causal(call: AttentionCall) -> bool:
     )
 
 
-def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
-            layers=None, heads=None, pool: int | None = None, merge_subwords: bool = False, **tokenizer_kwargs):
+def capture(model: Any, tokenizer: Any, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
+            layers: int | Sequence[int] | None = None, heads: int | Sequence[int] | None = None, pool: int | None = None,
+            merge_subwords: bool = False, **tokenizer_kwargs: Any) -> AttentionData | list[AttentionData]:
     """The attention of the selected `layers` and `heads`, from `model` as loaded, as `AttentionData`.
 
     Exact (equal to eager ``output_attentions``) but computed only for the selection, a chunk of
@@ -216,7 +219,7 @@ def capture(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequen
     selection = select(model, layers, heads)
     texts = [item for item, _ in check_corpus(text, pairs=False)]
     if text_pair is not None:
-        pairs = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
+        pairs: list[str | None] = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
         if isinstance(text, str) != isinstance(text_pair, str) or len(pairs) != len(texts):
             wanted = "one text" if isinstance(text, str) else f"a list of as many texts ({len(texts)})"
             raise AttentionInputError(f"`text_pair` must be None or {wanted}, like `text`, but {text_pair!r} was passed.")
@@ -242,6 +245,7 @@ def _capture_one(model, tokenizer, text, text_pair, selection: Selection, pool, 
         target[layer_position, :, first : first + rows.shape[1], : rows.shape[2]] = rows.cpu()
 
     is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, align=size, all_heads=True)
+    token_blocks: tuple[tuple[int, int], ...]
     if pool is None:
         labels, token_blocks = tuple(tokens), ()
     else:

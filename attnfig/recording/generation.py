@@ -121,6 +121,8 @@ def capture_generation(
                                   max_new_tokens=max_new_tokens, **generate_kwargs)
     ids = sequence[:1].cpu() if hasattr(sequence, "cpu") else sequence.sequences[:1].cpu()
     data = capture(model, _TokenIds(tokenizer, ids), "", layers=layers, heads=heads, pool=pool)
+    if not isinstance(data, AttentionData):  # one text in, one AttentionData out
+        raise AttentionInputError(f"capture returned {type(data).__name__} for one generated sequence.")
     generated_start = prompt_length
     if data.token_blocks:
         generated_start = next(i for i, (start, stop) in enumerate(data.token_blocks) if stop > prompt_length)

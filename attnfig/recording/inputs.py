@@ -199,7 +199,7 @@ def check_corpus(texts, *, argument: str = "text", pairs: bool = True) -> list[t
         raise AttentionInputError(f"`{argument}` must be {shape}, but {texts!r} ({type(texts).__name__}) was passed.")
     if not texts:
         raise AttentionInputError(f"`{argument}` is an empty {type(texts).__name__}: pass at least one text.")
-    corpus = []
+    corpus: list[tuple[str, str | None]] = []
     for position, item in enumerate(texts):
         if isinstance(item, str):
             corpus.append((item, None))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def intercepted_attention(model, on_call: Callable[[AttentionCall], None]) -> It
 
     name = model.config._attn_implementation
     interception = _Interception(frozenset(id(module) for module in model.modules()), on_call)
-    own_attention = OWN_ATTENTION.get(getattr(model.config, "model_type", None))
+    own_attention = OWN_ATTENTION.get(getattr(model.config, "model_type", ""))
     with contextlib.ExitStack() as stack:
         if own_attention is not None:
             own_attention(model, stack)
@@ -162,7 +163,7 @@ def _patch_gpt_neo(model, stack: contextlib.ExitStack) -> None:
     for module in model.modules():
         if type(module).__name__ == "GPTNeoSelfAttention":
             window = model.config.window_size if module.attention_type == "local" else None
-            stack.enter_context(shared(("GPTNeo._attn", id(module)), lambda m=module, w=window: _wrap_gpt_neo(m, w)))
+            stack.enter_context(shared(("GPTNeo._attn", id(module)), functools.partial(_wrap_gpt_neo, module, window)))
 
 
 def _wrap_gpt_neo(module, window) -> list:
@@ -192,7 +193,7 @@ def _patch_falcon(model, stack: contextlib.ExitStack) -> None:
     stack.enter_context(shared(("Falcon.apply_rotary_pos_emb", id(modeling)), lambda: _wrap_falcon_rotary(modeling)))
     for module in model.modules():
         if type(module).__name__ == "FalconAttention":
-            stack.enter_context(shared(("FalconAttention.hooks", id(module)), lambda m=module: _hook_falcon(m)))
+            stack.enter_context(shared(("FalconAttention.hooks", id(module)), functools.partial(_hook_falcon, module)))
 
 
 # The Falcon attention module running in this thread, whose rotary output is its q and k.

@@ -37,14 +37,14 @@ def merged_words(result):
 
 
 def from_model(
-    model,
-    tokenizer,
+    model: Any,
+    tokenizer: Any,
     text: Any,
     text_pair: str | Sequence[str] | None = None,
     *,
     decoder_text: str | Sequence[str] | None = None,
     merge_subwords: bool = False,
-    **tokenizer_kwargs,
+    **tokenizer_kwargs: Any,
 ) -> AttentionData | EncoderDecoderAttention | list:
     """Run `model` on `text` (and `text_pair`) and return its attention.
 
@@ -347,7 +347,7 @@ def _first_sentence(err: BaseException) -> str:
     return text if len(text) <= 300 else text[:300].rsplit(" ", 1)[0] + " ..."
 
 
-def load_model(model: str | os.PathLike):
+def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` from a local folder, offline, with eager attention.
 
     The second item prepares the model's main input: a tokenizer for text models, an image

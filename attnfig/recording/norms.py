@@ -8,7 +8,7 @@ included), and only the selected heads' weights and value norms are computed.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -24,8 +24,9 @@ from .recompute import key_value_head
 OUTPUT_PROJECTIONS = ("o_proj", "out_proj", "c_proj", "out_lin", "dense")
 
 
-def attention_norms(model, tokenizer, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
-                    layers=None, heads=None) -> AttentionData:
+def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
+                    layers: int | Sequence[int] | None = None,
+                    heads: int | Sequence[int] | None = None) -> AttentionData | list[AttentionData]:
     """The norms ``||alpha_ij f_h(x_j)||`` of the selected heads, as `AttentionData` labelled "norm".
 
     Parameters

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import warnings
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..errors import AttentionInputError, MissingDependencyError
 
@@ -90,14 +90,18 @@ def shared_eval_mode(model):
     def switch() -> list:
         modes = [(module, module.training) for module in model.modules()]
         model.eval()
-        return [lambda: [setattr(module, "training", training) for module, training in modes]]
+        def restore() -> None:
+            for module, training in modes:
+                module.training = training
+
+        return [restore]
 
     return shared(("eval mode", id(model)), switch)
 
 
 def _configs(model) -> list:
     """The distinct configs of `model` and its sub-models that name an attention implementation."""
-    found = {}
+    found: dict[int, Any] = {}
     for owner in [model, *model.modules()]:
         config = getattr(owner, "config", None)
         if config is not None and hasattr(config, "_attn_implementation"):

@@ -6,7 +6,7 @@ of one chunk. The summaries' ``model=`` and ``tokenizer=`` arguments go through 
 """
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, Sequence, TypeVar
 
 from ..errors import ArgumentError
 from ..input.chunks import Chunk
@@ -28,7 +28,8 @@ class Accumulator(Protocol):
 A = TypeVar("A", bound=Accumulator)
 
 
-def stream_corpus(model, tokenizer, texts, accumulator: A, *, layers=None, heads=None, first_index: int = 0,
+def stream_corpus(model: Any, tokenizer: Any, texts: str | Sequence[str | tuple[str, str]], accumulator: A, *,
+                  layers: int | Sequence[int] | None = None, heads: int | Sequence[int] | None = None, first_index: int = 0,
                   rows_per_chunk: int | None = None) -> A:
     """Run each text through `model` once, feeding every chunk of attention rows to `accumulator`.
 
