@@ -62,9 +62,11 @@ def watching_writes() -> Iterator[list[WrittenFile]]:
 def describe(path: Path) -> WrittenFile:
     """The identity and content digest of the file at `path`."""
     status = os.stat(path)
+    digest = hashlib.sha256()  # hashlib.file_digest is Python 3.11+; attnfig runs on 3.10
     with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return WrittenFile(Path(path), file_identity(status), digest)
+        for block in iter(lambda: handle.read(1 << 18), b""):
+            digest.update(block)
+    return WrittenFile(Path(path), file_identity(status), digest.hexdigest())
 
 
 def file_identity(status: os.stat_result) -> tuple[int, int, int, int]:

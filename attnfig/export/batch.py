@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .atomic import NOTHING_WRITTEN, read_only, remove_stale_temporaries, temporary_file, watching_writes
 from .manifest import Manifest, model_fingerprint, render_key
@@ -99,7 +99,9 @@ def read_items(lines: Iterable[str | bytes]) -> tuple[list[Item], list[tuple[int
     >>> [i.id for i in items], [line for line, _ in bad]
     (['a'], [2, 3, 4])
     """
-    items, bad, seen = [], [], {}
+    items: list[Item] = []
+    bad: list[tuple[int, str]] = []
+    seen: dict[str, tuple[int, str]] = {}
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, bytes):
             try:
@@ -164,7 +166,7 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
     with style(*names) if names else contextlib.nullcontext(), mpl.rc_context(_width_rc(options.width)):
         if isinstance(result, EncoderDecoderAttention):
             # AttentionData carries its tokens, so no encoder_tokens/decoder_tokens are needed.
-            parts = dict(encoder_attention=result.encoder, decoder_attention=result.decoder,
+            parts: dict[str, Any] = dict(encoder_attention=result.encoder, decoder_attention=result.decoder,
                          cross_attention=result.cross)
             if options.view == "model":
                 return model_view(**parts, kind=options.kind, include_heads=options.heads, figsize=options.figsize)

@@ -7,9 +7,11 @@ import numbers
 import os
 import shutil
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from .._compat import root_figure
@@ -18,10 +20,13 @@ from .atomic import NOTHING_WRITTEN, read_only, write_all_or_nothing
 from ..themes import figure_style
 from ..views.layout import CANVAS_TOLERANCE_INCHES, overflow_inches
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # matplotlib >= 3.9; annotations only
+
 FORMATS = ("pdf", "svg", "png")
 # Dates and tool versions change from run to run; without them the bytes do not.
 _METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}, "png": {"Software": None}}
-_REPRODUCIBLE_RC = {
+_REPRODUCIBLE_RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "attnfig",  # SVG ids are hashes salted with this, not random
     "pdf.fonttype": 42,  # TrueType, not Type 3: searchable and accepted by publishers
     "ps.fonttype": 42,
@@ -140,8 +145,8 @@ class SavedPaths(list):
         """Nothing to show: the figure is the output, not where it went."""
 
 
-def save(fig, path_or_paths, *, formats: Iterable[str] | None = None, dpi: float | None = None,
-         **savefig_kwargs) -> SavedPaths:
+def save(fig: Figure | SubFigure | Axes, path_or_paths: str | os.PathLike | Iterable[str | os.PathLike], *,
+         formats: Iterable[str] | None = None, dpi: float | None = None, **savefig_kwargs: Any) -> SavedPaths:
     """Save `fig` to each path (the extension picks the format) and return the paths.
 
     The picture is the one ``fig.savefig`` gives (the layout settles whenever the figure is
