@@ -15,6 +15,7 @@ import functools
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 KINDS = ("bert", "gpt2", "bart")
 _WORDS = (
@@ -62,10 +63,12 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     hidden = 8 * heads
+    config: Any  # each kind's own config and model classes
+    model: Any
     if kind == "bert":
         vocab_file = folder / "vocab.txt"
         vocab_file.write_text("\n".join(_wordpiece_vocab()) + "\n", encoding="utf-8")
-        tokenizer = tf.BertTokenizerFast.from_pretrained(str(folder), do_lower_case=True)
+        tokenizer = tf.BertTokenizerFast.from_pretrained(str(folder), do_lower_case=True)  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
         config = tf.BertConfig(
             vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
             num_attention_heads=heads, intermediate_size=2 * hidden, max_position_embeddings=128,
@@ -74,7 +77,7 @@ def build_tiny_model(kind: str, folder: str | Path, *, layers: int = 2, heads: i
     else:
         _write_bpe_tokenizer_files(folder)
         if kind == "gpt2":
-            tokenizer = tf.GPT2TokenizerFast.from_pretrained(str(folder))
+            tokenizer = tf.GPT2TokenizerFast.from_pretrained(str(folder))  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
             config = tf.GPT2Config(
                 vocab_size=len(tokenizer), n_embd=hidden, n_layer=layers, n_head=heads, n_positions=128,
                 bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
@@ -130,7 +133,7 @@ _ROTARY = dict(hidden_size=_HIDDEN, num_hidden_layers=_LAYERS, num_attention_hea
                max_position_embeddings=64)
 _SEQ2SEQ = dict(d_model=_HIDDEN, encoder_layers=_LAYERS, decoder_layers=_LAYERS, encoder_attention_heads=_HEADS,
                 decoder_attention_heads=_HEADS, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64)
-_FAMILY_SPECS = {
+_FAMILY_SPECS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "bert": ("BertModel", "BertConfig", "wordpiece", _ENCODER),
     "roberta": ("RobertaModel", "RobertaConfig", "roberta", dict(_ENCODER, type_vocab_size=1)),
     "distilbert": ("DistilBertModel", "DistilBertConfig", "wordpiece",
@@ -201,7 +204,7 @@ def _family_tokenizer(kind: str):
     import transformers as tf
 
     if kind == "wordpiece":
-        return tf.BertTokenizerFast.from_pretrained(str(_tokenizer_folder("wordpiece")), do_lower_case=True)
+        return tf.BertTokenizerFast.from_pretrained(str(_tokenizer_folder("wordpiece")), do_lower_case=True)  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
     if kind == "image":
         return tf.ViTImageProcessorPil(size={"height": 32, "width": 32})  # no torchvision needed
     folder = str(_tokenizer_folder("bpe"))
@@ -211,8 +214,8 @@ def _family_tokenizer(kind: str):
         return tf.BartTokenizerFast.from_pretrained(folder)
     if kind == "whisper":
         features = tf.WhisperFeatureExtractor(feature_size=16, chunk_length=1)  # 100 frames: 50 encoder positions
-        return tf.WhisperProcessor(feature_extractor=features, tokenizer=tf.WhisperTokenizerFast.from_pretrained(folder, pad_token="<pad>"))
-    tokenizer = tf.GPT2TokenizerFast.from_pretrained(folder, pad_token="<pad>", padding_side="left")
+        return tf.WhisperProcessor(feature_extractor=features, tokenizer=tf.WhisperTokenizerFast.from_pretrained(folder, pad_token="<pad>"))  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
+    tokenizer = tf.GPT2TokenizerFast.from_pretrained(folder, pad_token="<pad>", padding_side="left")  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
     return tokenizer  # decoder-only models pad on the left, the hard case for absolute positions
 
 

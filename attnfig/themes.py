@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from importlib import resources
 import numbers
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -18,10 +19,13 @@ from ._compat import root_figure
 from .errors import ArgumentError, StyleNotFoundError, one_of_message
 from .venues import GOLDEN_RATIO, VENUES
 
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
 PREFIX = "attnfig."
 
 
-def _style_files() -> dict[str, object]:
+def _style_files() -> dict[str, Traversable]:
     folder = resources.files("attnfig.styles")
     return {
         entry.name.removesuffix(".mplstyle"): entry
@@ -88,7 +92,7 @@ def resolve_style(name: str) -> str:
     )
 
 
-def style(*names: str):
+def style(*names: str) -> contextlib.AbstractContextManager[None]:
     """Context manager applying attnfig (or matplotlib) styles, composed left to right.
 
     Parameters
@@ -201,9 +205,9 @@ def figsize(venue: str, columns: int = 1, *, nrows: int = 1, ncols: int = 1, rel
     for name, value in (("nrows", nrows), ("ncols", ncols)):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ArgumentError(f"`{name}` must be a positive integer (subplots in the grid), but {value!r} was passed.")
-    for name, value in (("rel_width", rel_width), ("aspect", GOLDEN_RATIO if aspect is None else aspect)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ArgumentError(f"`{name}` must be a positive number, but {value!r} was passed.")
+    for name, number in (("rel_width", rel_width), ("aspect", GOLDEN_RATIO if aspect is None else aspect)):
+        if isinstance(number, bool) or not isinstance(number, numbers.Real) or not number > 0:
+            raise ArgumentError(f"`{name}` must be a positive number, but {number!r} was passed.")
     width = VENUES[venue].width(columns) * rel_width
     height = width / ncols * nrows / (aspect or GOLDEN_RATIO)
     return (round(width, 3), round(height, 3))
