@@ -97,7 +97,7 @@ class AttentionData:
         """Position in `weights` of the original head index `head` (negative counts back; None: the first)."""
         return _position_of(head, self.head_indices, "head")
 
-    def select(self, layers: Sequence[int] | None = None, heads: Sequence[int] | None = None, *,
+    def select(self, layers: int | Sequence[int] | None = None, heads: int | Sequence[int] | None = None, *,
                arguments: tuple[str, str] = ("include_layers", "heads")) -> "AttentionData":
         """Keep the given original layer and head indices, remembering them.
 

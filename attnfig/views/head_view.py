@@ -1,8 +1,9 @@
 """The static `head_view`: BertViz's call, a matplotlib Figure back."""
 from __future__ import annotations
 
+from typing import Any, Sequence
 import matplotlib as mpl
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from matplotlib.collections import LineCollection
 
@@ -74,28 +75,28 @@ def _layout(layout: str, n_heads: int, n_panels: int, focus) -> str:
 
 @with_parameters("attention", "tokens", "sentence_b_start", "layer", "heads", "encoder_decoder", "include_layers", "prettify_tokens", "display_mode", "html_action", "figure")
 def head_view(
-    attention=None,
-    tokens=None,
-    sentence_b_start=None,
+    attention: Any = None,
+    tokens: Sequence[str] | None = None,
+    sentence_b_start: int | None = None,
     *,
     layer: int | None = None,
-    heads=None,
-    encoder_attention=None,
-    decoder_attention=None,
-    cross_attention=None,
-    encoder_tokens=None,
-    decoder_tokens=None,
-    include_layers=None,
-    include_heads=None,
+    heads: int | Sequence[int] | None = None,
+    encoder_attention: Any = None,
+    decoder_attention: Any = None,
+    cross_attention: Any = None,
+    encoder_tokens: Sequence[str] | None = None,
+    decoder_tokens: Sequence[str] | None = None,
+    include_layers: int | Sequence[int] | None = None,
+    include_heads: int | Sequence[int] | None = None,
     prettify_tokens: bool = True,
     display_mode: str | None = None,
     html_action: str = "view",
     layout: str = "auto",
     merge_subwords: bool = False,
-    figsize=None,
-    figure=None,
-    **kwargs,
-) -> Figure:
+    figsize: tuple[float, float] | None = None,
+    figure: Figure | SubFigure | None = None,
+    **kwargs: Any,
+) -> Figure | SubFigure:
     """Draw BertViz's head view of one layer as a static figure and return the Figure.
 
     The same arguments as ``bertviz.head_view``: swap the import and get a Figure to save.

@@ -5,12 +5,14 @@ Drawn as one image (`imshow`), never one patch per cell.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import Normalize
+from matplotlib.colors import Colormap, Normalize
 from matplotlib.image import AxesImage
+from numpy.typing import ArrayLike
 
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap, given_norm
@@ -24,6 +26,9 @@ from ..themes import remember_style
 from ..options import layer_label
 from .arguments import check_keywords, check_positions, target_axes
 from ..errors import ArgumentError
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType
 
 QUERY_LABEL = "query"
 KEY_LABEL = "key"
@@ -290,40 +295,40 @@ def _annotate(ax, image, plan: _HeatmapPlan, fmt: str, annot_kws=None) -> None:
 
 @with_parameters("attention", "tokens", "layer", "ax", "colors", "prettify_tokens")
 def heatmap(
-    attention,
-    tokens=None,
+    attention: Any,
+    tokens: Sequence[str] | None = None,
     *,
     layer: int | None = None,
     head: int | str | None = None,
-    ax=None,
-    cmap=None,
-    vmin=None,
-    vmax=None,
-    center=None,
-    norm=None,
+    ax: Axes | None = None,
+    cmap: str | Colormap | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    center: float | None = None,
+    norm: Normalize | None = None,
     robust: bool = False,
     cbar: bool = True,
-    cbar_ax=None,
-    cbar_kws=None,
+    cbar_ax: Axes | None = None,
+    cbar_kws: dict[str, Any] | None = None,
     annot: bool = False,
     fmt: str = ".2f",
-    annot_kws=None,
+    annot_kws: dict[str, Any] | None = None,
     linewidths: float = 0.0,
-    linecolor="white",
-    xticklabels="auto",
-    yticklabels="auto",
-    mask=None,
+    linecolor: ColorType = "white",
+    xticklabels: str | bool | int | Sequence[str] = "auto",
+    yticklabels: str | bool | int | Sequence[str] = "auto",
+    mask: ArrayLike | None = None,
     reduce: str = "max",
     square: bool = False,
-    highlight=(),
-    span=None,
+    highlight: Sequence[int] = (),
+    span: tuple[int, int] | None = None,
     xlabel: str | None = KEY_LABEL,
     ylabel: str | None = QUERY_LABEL,
     prettify_tokens: bool = True,
     merge_subwords: bool = False,
     queries: str | None = None,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Axes:
     """Draw the attention of one head (or ``head="mean"``) as a heatmap and return the Axes.
 
     Query tokens run down the y axis, key tokens along x (the axes say so: `ylabel`,

@@ -5,9 +5,11 @@ Drawn with one `LineCollection` per head (never one artist per line).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
@@ -170,26 +172,26 @@ def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
 
 @with_parameters("attention", "tokens", "layer", "heads", "ax", "sentence_b_start", "thinning", "palette", "prettify_tokens")
 def lines(
-    attention,
-    tokens=None,
+    attention: Any,
+    tokens: Sequence[str] | None = None,
     *,
     layer: int | None = None,
-    heads=None,
-    ax=None,
+    heads: int | Sequence[int] | None = None,
+    ax: Axes | None = None,
     sentence_b_start: int | None = None,
     direction: str = "all",
     focus: int | None = None,
     min_weight: float | None = None,
     top_k: int | None = None,
-    palette=None,
-    highlight=(),
-    span=None,
+    palette: Any = None,
+    highlight: Sequence[int] = (),
+    span: tuple[int, int] | None = None,
     prettify_tokens: bool = True,
     legend: bool | None = None,
     merge_subwords: bool = False,
     queries: str | None = None,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Axes:
     """Draw a bipartite attention plot of one layer and return the Axes.
 
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a

@@ -6,6 +6,8 @@ A 12 x 12 grid is then a handful of artists instead of 144 Axes.
 """
 from __future__ import annotations
 
+from typing import Any, Sequence
+from matplotlib.colors import Colormap, Normalize
 import dataclasses
 
 import warnings
@@ -15,7 +17,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from .._docstrings import with_parameters
 from .colors import color_norm, colormap, given_norm, font_points, palette_colors, with_alphas
@@ -275,37 +277,37 @@ def check_grid_keywords(kwargs: dict, kind: str, norm) -> None:
 
 @with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
 def model_view(
-    attention=None,
-    tokens=None,
-    sentence_b_start=None,
+    attention: Any = None,
+    tokens: Sequence[str] | None = None,
+    sentence_b_start: int | None = None,
     *,
-    include_layers=None,
-    include_heads=None,
+    include_layers: int | Sequence[int] | None = None,
+    include_heads: int | Sequence[int] | None = None,
     kind: str = "lines",
-    encoder_attention=None,
-    decoder_attention=None,
-    cross_attention=None,
-    encoder_tokens=None,
-    decoder_tokens=None,
+    encoder_attention: Any = None,
+    decoder_attention: Any = None,
+    cross_attention: Any = None,
+    encoder_tokens: Sequence[str] | None = None,
+    decoder_tokens: Sequence[str] | None = None,
     display_mode: str | None = None,
     prettify_tokens: bool = True,
-    cmap=None,
-    vmin=None,
-    vmax=None,
-    center=None,
-    norm=None,
+    cmap: str | Colormap | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    center: float | None = None,
+    norm: Normalize | None = None,
     robust: bool = False,
     cbar: bool = True,
     reduce: str = "max",
-    span=None,
-    min_weight=None,
-    top_k=None,
-    palette=None,
+    span: tuple[int, int] | None = None,
+    min_weight: float | None = None,
+    top_k: int | None = None,
+    palette: Any = None,
     html_action: str = "view",
-    figsize=None,
-    figure=None,
-    **kwargs,
-) -> Figure:
+    figsize: tuple[float, float] | None = None,
+    figure: Figure | SubFigure | None = None,
+    **kwargs: Any,
+) -> Figure | SubFigure:
     """Draw BertViz's model view, a layer x head grid of thumbnails, and return the Figure.
 
     Rows are layers and columns heads, labelled with their original indices.
