@@ -43,7 +43,7 @@ class set_options:
     '0'
     """
 
-    def __init__(self, **options) -> None:
+    def __init__(self, **options: int) -> None:
         for name, value in options.items():
             if name not in _OPTIONS:
                 raise ArgumentError(f"Unknown attnfig option {name!r}; the options are {sorted(_OPTIONS)}.")
@@ -55,12 +55,12 @@ class set_options:
     def __enter__(self) -> "set_options":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         _OPTIONS.clear()
         _OPTIONS.update(self.previous)
 
 
-def get_option(name: str):
+def get_option(name: str) -> int:
     """The current value of one attnfig option (see `set_options`).
 
     Parameters

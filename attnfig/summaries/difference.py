@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 import dataclasses
 
 import numpy as np
@@ -131,7 +131,7 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
 
 
 def difference_grid(first: Any, second: Any, tokens: Sequence[str] | None = None, *,
-                    cmap: str | Colormap | None = None, **kwargs: Any) -> Figure:
+                    cmap: str | Colormap | None = None, **kwargs: Any) -> Figure | SubFigure:
     """Layer x head grid of ``first - second`` on one diverging scale centred on 0; returns the Figure.
 
     `**kwargs` go to `model_view` (``vmin`` and ``vmax`` must lie on either side of 0).

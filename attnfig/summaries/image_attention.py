@@ -13,7 +13,9 @@ from typing import Any, Sequence
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
 from ..errors import ArgumentError, AttentionInputError
@@ -214,7 +216,7 @@ def plot_image_attention(
     title: str | None = None,
     ax: Any = None,
     **kwargs: Any,
-):
+) -> Axes:
     """Draw a query's attention to each image patch over the image; returns the Axes.
 
     Parameters
@@ -379,7 +381,7 @@ def image_attention_grid(
     figsize: tuple[float, float] | None = None,
     figure: Any = None,
     **kwargs: Any,
-):
+) -> Figure | SubFigure:
     """One panel per head of a layer, each head's attention over the image; returns the Figure.
 
     DINO's figure of the last layer's heads. Every panel shares one color scale (the largest

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 import dataclasses
 from dataclasses import dataclass
 
@@ -221,7 +221,7 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
 
 @with_parameters("attention", "tokens")
 def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, palette: Any = None,
-                       **kwargs: Any) -> Figure:
+                       **kwargs: Any) -> Figure | SubFigure:
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
 
     A frame's color is the head's pattern over the whole corpus (the type it has most
