@@ -283,6 +283,23 @@ def test_attention_flow_equals_networkx_maximum_flow(seed):
     np.testing.assert_allclose(attnfig.attention_flow(weights, residual=residual, query=-1), normalized[-1])
 
 
+@pytest.mark.parametrize(("layers", "n", "peaked"), [(6, 12, False), (8, 10, True), (5, 16, True)])
+def test_attention_flow_equals_networkx_on_bigger_graphs(layers, n, peaked):
+    """Deeper, wider graphs; peaked causal weights saturate edges, so flow must be sent back down."""
+    rng = np.random.default_rng(layers * n)
+    weights = rng.random((layers, 2, n, n)) ** (8 if peaked else 1)
+    if peaked:
+        weights = np.tril(weights) + 1e-12
+    weights /= weights.sum(-1, keepdims=True)
+    from attnfig.summaries.flow import residual_attention
+
+    capacities = residual_attention(weights, residual=0.1)
+    sinks = [0, n // 2, n - 1]
+    expected = np.stack([_networkx_flows(capacities, sink) for sink in sinks])
+    flows = attnfig.attention_flow(weights, residual=0.1, normalize=False, query=sinks)
+    np.testing.assert_allclose(flows, expected, atol=1e-12)
+
+
 def test_attention_flow_of_one_layer_is_its_residual_attention():
     weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(1, 3, 5))
     mixed = 0.5 * weights[0].mean(0) + 0.5 * np.eye(5)
