@@ -381,6 +381,39 @@ def test_plot_head_map_colors_heads_by_layer_and_labels_those_that_fit():
     plt.close(ax.figure)
 
 
+@pytest.mark.parametrize("style", [("icml",), ("acl",), ("icml", "dark")])
+def test_head_map_labels_stay_in_the_frame_off_other_markers_and_markers_read_on_the_background(style):
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    weights = np.random.default_rng(7).dirichlet(np.ones(9) * 0.4, size=(6, 6, 9))  # 36 crowded heads
+    with attnfig.style(*style):
+        fig, ax = plt.subplots(figsize=attnfig.figsize(style[0]), layout="constrained")
+        attnfig.plot_head_map(weights, ax=ax)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        frame = ax.get_window_extent(renderer)
+        scatter = ax.collections[0]
+        centers = scatter.get_offset_transform().transform(scatter.get_offsets())
+        radius = renderer.points_to_pixels(np.sqrt(scatter.get_sizes()[0]) / 2)
+        shown = [(i, t.get_window_extent(renderer)) for i, t in enumerate(ax.texts) if t.get_visible()]
+        assert len(shown) >= 12
+        for i, box in shown:
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            others = np.delete(centers, i, axis=0)
+            nearest_x = np.clip(others[:, 0], box.x0, box.x1)
+            nearest_y = np.clip(others[:, 1], box.y0, box.y1)
+            assert np.all(np.hypot(others[:, 0] - nearest_x, others[:, 1] - nearest_y) >= radius * 0.99), ax.texts[i]
+        # every marker, the lowest layer's too, has an edge that stands out from the background
+        background = np.array(to_rgb(ax.get_facecolor()))
+        edges = scatter.get_edgecolors()
+        assert scatter.get_linewidths()[0] > 0
+        assert np.all(np.abs(edges[:, :3] - background).sum(axis=1) > 0.6)
+        assert to_rgb(edges[0]) == to_rgb(mpl.rcParams["axes.edgecolor"])
+        plt.close(fig)
+
+
 # --- attention sinks ------------------------------------------------------------------------
 
 

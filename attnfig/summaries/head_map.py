@@ -6,6 +6,7 @@ text. Classical multidimensional scaling then places the heads in the plane.
 """
 from __future__ import annotations
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
@@ -24,7 +25,12 @@ from .accumulators import summarize
 from .entropy import row_entropy
 
 LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
-LABEL_OFFSET = 2.0  # points between a head's marker and its label
+LABEL_OFFSET = 0.5  # points between a head's marker and the corner of its label
+MARKER_SIZE = 0.6  # marker area, as a fraction of the squared tick label size
+EDGE_WIDTH = 0.5  # points: the markers' edge, in the style's axes edge color, reads on any background
+# Where a label may sit, tried in order: offset direction, then alignment.
+LABEL_CORNERS = (((1, 1), "left", "bottom"), ((1, -1), "left", "top"), ((-1, 1), "right", "bottom"),
+                 ((-1, -1), "right", "top"))
 
 
 def head_distances(corpus, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
@@ -187,25 +193,48 @@ def classical_mds(distances: np.ndarray, dimensions: int = 2) -> np.ndarray:
 
 
 class _LabelsThatFit(Artist):
-    """Before the labels draw (lower zorder), shows each label only if it overlaps no label shown before it.
+    """Before the labels draw (lower zorder), places each label beside its marker where it fits.
 
-    Decided at draw time, after the layout has placed the axes, so the rule holds at any size.
+    A label tries the four diagonal corners of its marker in turn and takes the first where it
+    stays inside the Axes and overlaps neither a label shown before it nor another head's
+    marker; a label that fits nowhere is hidden. Decided at draw time, after the layout has
+    placed the axes, so the rule holds at any size.
     """
 
-    def __init__(self, labels):
+    def __init__(self, labels, markers: PathCollection, radius_points: float):
         super().__init__()
         self.labels = labels
+        self.markers = markers
+        self.radius_points = radius_points
         self.set_zorder(min(label.get_zorder() for label in labels) - 0.5 if labels else 0)
 
     def draw(self, renderer):
+        frame = self.axes.get_window_extent(renderer)
+        centers = self.markers.get_offset_transform().transform(self.markers.get_offsets())
+        radius = renderer.points_to_pixels(self.radius_points)
+        gap = self.radius_points / np.sqrt(2) + LABEL_OFFSET  # a label's corner clears its own marker
         shown = []
-        for label in self.labels:
+        for index, label in enumerate(self.labels):
             label.set_visible(True)
-            box = label.get_window_extent(renderer)
-            fits = all(not box.overlaps(other) for other in shown)
-            label.set_visible(fits)
-            if fits:
-                shown.append(box)
+            for (x, y), ha, va in LABEL_CORNERS:
+                label.xyann = (x * gap, y * gap)
+                label.set_horizontalalignment(ha)
+                label.set_verticalalignment(va)
+                box = label.get_window_extent(renderer)
+                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                if inside and not any(box.overlaps(other) for other in shown) and not _covers_a_marker(
+                        box, np.delete(centers, index, axis=0), radius):
+                    shown.append(box)
+                    break
+            else:
+                label.set_visible(False)
+
+
+def _covers_a_marker(box, centers: np.ndarray, radius: float) -> bool:
+    """Whether the rectangle `box` (display) meets any circle of `radius` around `centers`."""
+    dx = np.maximum(np.maximum(box.x0 - centers[:, 0], centers[:, 0] - box.x1), 0)
+    dy = np.maximum(np.maximum(box.y0 - centers[:, 1], centers[:, 1] - box.y1), 0)
+    return bool(np.any(dx**2 + dy**2 < radius**2))
 
 
 def plot_head_map(corpus, tokens=None, *, model=None, tokenizer=None, ax=None, cmap=None, labels: bool = True,
@@ -226,7 +255,8 @@ def plot_head_map(corpus, tokens=None, *, model=None, tokenizer=None, ax=None, c
     cmap : str or Colormap, optional
         The colormap of the layers; the style's ``image.cmap`` by default.
     labels : bool
-        Label heads ``layer-head``: every label that does not overlap one drawn before it.
+        Label heads ``layer-head``: each beside its marker, inside the Axes, where it overlaps no
+        other label or marker (a label that fits nowhere is left out).
     **kwargs
         Passed to `Axes.scatter`.
 
@@ -262,17 +292,19 @@ def plot_head_map(corpus, tokens=None, *, model=None, tokenizer=None, ax=None, c
     head_of = np.tile(np.array(head_indices), len(layer_indices))
     ax = target_axes(ax)
     remember_style(ax.figure)
-    kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * 0.6)
-    kwargs.setdefault("linewidths", 0)
+    kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * MARKER_SIZE)
+    kwargs.setdefault("linewidths", EDGE_WIDTH)
+    kwargs.setdefault("edgecolors", mpl.rcParams["axes.edgecolor"])
     # One color step per layer, so the colorbar reads as a legend of layers.
     steps = max(layer_indices) - min(layer_indices) + 1
     scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=colormap(cmap).resampled(steps),
                          vmin=min(layer_indices) - 0.5, vmax=max(layer_indices) + 0.5, **kwargs)
     if labels:
-        texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(LABEL_OFFSET, LABEL_OFFSET), textcoords="offset points",
+        texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",
                              fontsize=LABEL_SIZE * font_points("xtick.labelsize"), annotation_clip=False)
                  for (x, y), layer, head in zip(points, layer_of, head_of)]
-        ax.add_artist(_LabelsThatFit(texts))
+        radius = np.sqrt(np.max(scatter.get_sizes())) / 2 + np.max(scatter.get_linewidths()) / 2
+        ax.add_artist(_LabelsThatFit(texts, scatter, radius))
     colorbar = add_colorbar(ax.figure, scatter, ax=ax, label="layer")
     colorbar.locator = MaxNLocator(integer=True)
     colorbar.update_ticks()
