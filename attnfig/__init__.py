@@ -19,7 +19,7 @@ from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import (PatternAccumulator, classify_head, head_patterns, pattern_shares, plot_head_patterns,
                                  plot_pattern_shares)
 from .summaries.flow import attention_flow
-from .summaries.head_map import head_distances, plot_head_map
+from .summaries.head_map import HeadDistanceAccumulator, head_distances, plot_head_map
 from .summaries.rollout import attention_rollout, plot_rollout
 from .summaries.image_attention import image_attention_grid, image_attention_map, plot_image_attention
 from .summaries.special_tokens import SpecialTokenAccumulator, plot_special_token_attention, special_token_attention
@@ -38,6 +38,7 @@ from ._version import __version__  # noqa: E402, F401  (re-exported)
 
 __all__ = [
     "EntropyAccumulator",
+    "HeadDistanceAccumulator",
     "NeuronView",
     "PatternAccumulator",
     "SpecialTokenAccumulator",

@@ -4,8 +4,8 @@
     python benchmarks/bench_flow.py --quick             # 4 layers, 16 tokens
 
 The naive way (the paper's code) builds the whole layered graph in networkx and runs one
-maximum flow per (input token, output position) pair. For one query that is one flow per
-input token; networkx is timed on `--networkx-sources` of them and scaled to all (its cost
+maximum flow per (input token, output position) pair: all pairs. For one query that is one
+flow per input token; networkx is timed on `--networkx-sources` of them and scaled to all (its cost
 per source is the same graph each time). Both give the same values (checked on those sources).
 """
 from __future__ import annotations

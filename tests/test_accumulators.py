@@ -10,6 +10,7 @@ import pytest
 import attnfig
 from attnfig.input.chunks import Chunk, whole_map_chunks
 from attnfig.summaries.accumulators import summarize
+from attnfig.summaries.head_map import HeadDistanceAccumulator
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -124,3 +125,59 @@ def test_stream_corpus_names_an_accumulator_without_update(bert):
     model, tokenizer, _ = bert
     with pytest.raises(attnfig.ArgumentError, match=r"`accumulator` must have an `update\(chunk\)` method"):
         attnfig.stream_corpus(model, tokenizer, "a cat", np.zeros(3))
+
+
+# --- head distances: heads of different layers paired on the same queries -------------------
+
+
+class _WatchedHeadDistances(HeadDistanceAccumulator):
+    """Records the most attention weights it ever held waiting for their block's other heads."""
+
+    def __init__(self):
+        super().__init__()
+        self.most_held = 0
+
+    def update(self, chunk):
+        super().update(chunk)
+        held = sum(rows.numel() for block in self.pending.values() for rows in block.values())
+        self.most_held = max(self.most_held, held)
+
+
+@pytest.mark.parametrize("family", ["bert", "llama"])
+def test_head_distances_stream_block_by_block_and_equal_the_maps(family):
+    model, tokenizer = build_family_model(family)
+    corpus = CORPUS if family == "bert" else CORPUS[1:]
+    maps = [attnfig.from_model(model, tokenizer, *item) if isinstance(item, tuple) else
+            attnfig.from_model(model, tokenizer, item) for item in corpus]
+    expected = attnfig.head_distances(maps)
+    np.testing.assert_allclose(attnfig.head_distances(corpus, model=model, tokenizer=tokenizer), expected,
+                               rtol=1e-5, atol=1e-7)
+    watched = attnfig.stream_corpus(model, tokenizer, corpus, _WatchedHeadDistances(), order="queries",
+                                    rows_per_chunk=2)
+    np.testing.assert_allclose(watched.result(), expected, rtol=1e-5, atol=1e-7)
+    n_heads = model.config.num_hidden_layers * model.config.num_attention_heads
+    longest = max(m.weights.shape[-1] for m in maps)
+    assert not watched.pending
+    assert 0 < watched.most_held <= n_heads * 2 * longest  # one block of 2 queries, never a whole map
+    assert watched.most_held < n_heads * longest * longest / 2
+
+
+def test_head_distances_of_a_corpus_split_and_merged_give_the_whole(bert):
+    model, tokenizer, maps = bert
+    first = attnfig.stream_corpus(model, tokenizer, CORPUS[:1], HeadDistanceAccumulator(), order="queries")
+    rest = attnfig.stream_corpus(model, tokenizer, CORPUS[1:], HeadDistanceAccumulator(), order="queries",
+                                 first_index=1)
+    merged = first.merge(pickle.loads(pickle.dumps(rest)))
+    np.testing.assert_allclose(merged.result(), attnfig.head_distances(maps), rtol=1e-5, atol=1e-7)
+    # heads fed to different accumulators: their blocks complete when merged
+    chunks = list(whole_map_chunks(maps))
+    half = [dataclasses.replace(c, rows=c.rows[:, :2], heads=c.heads[:2]) for c in chunks]
+    other = [dataclasses.replace(c, rows=c.rows[:, 2:], heads=c.heads[2:]) for c in chunks]
+    merged = summarize(HeadDistanceAccumulator(), half).merge(summarize(HeadDistanceAccumulator(), other))
+    np.testing.assert_allclose(merged.result(), attnfig.head_distances(maps), atol=1e-12)
+
+
+def test_stream_corpus_names_an_unknown_order(bert):
+    model, tokenizer, _ = bert
+    with pytest.raises(attnfig.ArgumentError, match="`order` must be one of"):
+        attnfig.stream_corpus(model, tokenizer, CORPUS, HeadDistanceAccumulator(), order="heads")

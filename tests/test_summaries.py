@@ -283,6 +283,23 @@ def test_attention_flow_equals_networkx_maximum_flow(seed):
     np.testing.assert_allclose(attnfig.attention_flow(weights, residual=residual, query=-1), normalized[-1])
 
 
+@pytest.mark.parametrize(("layers", "n", "peaked"), [(6, 12, False), (8, 10, True), (5, 16, True)])
+def test_attention_flow_equals_networkx_on_bigger_graphs(layers, n, peaked):
+    """Deeper, wider graphs; peaked causal weights saturate edges, so flow must be sent back down."""
+    rng = np.random.default_rng(layers * n)
+    weights = rng.random((layers, 2, n, n)) ** (8 if peaked else 1)
+    if peaked:
+        weights = np.tril(weights) + 1e-12
+    weights /= weights.sum(-1, keepdims=True)
+    from attnfig.summaries.flow import residual_attention
+
+    capacities = residual_attention(weights, residual=0.1)
+    sinks = [0, n // 2, n - 1]
+    expected = np.stack([_networkx_flows(capacities, sink) for sink in sinks])
+    flows = attnfig.attention_flow(weights, residual=0.1, normalize=False, query=sinks)
+    np.testing.assert_allclose(flows, expected, atol=1e-12)
+
+
 def test_attention_flow_of_one_layer_is_its_residual_attention():
     weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(1, 3, 5))
     mixed = 0.5 * weights[0].mean(0) + 0.5 * np.eye(5)
@@ -362,6 +379,39 @@ def test_plot_head_map_colors_heads_by_layer_and_labels_those_that_fit():
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("style", [("icml",), ("acl",), ("icml", "dark")])
+def test_head_map_labels_stay_in_the_frame_off_other_markers_and_markers_read_on_the_background(style):
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    weights = np.random.default_rng(7).dirichlet(np.ones(9) * 0.4, size=(6, 6, 9))  # 36 crowded heads
+    with attnfig.style(*style):
+        fig, ax = plt.subplots(figsize=attnfig.figsize(style[0]), layout="constrained")
+        attnfig.plot_head_map(weights, ax=ax)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        frame = ax.get_window_extent(renderer)
+        scatter = ax.collections[0]
+        centers = scatter.get_offset_transform().transform(scatter.get_offsets())
+        radius = renderer.points_to_pixels(np.sqrt(scatter.get_sizes()[0]) / 2)
+        shown = [(i, t.get_window_extent(renderer)) for i, t in enumerate(ax.texts) if t.get_visible()]
+        assert len(shown) >= 12
+        for i, box in shown:
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            others = np.delete(centers, i, axis=0)
+            nearest_x = np.clip(others[:, 0], box.x0, box.x1)
+            nearest_y = np.clip(others[:, 1], box.y0, box.y1)
+            assert np.all(np.hypot(others[:, 0] - nearest_x, others[:, 1] - nearest_y) >= radius * 0.99), ax.texts[i]
+        # every marker, the lowest layer's too, has an edge that stands out from the background
+        background = np.array(to_rgb(ax.get_facecolor()))
+        edges = scatter.get_edgecolors()
+        assert scatter.get_linewidths()[0] > 0
+        assert np.all(np.abs(edges[:, :3] - background).sum(axis=1) > 0.6)
+        assert to_rgb(edges[0]) == to_rgb(mpl.rcParams["axes.edgecolor"])
+        plt.close(fig)
 
 
 # --- attention sinks ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import AttentionInputError
 from ..input.data import AttentionData
-from .capture import check_family, select, stream_rows
+from .capture import SUPPORTED_FAMILIES, check_family, select, stream_rows
 from .interface import AttentionCall
 from .models import _model_inputs, _sentence_b_start
 from .recompute import key_value_head
@@ -22,6 +22,8 @@ from .recompute import key_value_head
 # Attribute names of the output projection on a family's attention module (BERT-like models keep
 # it on the sibling ``output.dense``).
 OUTPUT_PROJECTIONS = ("o_proj", "out_proj", "c_proj", "out_lin", "dense")
+# Families `capture` supports whose attention calls carry no value vectors (Falcon's own sdpa path).
+NO_VALUES = frozenset({"falcon"})
 
 
 def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_pair: str | Sequence[str] | None = None, *,
@@ -51,8 +53,8 @@ def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_
     Raises
     ------
     AttentionInputError
-        For a family `capture` does not support or whose attention call shows no values
-        (Falcon), or a selection outside the model.
+        For a family `capture` does not support (encoder-decoder models, ViT, ...) or whose
+        attention call shows no values (Falcon), naming the family; or a selection outside the model.
 
     Examples
     --------
@@ -62,7 +64,7 @@ def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_
     >>> data.weights.shape[:2], data.value_label, data.normalized
     ((1, 2), 'norm', False)
     """
-    check_family(model)
+    _check_norm_family(model)
     selection = select(model, layers, heads)
     if not isinstance(text, str):
         texts = list(text)
@@ -74,6 +76,24 @@ def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_
             )
         return [_norms_of_one(model, tokenizer, t, p, selection) for t, p in zip(texts, pairs)]
     return _norms_of_one(model, tokenizer, text, text_pair, selection)
+
+
+def _check_norm_family(model) -> None:
+    """A clear error, naming the family, for a model whose value vectors attnfig cannot reach."""
+    family = getattr(model.config, "model_type", None)
+    try:
+        check_family(model)
+    except AttentionInputError:
+        supported = sorted(set(SUPPORTED_FAMILIES) - NO_VALUES)
+        raise AttentionInputError(
+            f"`attention_norms` supports the model families {supported}, but the model is a "
+            f"{type(model).__name__} (model_type {family!r}). `attnfig.from_model` still gives its attention weights."
+        ) from None
+    if family in NO_VALUES:
+        raise AttentionInputError(
+            f"{type(model).__name__} (model_type {family!r}) does not hand its value vectors to attnfig, so "
+            "`attention_norms` cannot compute them for this family; `attnfig.capture` still gives its attention weights."
+        )
 
 
 def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData:

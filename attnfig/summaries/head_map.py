@@ -7,35 +7,53 @@ text. Classical multidimensional scaling then places the heads in the plane.
 from __future__ import annotations
 
 from typing import Any, Sequence
-from matplotlib.colors import Colormap
+
+import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
+from matplotlib.colors import Colormap
 
 from ..errors import AttentionInputError
+from ..input.chunks import Chunk, float64, is_torch, namespace, to_numpy, whole_map_chunks
 from ..input.corpus import as_corpus
+from ..recording.streaming import stream_corpus
 from ..themes import remember_style
 from ..views.arguments import check_keywords, target_axes
 from ..views.colors import colormap, font_points
 from ..views.heatmap import add_colorbar
+from .accumulators import summarize
 from .entropy import row_entropy
 
 LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
-LABEL_OFFSET = 2.0  # points between a head's marker and its label
+LABEL_OFFSET = 0.5  # points between a head's marker and the corner of its label
+MARKER_SIZE = 0.6  # marker area, as a fraction of the squared tick label size
+EDGE_WIDTH = 0.5  # points: the markers' edge, in the style's axes edge color, reads on any background
+# Where a label may sit, tried in order: offset direction, then alignment.
+LABEL_CORNERS = (((1, 1), "left", "bottom"), ((1, -1), "left", "top"), ((-1, 1), "right", "bottom"),
+                 ((-1, -1), "right", "top"))
 
 
-def head_distances(corpus: Any, tokens: Sequence[str] | None = None) -> np.ndarray:
+def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
+                   tokenizer: Any = None) -> np.ndarray:
     """Jensen-Shannon distances between every two heads, ``[L*H, L*H]`` (head ``l * H + h``).
+
+    With `model` and `tokenizer`, `corpus` is a text or a list of texts (or ``(text, pair)``
+    tuples), streamed through the model (see `attnfig.capture`): each text's attention is
+    recomputed one block of queries at a time for every head together, so no map is ever kept
+    (`attnfig.recording.stream_corpus` with ``order="queries"``).
 
     Parameters
     ----------
     corpus : AttentionData, attention array or list of them
         One input or a corpus (see `attnfig.as_attention`); every input must hold the same
-        layers and heads.
+        layers and heads. Texts, with `model` and `tokenizer`.
     tokens : sequence of str, optional
         The tokens, for a single input that does not carry them.
+    model, tokenizer : optional
+        A transformers model of a family `attnfig.capture` supports, and its tokenizer.
 
     Returns
     -------
@@ -47,7 +65,7 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None) -> np.ndarr
     Raises
     ------
     AttentionInputError
-        If the inputs hold different layers or heads.
+        If the inputs hold different layers or heads, or the model's family cannot be streamed.
 
     Examples
     --------
@@ -56,7 +74,12 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None) -> np.ndarr
     >>> attnfig.head_distances(weights).round(4).tolist()     # sqrt(ln 2) apart
     [[0.0, 0.8326], [0.8326, 0.0]]
     """
-    inputs = as_corpus(corpus, tokens)
+    if model is not None:
+        return stream_corpus(model, tokenizer, corpus, HeadDistanceAccumulator(), order="queries").result()
+    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(as_corpus(corpus, tokens)))).result()
+
+
+def _same_heads(inputs):
     shape = inputs[0].weights.shape[:2]
     for data in inputs[1:]:
         if data.weights.shape[:2] != shape or data.layer_indices != inputs[0].layer_indices:
@@ -64,19 +87,90 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None) -> np.ndarr
                 f"Every input of the corpus must hold the same layers and heads, but one has {data.weights.shape[:2]} "
                 f"(layers {list(data.layer_indices)}) and the first {shape} (layers {list(inputs[0].layer_indices)})."
             )
-    n_heads = shape[0] * shape[1]
-    totals, rows = np.zeros((n_heads, n_heads)), 0
-    for data in inputs:
-        p = data.weights.reshape(n_heads, *data.weights.shape[2:]).astype(np.float64)
-        entropy = row_entropy(p)  # [heads, q]
-        for head in range(n_heads):
-            middle = (p[head] + p) / 2  # [heads, q, k]
-            divergence = row_entropy(middle) - (entropy[head] + entropy) / 2
-            totals[head] += np.sqrt(np.maximum(divergence, 0)).sum(axis=-1)
-        rows += p.shape[1]
-    distances = totals / rows
-    np.fill_diagonal(distances, 0)
-    return (distances + distances.T) / 2
+    return inputs
+
+
+class HeadDistanceAccumulator:
+    """`head_distances` chunk by chunk: sums of ``sqrt(JS)`` over rows, for every pair of heads.
+
+    Two heads are compared on the same query rows, so the rows of one block of queries wait
+    (in `pending`) until every head of the grid has sent them; then the block's pairs are summed
+    and the block dropped. Fed in query order (``stream_corpus(..., order="queries")``), it
+    holds one block; fed whole maps, one input. ``merge`` adds another accumulator's sums (a
+    corpus split over processes).
+
+    >>> import numpy as np, attnfig
+    >>> from attnfig.input.chunks import whole_map_chunks
+    >>> data = attnfig.as_attention(np.array([[[[1.0, 0.0]], [[0.0, 1.0]]]]))
+    >>> summarize(HeadDistanceAccumulator(), whole_map_chunks([data])).result().round(4).tolist()
+    [[0.0, 0.8326], [0.8326, 0.0]]
+    """
+
+    def __init__(self) -> None:
+        self.totals: np.ndarray | None = None  # [L*H, L*H] sums of sqrt(JS) over rows
+        self.rows = 0
+        self.n_layers_heads = 0  # the grid's size, from the first chunk
+        self.pending: dict[tuple, dict[int, object]] = {}  # (input, start, rows) -> {head: [rows, keys]}
+
+    def update(self, chunk: Chunk) -> None:
+        """Keep the chunk's rows until their block is complete, then add the block's pairs."""
+        rows = _pad_keys(float64(chunk.rows), len(chunk.key_tokens))
+        n_layers_heads = self.n_layers_heads = chunk.grid[0] * chunk.grid[1]
+        key = (chunk.input_index, chunk.start, rows.shape[2])
+        block = self.pending.setdefault(key, {})
+        for i, layer in enumerate(chunk.layers):
+            for j, head in enumerate(chunk.heads):
+                block[layer * chunk.grid[1] + head] = rows[i, j]
+        self._add_if_complete(key, n_layers_heads)
+
+    def _add_if_complete(self, key: tuple, n_layers_heads: int) -> None:
+        block = self.pending[key]
+        if len(block) == n_layers_heads:
+            del self.pending[key]
+            self._add_block([block[head] for head in range(n_layers_heads)])
+
+    def _add_block(self, heads: list) -> None:
+        p = namespace(heads[0]).stack(heads)  # [L*H, rows, keys]
+        entropy = row_entropy(p)  # [L*H, rows]
+        sums = []
+        for head in range(len(heads)):
+            divergence = row_entropy((p[head] + p) / 2) - (entropy[head] + entropy) / 2
+            sums.append(to_numpy(divergence.clip(min=0) ** 0.5).sum(axis=-1))
+        totals = np.stack(sums)
+        self.totals = totals if self.totals is None else self.totals + totals
+        self.rows += p.shape[1]
+
+    def merge(self, other: "HeadDistanceAccumulator") -> "HeadDistanceAccumulator":
+        """Add `other`'s sums and pending rows into this accumulator; returns self."""
+        if other.totals is not None:
+            self.totals = other.totals.copy() if self.totals is None else self.totals + other.totals
+        self.rows += other.rows
+        self.n_layers_heads = self.n_layers_heads or other.n_layers_heads
+        for key, block in other.pending.items():
+            self.pending.setdefault(key, {}).update(block)
+            self._add_if_complete(key, self.n_layers_heads)
+        return self
+
+    def result(self) -> np.ndarray:
+        """The mean distance of every pair of heads over every row fed, ``[L*H, L*H]``."""
+        if self.totals is None:
+            raise AttentionInputError("head_distances needs at least one complete input, but none was fed "
+                                      f"({len(self.pending)} blocks of queries miss some heads).")
+        distances = self.totals / self.rows
+        np.fill_diagonal(distances, 0)
+        return (distances + distances.T) / 2
+
+
+def _pad_keys(rows, n_keys: int):
+    """`rows` with zero weights appended up to `n_keys` keys (chunks may leave out causally masked keys)."""
+    missing = n_keys - rows.shape[-1]
+    if missing <= 0:
+        return rows
+    if is_torch(rows):
+        import torch
+
+        return torch.nn.functional.pad(rows, (0, missing))
+    return np.pad(rows, [(0, 0)] * (rows.ndim - 1) + [(0, missing)])
 
 
 def classical_mds(distances: np.ndarray, dimensions: int = 2) -> np.ndarray:
@@ -103,29 +197,53 @@ def classical_mds(distances: np.ndarray, dimensions: int = 2) -> np.ndarray:
 
 
 class _LabelsThatFit(Artist):
-    """Before the labels draw (lower zorder), shows each label only if it overlaps no label shown before it.
+    """Before the labels draw (lower zorder), places each label beside its marker where it fits.
 
-    Decided at draw time, after the layout has placed the axes, so the rule holds at any size.
+    A label tries the four diagonal corners of its marker in turn and takes the first where it
+    stays inside the Axes and overlaps neither a label shown before it nor another head's
+    marker; a label that fits nowhere is hidden. Decided at draw time, after the layout has
+    placed the axes, so the rule holds at any size.
     """
 
-    def __init__(self, labels):
+    def __init__(self, labels, markers: PathCollection, radius_points: float):
         super().__init__()
         self.labels = labels
+        self.markers = markers
+        self.radius_points = radius_points
         self.set_zorder(min(label.get_zorder() for label in labels) - 0.5 if labels else 0)
 
     def draw(self, renderer):
+        frame = self.axes.get_window_extent(renderer)
+        centers = self.markers.get_offset_transform().transform(self.markers.get_offsets())
+        radius = renderer.points_to_pixels(self.radius_points)
+        gap = self.radius_points / np.sqrt(2) + LABEL_OFFSET  # a label's corner clears its own marker
         shown = []
-        for label in self.labels:
+        for index, label in enumerate(self.labels):
             label.set_visible(True)
-            box = label.get_window_extent(renderer)
-            fits = all(not box.overlaps(other) for other in shown)
-            label.set_visible(fits)
-            if fits:
-                shown.append(box)
+            for (x, y), ha, va in LABEL_CORNERS:
+                label.xyann = (x * gap, y * gap)
+                label.set_horizontalalignment(ha)
+                label.set_verticalalignment(va)
+                box = label.get_window_extent(renderer)
+                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                if inside and not any(box.overlaps(other) for other in shown) and not _covers_a_marker(
+                        box, np.delete(centers, index, axis=0), radius):
+                    shown.append(box)
+                    break
+            else:
+                label.set_visible(False)
 
 
-def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
-                  cmap: str | Colormap | None = None, labels: bool = True, **kwargs: Any) -> Axes:
+def _covers_a_marker(box, centers: np.ndarray, radius: float) -> bool:
+    """Whether the rectangle `box` (display) meets any circle of `radius` around `centers`."""
+    dx = np.maximum(np.maximum(box.x0 - centers[:, 0], centers[:, 0] - box.x1), 0)
+    dy = np.maximum(np.maximum(box.y0 - centers[:, 1], centers[:, 1] - box.y1), 0)
+    return bool(np.any(dx**2 + dy**2 < radius**2))
+
+
+def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: Any = None, tokenizer: Any = None,
+                  ax: Axes | None = None, cmap: str | Colormap | None = None, labels: bool = True,
+                  **kwargs: Any) -> Axes:
     """Draw the heads in the plane by classical MDS of their Jensen-Shannon distances; returns the Axes.
 
     Parameters
@@ -134,12 +252,16 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, ax: Axes 
         As in `head_distances`.
     tokens : sequence of str, optional
         The tokens, for a single input that does not carry them.
+    model, tokenizer : optional
+        A transformers model and its tokenizer: `corpus` is then texts, streamed (see
+        `head_distances`).
     ax : matplotlib.axes.Axes, optional
         Where to draw; the current Axes by default.
     cmap : str or Colormap, optional
         The colormap of the layers; the style's ``image.cmap`` by default.
     labels : bool
-        Label heads ``layer-head``: every label that does not overlap one drawn before it.
+        Label heads ``layer-head``: each beside its marker, inside the Axes, where it overlaps no
+        other label or marker (a label that fits nowhere is left out).
     **kwargs
         Passed to `Axes.scatter`.
 
@@ -162,25 +284,33 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, ax: Axes 
     6
     """
     check_keywords(plot_head_map, kwargs, Axes.scatter, PathCollection, exclude=("c", "x", "y"))
-    inputs = as_corpus(corpus, tokens)
-    distances = head_distances(inputs)
+    if model is not None:
+        distances = head_distances(corpus, model=model, tokenizer=tokenizer)
+        layer_indices = tuple(range(model.config.num_hidden_layers))
+        head_indices = tuple(range(model.config.num_attention_heads))
+    else:
+        inputs = as_corpus(corpus, tokens)
+        distances = head_distances(inputs)
+        layer_indices, head_indices = inputs[0].layer_indices, inputs[0].head_indices
     points = classical_mds(distances)
-    first = inputs[0]
-    layer_of = np.repeat(np.array(first.layer_indices), first.n_heads)
-    head_of = np.tile(np.array(first.head_indices), first.n_layers)
+    layer_of = np.repeat(np.array(layer_indices), len(head_indices))
+    head_of = np.tile(np.array(head_indices), len(layer_indices))
     ax = target_axes(ax)
     remember_style(ax.figure)
-    kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * 0.6)
-    kwargs.setdefault("linewidths", 0)
+    kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * MARKER_SIZE)
+    kwargs.setdefault("linewidths", EDGE_WIDTH)
+    kwargs.setdefault("edgecolors", mpl.rcParams["axes.edgecolor"])
     # One color step per layer, so the colorbar reads as a legend of layers.
-    steps = max(first.layer_indices) - min(first.layer_indices) + 1
+    steps = max(layer_indices) - min(layer_indices) + 1
     scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=colormap(cmap).resampled(steps),
-                         vmin=min(first.layer_indices) - 0.5, vmax=max(first.layer_indices) + 0.5, **kwargs)
+                         vmin=min(layer_indices) - 0.5, vmax=max(layer_indices) + 0.5, **kwargs)
     if labels:
-        texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(LABEL_OFFSET, LABEL_OFFSET), textcoords="offset points",
+        texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",
                              fontsize=LABEL_SIZE * font_points("xtick.labelsize"), annotation_clip=False)
                  for (x, y), layer, head in zip(points, layer_of, head_of)]
-        ax.add_artist(_LabelsThatFit(texts))
+        edge = np.max(scatter.get_linewidths())  # type: ignore[union-attr]  # stubs lack Collection.get_linewidths
+        radius = np.sqrt(np.max(scatter.get_sizes())) / 2 + edge / 2
+        ax.add_artist(_LabelsThatFit(texts, scatter, radius))
     colorbar = add_colorbar(ax.figure, scatter, ax=ax, label="layer")
     colorbar.locator = MaxNLocator(integer=True)
     colorbar.update_ticks()
