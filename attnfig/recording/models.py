@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from ..input.data import AttentionData, as_attention, attention_from_layers
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
+from .devices import floating_dtype, input_device
 from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
 from .model_folder import check_model_folder
 from .inputs import audio_inputs, check_length, image_inputs, input_kind, patch_grid, seen_image
@@ -128,7 +129,7 @@ def from_model(
     inputs = _model_inputs(model, encoded)
     if is_encoder_decoder:
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
-        inputs["decoder_input_ids"] = decoder_ids.to(_device(model))
+        inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
     outputs = _run(model, inputs)
 
     if is_encoder_decoder:
@@ -239,8 +240,8 @@ def _from_non_text(model, processor, value, kind: str, decoder_text):
 
 def _on_model(model, inputs: dict) -> dict:
     """Inputs on the model's device; features and pixels in its float dtype (bf16 models)."""
-    parameter = next(model.parameters())
-    return {name: tensor.to(parameter.device, dtype=parameter.dtype if tensor.is_floating_point() else None)
+    device, dtype = input_device(model), floating_dtype(model)
+    return {name: tensor.to(device, dtype=dtype if tensor.is_floating_point() else None)
             for name, tensor in inputs.items()}
 
 
@@ -260,14 +261,10 @@ def _decoder_ids(model, processor, decoder_text):
     return torch.tensor([[start, *ids]])
 
 
-def _device(model):
-    return next(model.parameters()).device
-
-
 def _model_inputs(model, encoded) -> dict[str, Any]:
     """The tokenizer outputs that `model.forward` accepts (BART takes no token_type_ids)."""
     accepted = inspect.signature(model.forward).parameters
-    device = _device(model)
+    device = input_device(model)
     return {name: value.to(device) for name, value in encoded.items() if name in accepted}
 
 
