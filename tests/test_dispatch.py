@@ -109,20 +109,18 @@ def test_every_recording_path_equals_the_undispatched_model(undispatched, family
 
 
 @pytest.mark.real_model
-def test_minilm_from_pretrained_with_a_device_map_and_an_offload_folder(tmp_path):
+def test_minilm_from_pretrained_with_a_device_map_and_an_offload_folder(minilm, tmp_path):
     from attnfig.recording.models import minilm_path
 
-    folder = minilm_path()
-    device_map = {"embeddings": "cpu", **{f"encoder.layer.{i}": "cpu" if i < 3 else "disk" for i in range(6)},
+    model, tokenizer = minilm  # loaded with eager attention, on the CPU
+    device_map = {"embeddings": "cpu", **{f"encoder.layer.{i}": "cpu" if i < 4 else "disk" for i in range(6)},
                   "pooler": "cpu"}
-    spread = transformers.AutoModel.from_pretrained(folder, device_map=device_map, offload_folder=str(tmp_path))
-    model = transformers.AutoModel.from_pretrained(folder)  # the same attention implementation (sdpa)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    spread = transformers.AutoModel.from_pretrained(minilm_path(), device_map=device_map, offload_folder=str(tmp_path),
+                                                    attn_implementation="eager")
     assert spread.encoder.layer[5].attention.output.dense.weight.device.type == "meta"
     found, expected = ({
         "capture": attnfig.capture(m, tokenizer, *CORPUS[1], layers=[0, 5]).weights,
         "attention_norms": attnfig.attention_norms(m, tokenizer, TEXT, layers=[5]).weights,
-        "head_entropy": attnfig.head_entropy(CORPUS, model=m, tokenizer=tokenizer),
         "neuron_view": attnfig.neuron_view(m, tokenizer, TEXT, layer=4, head=3, query=2).key_vectors,
     } for m in (spread, model))
     assert_same(found, expected)
@@ -160,3 +158,13 @@ def test_a_weight_no_hook_can_load_is_refused():
     with pytest.raises(AttentionInputError, match="no accelerate hook loads them"):
         with loaded_weight(layer, {}):
             pass
+
+
+@pytest.mark.parametrize("family", ["falcon", "gpt-neo"])
+def test_families_with_their_own_attention_path_under_disk_offload(family, tmp_path):
+    # Falcon is read through forward hooks, GPT-Neo through its modules' `_attn`: both beside accelerate's hooks
+    model, tokenizer = build_family_model(family)
+    expected = attnfig.capture(model, tokenizer, TEXT).weights
+    spread = dispatched(model, "disk_offload", tmp_path)
+    np.testing.assert_allclose(attnfig.capture(spread, tokenizer, TEXT).weights, expected, atol=1e-5)
+    np.testing.assert_allclose(attnfig.from_model(spread, tokenizer, TEXT).weights, expected, atol=1e-5)
