@@ -168,3 +168,24 @@ def test_families_with_their_own_attention_path_under_disk_offload(family, tmp_p
     spread = dispatched(model, "disk_offload", tmp_path)
     np.testing.assert_allclose(attnfig.capture(spread, tokenizer, TEXT).weights, expected, atol=1e-5)
     np.testing.assert_allclose(attnfig.from_model(spread, tokenizer, TEXT).weights, expected, atol=1e-5)
+
+
+@pytest.mark.real_model
+def test_load_model_spreads_the_model_with_a_device_map(minilm, tmp_path):
+    model, tokenizer = minilm
+    spread, _ = attnfig.load_model("minilm", device_map={"embeddings": "cpu", "encoder": "disk", "pooler": "cpu"},
+                                   offload_folder=tmp_path)
+    assert spread.encoder.layer[0].attention.self.query.weight.device.type == "meta"
+    assert spread.config._attn_implementation == "eager" and not spread.training
+    np.testing.assert_allclose(attnfig.capture(spread, tokenizer, TEXT, layers=[5]).weights,
+                               attnfig.capture(model, tokenizer, TEXT, layers=[5]).weights, atol=1e-5)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(device_map=["cpu"]), "`device_map` must be"),
+    (dict(device_map={"": "disk"}), "needs `offload_folder`"),
+    (dict(offload_folder="offloaded"), "`offload_folder` needs a `device_map`"),
+])
+def test_load_model_refuses_a_placement_it_cannot_use(tiny_model_folders, options, message):
+    with pytest.raises(attnfig.errors.ArgumentError, match=message):
+        attnfig.load_model(tiny_model_folders["bert"], **options)
