@@ -50,7 +50,10 @@ def dispatched(model, how: str, folder):
         return accelerate.cpu_offload(model, execution_device=CPU)
     if how == "disk_offload":
         return accelerate.disk_offload(model, str(folder), execution_device=CPU)
-    return accelerate.dispatch_model(model, device_map=split_device_map(model), offload_dir=str(folder))
+    # "preloaded layers": each layer's hook loads the whole layer, so weights are in place during attention
+    preload = model._no_split_modules if how == "preloaded layers" else None
+    return accelerate.dispatch_model(model, device_map=split_device_map(model), offload_dir=str(folder),
+                                     preload_module_classes=preload)
 
 
 def results(model, tokenizer, corpus, *, every_summary: bool = False) -> dict:
@@ -92,7 +95,7 @@ def undispatched():
     return built
 
 
-@pytest.mark.parametrize("how", ["cpu_offload", "disk_offload", "device_map"])
+@pytest.mark.parametrize("how", ["cpu_offload", "disk_offload", "device_map", "preloaded layers"])
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_recording_path_equals_the_undispatched_model(undispatched, family, how, tmp_path):
     model, tokenizer, corpus, expected = undispatched[family]
