@@ -47,13 +47,18 @@ def tiny_model(kind: str):
     return attnfig.load_model(folder)
 
 
-@functools.lru_cache(maxsize=None)
-def corpus_attention() -> tuple:
-    """The sentences and pairs of gallery/corpus.jsonl through all-MiniLM-L6-v2."""
+def corpus_texts() -> list:
+    """The sentences and ``(sentence, pair)`` tuples of gallery/corpus.jsonl, as `stream_corpus` takes them."""
     import json
 
     records = [json.loads(line) for line in (HERE / "corpus.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    return tuple(attnfig.from_model(*model(), r["text"], r.get("pair")) for r in records)
+    return [(r["text"], r["pair"]) if r.get("pair") else r["text"] for r in records]
+
+
+@functools.lru_cache(maxsize=None)
+def corpus_attention() -> tuple:
+    """The sentences and pairs of gallery/corpus.jsonl through all-MiniLM-L6-v2."""
+    return tuple(attnfig.from_model(*model(), *((t,) if isinstance(t, str) else t)) for t in corpus_texts())
 
 
 def publish(fig, name: str, preview_dpi: float = PREVIEW_DPI) -> list[Path]:

@@ -43,7 +43,9 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: A
     With `model` and `tokenizer`, `corpus` is a text or a list of texts (or ``(text, pair)``
     tuples), streamed through the model (see `attnfig.capture`): each text's attention is
     recomputed one block of queries at a time for every head together, so no map is ever kept
-    (`attnfig.recording.stream_corpus` with ``order="queries"``).
+    (`attnfig.recording.stream_corpus` with ``order="queries"``). Memory: one block of queries
+    for every head (64 MB of weights by default) and the text's queries and keys. Time: every
+    pair of heads on every row, ``(L H)^2 n^2`` per text of ``n`` tokens, as in memory.
 
     Parameters
     ----------
