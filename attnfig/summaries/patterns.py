@@ -28,6 +28,7 @@ from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
+from ..views.titles import wrap_to_width
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
 from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
@@ -269,9 +270,12 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     used = [p for p in PATTERNS if p in set(labels.ravel())]
     from ..views.figures import figure_inches
 
-    title = corpus_statement(len(corpus), same_shape)
     width, height = (kwargs.get("figsize") or (kwargs.get("figure") and figure_inches(kwargs["figure"]))
                      or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True)))
+    # The title breaks into lines within the figure: a wider one would leave the canvas, and
+    # the layout would shrink the grid to make side room for it.
+    title = wrap_to_width(corpus_statement(len(corpus), same_shape), width * 72 - 2 * font_points("font.size"),
+                          font_points("legend.title_fontsize"))
     # An entry is a swatch plus its text, at about half a font size per character.
     entry_points = (max(len(p) for p in used) * 0.5 + 3) * font_points("legend.fontsize")
     ncols = max(1, min(len(used), int(width * 72 // entry_points)))
