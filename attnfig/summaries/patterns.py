@@ -337,7 +337,8 @@ def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=
     """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
 
     Layers on x (numbered by ``attnfig.set_options(layer_base=)``), the share of heads on y,
-    one bar segment per type in the frame colors of `plot_head_patterns`.
+    one bar segment per type in the frame colors of `plot_head_patterns`; the legend sits
+    to the right of the bars, its entries in the order of the stack.
 
     Parameters
     ----------
@@ -371,6 +372,7 @@ def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=
     from ..options import layer_label
     from ..themes import remember_style
     from ..views.arguments import target_axes
+    from ..views.layout import settle_layout
 
     check_keywords(plot_pattern_shares, kwargs, BarPatch, exclude=("xy", "height", "bottom", "color", "label"))
     if model is None:  # read the corpus once (tokens may be an iterator); its layers name the bars
@@ -390,6 +392,11 @@ def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=
     ax.set_xlabel("Layer")
     ax.set_ylabel("Share of heads")
     ax.set_ylim(0, 1)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, borderaxespad=0.2,
-              handlelength=1.0, columnspacing=1.0)
+    # Beside the bars, in the order of the stack (top first), where it can neither cover a bar
+    # nor be cut: the figure's layout makes room for it (a figure without a layout engine
+    # gets one that acts only when text would leave the canvas).
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+              borderaxespad=0.4, handlelength=1.0, handletextpad=0.4)
+    settle_layout(ax.figure)
     return ax
