@@ -126,7 +126,7 @@ def test_difference_titles_say_what_minus_what():
         ax = attnfig.plot_difference(weights, weights, names=long, ax=figure.subplots())
         renderer = figure._get_renderer()
         figure.draw(renderer)
-    assert ax.get_title().count("\n") == 1 and _inside(ax.title.get_window_extent(renderer), figure)
+    assert ax.get_title().endswith("\nlayer 0, head 0") and _inside(ax.title.get_window_extent(renderer), figure)
     with pytest.raises(attnfig.ArgumentError, match="`names` must be two strings"):
         attnfig.plot_difference(weights, weights, names="tuned")
 

@@ -14,7 +14,7 @@ from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.colors import font_points
 from ..views.figures import figure_inches
 from ..views.model_view import model_view
-from ..views.titles import text_points
+from ..views.titles import text_points, wrap_to_width
 from ..options import layer_label
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 
@@ -103,14 +103,20 @@ def difference_names(first, second, names=None) -> tuple[str, str]:
 
 
 def difference_title(names: tuple[str, str], where: str, width_points: float, fontsize) -> str:
-    """``"A − B, layer 3, head 2"``, on two lines when one is wider than `width_points`.
+    """``"A − B, layer 3, head 2"``; when wider than `width_points`, "A − B" over
+    `where`, and long names broken at the minus sign, then between words.
 
     >>> difference_title(("cat", "dog"), "layer 3, head 2", 500, 9)
     'cat − dog, layer 3, head 2'
+    >>> difference_title(("a fine-tuned model", "the base model"), "layer 3, head 2", 120, 9)
+    'a fine-tuned model −\\nthe base model\\nlayer 3, head 2'
     """
     what = f"{names[0]} \u2212 {names[1]}"
     one_line = f"{what}, {where}" if where else what
-    return one_line if text_points(one_line, fontsize) <= width_points else f"{what}\n{where}".strip()
+    if text_points(one_line, fontsize) <= width_points:
+        return one_line
+    wrapped = wrap_to_width(what, width_points, fontsize, (" \u2212 ", " "))
+    return f"{wrapped}\n{where}".strip()
 
 
 def plot_difference(first, second, tokens=None, *, layer: int | None = None, head: int | str | None = None, ax=None, cmap=None,

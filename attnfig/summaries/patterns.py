@@ -279,6 +279,7 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     # An entry is a swatch plus its text, at about half a font size per character.
     entry_points = (max(len(p) for p in used) * 0.5 + 3) * font_points("legend.fontsize")
     ncols = max(1, min(len(used), int(width * 72 // entry_points)))
+    ncols = -(-len(used) // -(-len(used) // ncols))  # as many per row as the rows need: no lone last entry
     if kwargs.get("figsize") is None and kwargs.get("figure") is None:  # the grid's size, plus the legend's rows
         legend_rows = -(-len(used) // ncols) + (title.count("\n") + 1 if title else 0)
         kwargs["figsize"] = (width, height + (legend_rows + 0.5) * 1.5 * font_points("legend.fontsize") / 72)

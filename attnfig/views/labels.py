@@ -14,7 +14,8 @@ figure size and after the layout engine has made room for the labels):
 4. When they still do not fit, labels are thinned at the smallest size: special tokens
    (``[CLS]``, ``</s>``...), the `highlight` positions and the `bold` ones (a focused
    query) are always kept; the others are taken evenly (every n-th, n as small as fits),
-   skipping any that would touch a kept label. When kept labels crowd each other, the
+   skipping any that would touch a kept label; n is a round step (`round_step`: 1-6, 8,
+   10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions. When kept labels crowd each other, the
    `bold` ones win, then the first of each crowded run.
 5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
    map) show the same labels: the sparser of their two choices, so a token labelled on
@@ -112,9 +113,22 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
     return LabelFit(_thinned(n_labels, pitch, smallest, tuple(keep) + tuple(first), first), smallest)
 
 
+ROUND_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # times a power of ten
+
+
+def round_step(gap: int) -> int:
+    """The smallest round step (see `ROUND_STEPS`) of at least `gap` positions.
+
+    >>> [round_step(g) for g in (1, 5, 7, 13, 21, 26, 130)]
+    [1, 5, 8, 15, 25, 30, 150]
+    """
+    scale = 10 ** max(0, int(np.floor(np.log10(max(gap, 1)))))
+    return int(next((m * scale for m in ROUND_STEPS + (10,) if m * scale >= gap and float(m * scale).is_integer())))
+
+
 def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np.ndarray:
     """Kept positions plus every n-th other one that does not crowd a kept label."""
-    gap = max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9))))  # positions a label needs
+    gap = round_step(max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9)))))  # positions a label needs
     kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
     first = np.unique(np.clip(np.asarray(list(first), dtype=int), 0, n_labels - 1))
     shown = list(kept)
