@@ -6,7 +6,8 @@ actually drawn:
 
 - text that leaves the canvas (clipped in the saved file);
 - two texts that overlap;
-- token axes that dropped labels although the label rule says all of them fit;
+- token axes that dropped labels although the label rule says all of them fit (an axis
+  that shows its partner's labels, rule 5 of `attnfig.views.labels`, is not counted);
 - a drawing that spans less than `MIN_WIDTH_SHARE` of the figure's width.
 
 >>> import numpy as np, attnfig
@@ -71,7 +72,7 @@ def _token_axis_problems(fig) -> list[str]:
             n = len(locator.positions)
             smallest = min_fontsize(locator.fontsize or font_points(f"{axis.axis_name}tick.labelsize"))
             fits = fit_labels(n, axis_points(axis) / locator.span * n, smallest, smallest=smallest)
-            if len(fits.shown) == n and len(locator.fit.shown) < n:
+            if len(fits.shown) == n and len(locator.fit.shown) < n and not locator.thinned_by_partner:
                 problems.append(f"{axis.axis_name} axis of {ax.get_label() or 'an Axes'} shows "
                                 f"{len(locator.fit.shown)} of {n} token labels although all fit")
     return problems

@@ -26,7 +26,7 @@ def shown_labels(axis):
 
 VIEWS = {
     "lines": lambda **kw: attnfig.lines(WEIGHTS, TOKENS, **kw).yaxis,
-    "heatmap": lambda **kw: attnfig.heatmap(WEIGHTS, TOKENS, **kw).yaxis,
+    "heatmap": lambda **kw: attnfig.heatmap(WEIGHTS, TOKENS, ax=plt.figure().subplots(), **kw).yaxis,  # one Axes each
 }
 
 

@@ -88,7 +88,8 @@ def test_save_does_not_clip_a_heatmap_drawn_on_pyplots_current_figure(seed_atten
     text = page.get_textpage()
     boxes = np.array([text.get_charbox(i) for i in range(text.count_chars()) if text.get_text_range(i, 1).strip()])
     assert boxes[:, [0, 1]].min() >= -0.5 and boxes[:, 2].max() <= width + 0.5 and boxes[:, 3].max() <= height + 0.5
-    assert "crawled" in text.get_text_range()
+    drawn = text.get_text_range()
+    assert "key" in drawn and drawn.count("[SEP]") == 4  # both axes' labels, down to the last token
 
 
 def test_cell_annotations_shrink_to_their_cells_and_refuse_when_too_small():

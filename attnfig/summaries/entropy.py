@@ -11,13 +11,14 @@ from ..input.corpus import as_corpus
 from ..options import layer_label
 from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
+from ..views.colorbar_ticks import MarkedFormatter, MarkedLocator
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
 
 
 ENTROPY_LABEL = "mean entropy (nats)"
-UNIFORM_TICK_ROOM = 0.8  # round colorbar ticks stop below this share of the uniform entropy
+UNIFORM_LABEL = "uniform"  # the colorbar's tick at the entropy of uniform attention
 
 
 def row_entropy(weights: np.ndarray) -> np.ndarray:
@@ -143,8 +144,9 @@ def plot_head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, ax
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
 
     The colorbar runs from 0 (every row on one key) to the uniform entropy of the same rows
-    (dashed line, its tick labelled "uniform" under its value), so a head's
-    distance from uniform reads off directly.
+    (dashed line, its tick labelled "uniform"; its value is `uniform_entropy`), so a head's
+    distance from uniform reads off directly; the other ticks are nice numbers that keep
+    clear of the "uniform" label.
 
     Parameters
     ----------
@@ -198,6 +200,7 @@ def plot_head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, ax
 
 
 def mark_uniform(colorbar, uniform: float) -> None:
-    """Label the uniform entropy on the colorbar, dropping round ticks too close to it."""
-    ticks = [t for t in colorbar.get_ticks() if 0 <= t <= UNIFORM_TICK_ROOM * uniform]
-    colorbar.set_ticks(ticks + [uniform], labels=[f"{t:g}" for t in ticks] + [f"{uniform:.2f}\nuniform"])  # two short lines: the map keeps the width
+    """Mark the uniform entropy on the colorbar: a tick labelled "uniform" among nice ticks
+    (0.0, 0.5, 1.0...) that keep clear of it, chosen at draw time for the bar's length."""
+    colorbar.locator = MarkedLocator(uniform)
+    colorbar.formatter = MarkedFormatter(uniform, UNIFORM_LABEL)

@@ -31,6 +31,7 @@ from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
+from ..views.titles import wrap_to_width
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
 from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
@@ -274,12 +275,16 @@ def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, pale
     used = [p for p in PATTERNS if p in set(labels.ravel())]
     from ..views.figures import figure_inches
 
-    title = corpus_statement(len(corpus), same_shape)
     width, height = (kwargs.get("figsize") or (kwargs.get("figure") and figure_inches(kwargs["figure"]))
                      or grid_figsize(data.n_layers, data.n_heads, 1, kwargs.get("cbar", True)))
+    # The title breaks into lines within the figure: a wider one would leave the canvas, and
+    # the layout would shrink the grid to make side room for it.
+    title = wrap_to_width(corpus_statement(len(corpus), same_shape), width * 72 - 2 * font_points("font.size"),
+                          font_points("legend.title_fontsize"))
     # An entry is a swatch plus its text, at about half a font size per character.
     entry_points = (max(len(p) for p in used) * 0.5 + 3) * font_points("legend.fontsize")
     ncols = max(1, min(len(used), int(width * 72 // entry_points)))
+    ncols = -(-len(used) // -(-len(used) // ncols))  # as many per row as the rows need: no lone last entry
     if kwargs.get("figsize") is None and kwargs.get("figure") is None:  # the grid's size, plus the legend's rows
         legend_rows = -(-len(used) // ncols) + (title.count("\n") + 1 if title else 0)
         kwargs["figsize"] = (width, height + (legend_rows + 0.5) * 1.5 * font_points("legend.fontsize") / 72)
@@ -341,7 +346,8 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
     """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
 
     Layers on x (numbered by ``attnfig.set_options(layer_base=)``), the share of heads on y,
-    one bar segment per type in the frame colors of `plot_head_patterns`.
+    one bar segment per type in the frame colors of `plot_head_patterns`; the legend sits
+    to the right of the bars, its entries in the order of the stack.
 
     Parameters
     ----------
@@ -375,6 +381,7 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
     from ..options import layer_label
     from ..themes import remember_style
     from ..views.arguments import target_axes
+    from ..views.layout import settle_layout
 
     check_keywords(plot_pattern_shares, kwargs, BarPatch, exclude=("xy", "height", "bottom", "color", "label"))
     if model is None:  # read the corpus once (tokens may be an iterator); its layers name the bars
@@ -394,6 +401,11 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
     ax.set_xlabel("Layer")
     ax.set_ylabel("Share of heads")
     ax.set_ylim(0, 1)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, borderaxespad=0.2,
-              handlelength=1.0, columnspacing=1.0)
+    # Beside the bars, in the order of the stack (top first), where it can neither cover a bar
+    # nor be cut: the figure's layout makes room for it (a figure without a layout engine
+    # gets one that acts only when text would leave the canvas).
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], names[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
+              borderaxespad=0.4, handlelength=1.0, handletextpad=0.4)
+    settle_layout(ax.figure)
     return ax

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from .colors import font_points
 from .labels import axis_points
@@ -59,3 +59,62 @@ class SpanningLocator(MaxNLocator):
         if ticks[0] - bottom > max(step / 2, min_gap):
             ticks.insert(0, bottom)
         return [float(t) for t in np.asarray(ticks)]
+
+
+MARK_CLEARANCE = 1.5  # font sizes between a marked value's label and a nice tick's (centre to centre)
+
+
+class MarkedLocator(SpanningLocator):
+    """Nice ticks for the bar's length, and one marked value (such as uniform entropy).
+
+    The nice ticks are the step's multiples only (no ends added); those whose labels would
+    touch the marked value's label are dropped, so the scale reads "0, 1, 2" and the mark
+    stands apart from it. `MarkedFormatter` names the mark.
+
+    >>> MarkedLocator(2.61, nbins=3).ticks_between(0.0, 2.61)
+    [0.0, 1.0, 2.0, 2.61]
+    """
+
+    def __init__(self, value: float, nbins="auto", **kwargs):
+        super().__init__(nbins=nbins, **kwargs)
+        self.value = float(value)
+
+    def __call__(self):
+        low, high = sorted(self.axis.get_view_interval())
+        name = self.axis.axis_name
+        fontsize = font_points(f"{name}tick.labelsize")
+        length = axis_points(self.axis)
+        self.set_params(nbins=max(1, int(length // (LABEL_ROOM[name] * fontsize))))
+        return self.ticks_between(low, high, (high - low) * MARK_CLEARANCE * fontsize / max(length, 1e-9))
+
+    def ticks_between(self, vmin, vmax, min_gap: float = 0.0) -> list[float]:
+        """The nice ticks inside [vmin, vmax] more than `min_gap` from the mark, and the mark."""
+        low, high = sorted((float(vmin), float(vmax)))
+        slack = 1e-9 * (high - low)
+        ticks = [float(t) for t in self.tick_values(low, high)
+                 if low - slack <= t <= high + slack and abs(t - self.value) > max(min_gap, slack)]
+        return sorted(ticks + [self.value]) if low - slack <= self.value <= high + slack else ticks
+
+
+class MarkedFormatter(Formatter):
+    """The nice ticks with the fewest decimals that show them all exactly ("0.0, 0.5, 1.0"),
+    and `name` at the marked value.
+
+    >>> formatter = MarkedFormatter(2.61, "uniform")
+    >>> formatter.set_locs([0.0, 0.5, 1.0, 2.61]); [formatter(x) for x in (0.0, 0.5, 2.61)]
+    ['0.0', '0.5', 'uniform']
+    """
+
+    def __init__(self, value: float, name: str):
+        self.value, self.name = float(value), name
+        self.decimals = 0
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        nice = [float(x) for x in locs if not math.isclose(x, self.value, rel_tol=1e-9, abs_tol=1e-12)]
+        self.decimals = next((d for d in range(4) if all(abs(round(x, d) - x) < 1e-9 for x in nice)), 4)
+
+    def __call__(self, x, pos=None):
+        if math.isclose(x, self.value, rel_tol=1e-9, abs_tol=1e-12):
+            return self.name
+        return f"{x:.{self.decimals}f}"

@@ -1,4 +1,9 @@
-"""Colors come from the active style: the palette is rcParams' ``axes.prop_cycle``."""
+"""Colors come from the active style: the palette is rcParams' ``axes.prop_cycle``.
+
+Head colors mean the same across figures: the light, dark and venue styles share one cycle
+(tab10) and the same `EXTRA_COLORS` after it, so head h has one color in all of them. Only
+a style made to change the palette (``colorblind``) or a ``palette=`` changes it.
+"""
 from __future__ import annotations
 
 from itertools import cycle, islice
@@ -12,13 +17,14 @@ from .arguments import check_color_limits
 
 
 # Colors after the style's cycle, for many heads: each far from tab10's colors and from
-# each other (after Kelly's colors of maximum contrast), so the default gives 20 distinct.
-EXTRA_COLORS = ("#f3c300", "#000080", "#a1caf1", "#8db600", "#b3446c", "#2b3d26", "#f99379", "#ff00ff",
-                "#00ff7f", "#800000")
-# On a dark background (the dark style), extra colors below WCAG's 3:1 contrast for graphics
-# (navy, dark green, maroon on black) are skipped: a head drawn in them would vanish.
-MIN_CONTRAST_ON_DARK = 3.0
-DARK_LUMINANCE = 0.18  # a background darker than mid grey
+# each other (at least 28 CIELAB units; picked greedily from Kelly's, Tol's and ColorBrewer's
+# sets), so the default gives 20 distinct. Every one keeps WCAG's 3:1 contrast for graphics
+# on black and, like tab10's lightest (olive, cyan), about 2:1 on white: one sequence serves
+# the light and dark styles alike, so head h has the same color in every style.
+EXTRA_COLORS = ("#ff00ff", "#a6761d", "#911eb4", "#f99379", "#1b9e77", "#c2b280", "#cab2d6", "#e7298a",
+                "#b3446c", "#e6ab02")
+MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
+MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
 
 
 def relative_luminance(color) -> float:
@@ -42,23 +48,12 @@ def contrast_ratio(color, background) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def extra_colors(background) -> list:
-    """`EXTRA_COLORS` that stay visible on `background` (all of them on a light one).
-
-    >>> "#000080" in extra_colors("white"), "#000080" in extra_colors("black")
-    (True, False)
-    """
-    if relative_luminance(background) >= DARK_LUMINANCE:
-        return list(EXTRA_COLORS)
-    return [c for c in EXTRA_COLORS if contrast_ratio(c, background) >= MIN_CONTRAST_ON_DARK]
-
-
 def palette_colors(n: int, palette=None) -> np.ndarray:
     """Return `n` RGBA colors: from the style's color cycle, a seaborn palette name or a list.
 
-    The style's cycle is extended by `EXTRA_COLORS` (without repeats, and without those that
-    vanish on a dark ``axes.facecolor``, see `extra_colors`) before colors repeat;
-    a list or palette name repeats past its end, as BertViz does past 10 heads.
+    The style's cycle is extended by `EXTRA_COLORS` (without repeats; the same ones on a
+    light or dark background) before colors repeat; a list or palette name repeats past
+    its end, as BertViz does past 10 heads.
 
     >>> palette_colors(3, ["red", "blue"])[:, :3].tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
@@ -67,8 +62,7 @@ def palette_colors(n: int, palette=None) -> np.ndarray:
         base = list(mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"]))
         if n > len(base):
             known = {tuple(c) for c in to_rgba_array(base).round(3)}
-            extras = extra_colors(mpl.rcParams["axes.facecolor"])
-            base += [c for c in extras if tuple(to_rgba_array([c])[0].round(3)) not in known]
+            base += [c for c in EXTRA_COLORS if tuple(to_rgba_array([c])[0].round(3)) not in known]
     elif isinstance(palette, str):
         import seaborn as sns
 

@@ -14,8 +14,12 @@ figure size and after the layout engine has made room for the labels):
 4. When they still do not fit, labels are thinned at the smallest size: special tokens
    (``[CLS]``, ``</s>``...), the `highlight` positions and the `bold` ones (a focused
    query) are always kept; the others are taken evenly (every n-th, n as small as fits),
-   skipping any that would touch a kept label. When kept labels crowd each other, the
+   skipping any that would touch a kept label; n is a round step (`round_step`: 1-6, 8,
+   10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions. When kept labels crowd each other, the
    `bold` ones win, then the first of each crowded run.
+5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
+   map) show the same labels: the sparser of their two choices, so a token labelled on
+   one axis is labelled on the other.
 
 Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not math.
 """
@@ -112,9 +116,22 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
     return LabelFit(_thinned(n_labels, pitch, smallest, tuple(keep) + tuple(first), first), smallest)
 
 
+ROUND_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # times a power of ten
+
+
+def round_step(gap: int) -> int:
+    """The smallest round step (see `ROUND_STEPS`) of at least `gap` positions.
+
+    >>> [round_step(g) for g in (1, 5, 7, 13, 21, 26, 130)]
+    [1, 5, 8, 15, 25, 30, 150]
+    """
+    scale = 10 ** max(0, int(np.floor(np.log10(max(gap, 1)))))
+    return int(next((m * scale for m in ROUND_STEPS + (10,) if m * scale >= gap and float(m * scale).is_integer())))
+
+
 def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np.ndarray:
     """Kept positions plus every n-th other one that does not crowd a kept label."""
-    gap = max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9))))  # positions a label needs
+    gap = round_step(max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9)))))  # positions a label needs
     kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
     first = np.unique(np.clip(np.asarray(list(first), dtype=int), 0, n_labels - 1))
     picked = list(kept)
@@ -163,6 +180,8 @@ class TokenLocator(Locator):
         self.partners = list(partners)  # locators whose labels share one font size with these
         self.label_colors: dict[float, Any] = {}  # position -> color of a marked (highlighted) label
         self.base_color: Any = None
+        self.tokens: tuple[str, ...] | None = None  # the labels, to tell partners with the same tokens
+        self.thinned_by_partner = False  # the last draw showed a partner's sparser choice (rule 5)
 
     def _own_fit(self) -> LabelFit:
         fontsize = self.fontsize or font_points(f"{self._token_axis().axis_name}tick.labelsize")  # rcParams when not fixed
@@ -175,7 +194,14 @@ class TokenLocator(Locator):
             return self.positions
         self.fit = self._own_fit()
         partners = [p for p in self.partners if p.axis is not None and p.axis.get_major_locator() is p]
-        shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in partners])
+        partner_fits = [(p, p._own_fit()) for p in partners]
+        shared = min([self.fit.fontsize] + [fit.fontsize for _, fit in partner_fits])
+        twins = [fit for p, fit in partner_fits if self.tokens is not None and p.tokens == self.tokens
+                 and p.keep == self.keep and p.bold == self.bold]
+        sparsest = min(twins, key=lambda fit: len(fit.shown), default=self.fit)
+        self.thinned_by_partner = len(sparsest.shown) < len(self.fit.shown)
+        if self.thinned_by_partner:
+            self.fit = LabelFit(sparsest.shown, self.fit.fontsize)
         self.axis.set_tick_params(labelsize=shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
@@ -235,7 +261,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     `span` is how many label pitches fit the axis length (the number of tokens when they
     fill the axis, the default); special tokens, `highlight` and `bold` positions are always
     kept (`bold` ones first). `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
-    the smaller of their two font sizes. `numbers` (each token's position in its input) are
+    the smaller of their two font sizes, and, when both have the same tokens, the same labels. `numbers` (each token's position in its input) are
     written before the labels when the axis thins them. Returns the locator, whose ``fit`` says what was shown
     after a draw.
 
@@ -250,6 +276,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     keep = sorted(set(special_positions(tokens)) | {int(h) for h in highlight if 0 <= int(h) < len(tokens)})
     # The style's tick size now, not at draw time: the figure may be drawn outside the style.
     locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=font_points(f"{axis.axis_name}tick.labelsize"))
+    locator.tokens = tuple(tokens)
     if share_with is not None:
         locator.partners.append(share_with)
         share_with.partners.append(locator)

@@ -33,6 +33,7 @@ from ..options import layer_label
 from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
+from .labels import LABEL_PITCH, set_token_ticks
 from .readability import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
@@ -210,9 +211,19 @@ def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_
     ax.add_image(image)
 
 
+DIGIT_WIDTH = 0.65  # a digit's width in font sizes (DejaVu Sans 0.64, Times 0.5)
+
+
 def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:
-    ax.set_xticks(layout.origins(data.n_heads) + 0.5, [str(h) for h in data.head_indices])
-    ax.set_yticks(layout.origins(data.n_layers) + 0.5, [layer_label(layer) for layer in data.layer_indices])
+    """Head numbers on top and layer numbers on the left, by the token label rule
+    (`attnfig.views.labels`): they shrink, then every n-th is kept, never touching. A head
+    number lies along its axis, so it needs its width (digits wide) rather than its height."""
+    heads = [str(h) for h in data.head_indices]
+    # Pitches of LABEL_PITCH font sizes per head: the widest number plus the rule's 15% gap.
+    pitches = max(1.0, (DIGIT_WIDTH * max(map(len, heads)) + LABEL_PITCH - 1) / LABEL_PITCH)
+    set_token_ticks(ax.xaxis, layout.origins(data.n_heads) + 0.5, heads, span=pitches * layout.width / (1 + layout.gap))
+    set_token_ticks(ax.yaxis, layout.origins(data.n_layers) + 0.5, [layer_label(layer) for layer in data.layer_indices],
+                    span=layout.height / (1 + layout.gap))
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.set_xlabel("Head")
