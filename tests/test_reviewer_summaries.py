@@ -147,6 +147,21 @@ def test_long_heatmap_labels_the_same_tokens_on_both_axes(venue):
     assert figure_problems(figure) == []
 
 
+def test_an_axis_with_room_for_every_label_keeps_them_all_beside_a_thinned_partner():
+    """Rule 5 only joins thinned axes: every token that fits is labelled, a superset of the partner's."""
+    tokens = ["[CLS]"] + [f"w{i}" for i in range(18)] + ["[SEP]"]
+    with attnfig.style("acl"):
+        figure = Figure(figsize=(1.6, 4.5), layout="constrained")
+        ax = attnfig.heatmap(random_attention(1, 1, len(tokens)), tokens, ax=figure.subplots(), cbar=False)
+        figure.draw_without_rendering()
+    rows = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    cols = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert rows == tokens
+    assert 2 <= len(cols) < len(tokens)
+    assert set(ax.get_xticks()) <= set(ax.get_yticks())  # every labelled column is a labelled row
+    assert figure_problems(figure) == []
+
+
 def test_axes_with_different_tokens_keep_their_own_labels():
     queries = [f"q{i}" for i in range(60)]
     keys = [f"k{i}" for i in range(200)]

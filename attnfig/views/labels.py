@@ -18,8 +18,9 @@ figure size and after the layout engine has made room for the labels):
    10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions. When kept labels crowd each other, the
    `bold` ones win, then the first of each crowded run.
 5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
-   map) show the same labels: the sparser of their two choices, so a token labelled on
-   one axis is labelled on the other.
+   map), when both are thinned, show the same labels: the sparser of their two choices, so
+   a token labelled on one axis is labelled on the other. An axis with room for every label
+   keeps them all (rule 2): what its partner labels is still labelled on it.
 
 Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not math.
 """
@@ -199,7 +200,9 @@ class TokenLocator(Locator):
         twins = [fit for p, fit in partner_fits if self.tokens is not None and p.tokens == self.tokens
                  and p.keep == self.keep and p.bold == self.bold]
         sparsest = min(twins, key=lambda fit: len(fit.shown), default=self.fit)
-        self.thinned_by_partner = len(sparsest.shown) < len(self.fit.shown)
+        # Rule 5 holds between thinned axes only: an axis with room for every label shows them all
+        # (rule 2), a superset of whatever its partner shows.
+        self.thinned_by_partner = len(self.positions) > len(self.fit.shown) > len(sparsest.shown)
         if self.thinned_by_partner:
             self.fit = LabelFit(sparsest.shown, self.fit.fontsize)
         self.axis.set_tick_params(labelsize=shared)
