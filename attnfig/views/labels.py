@@ -176,9 +176,9 @@ class TokenLocator(Locator):
         self.fit = self._own_fit()
         partners = [p for p in self.partners if p.axis is not None and p.axis.get_major_locator() is p]
         shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in partners])
-        self.axis.set_tick_params(labelsize=shared)
+        self._token_axis().set_tick_params(labelsize=shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
-            for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
+            for tick, index in zip(self._token_axis().get_major_ticks(len(self.fit.shown)), self.fit.shown):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
                 tick.label2.set_fontweight("bold" if index in self.bold else "normal")
         if self.label_colors:
