@@ -13,6 +13,7 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
+from matplotlib.transforms import Bbox
 
 from ..errors import AttentionInputError
 from ..input.corpus import as_corpus
@@ -114,7 +115,7 @@ class _LabelsThatFit(Artist):
         self.set_zorder(min(label.get_zorder() for label in labels) - 0.5 if labels else 0)
 
     def draw(self, renderer):
-        shown = []
+        shown: list[Bbox] = []
         for label in self.labels:
             label.set_visible(True)
             box = label.get_window_extent(renderer)
