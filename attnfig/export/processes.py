@@ -51,5 +51,8 @@ def _windows_process_alive(pid: int) -> bool:
 
 def _kernel32():
     import ctypes
+    import sys
 
+    if sys.platform != "win32":  # ctypes has WinDLL only there
+        raise OSError("kernel32 is a Windows library.")
     return ctypes.WinDLL("kernel32", use_last_error=False)

@@ -15,6 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.colors import Colormap
+from matplotlib.transforms import Bbox
 
 from ..errors import AttentionInputError
 from ..input.chunks import Chunk, float64, is_torch, namespace, to_numpy, whole_map_chunks
@@ -215,11 +216,13 @@ class _LabelsThatFit(Artist):
         self.set_zorder(min(label.get_zorder() for label in labels) - 0.5 if labels else 0)
 
     def draw(self, renderer):
+        if self.axes is None:  # not added to an Axes: nothing to place
+            return
         frame = self.axes.get_window_extent(renderer)
         centers = self.markers.get_offset_transform().transform(self.markers.get_offsets())
         radius = renderer.points_to_pixels(self.radius_points)
         gap = self.radius_points / np.sqrt(2) + LABEL_OFFSET  # a label's corner clears its own marker
-        shown = []
+        shown: list[Bbox] = []
         for index, label in enumerate(self.labels):
             label.set_visible(True)
             for (x, y), ha, va in LABEL_CORNERS:

@@ -361,7 +361,8 @@ def _threshold_overlay(ax, attention_map, extent, threshold, alpha, interpolatio
     dim[..., 3] = np.where(kept, 0.0, alpha)
     overlay = ax.imshow(dim, extent=extent, interpolation=interpolation, **kwargs)
     color = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])[0]
-    outline = LineCollection(kept_outline(kept, extent), colors=[color], linewidths=mpl.rcParams["lines.linewidth"] * 0.6)
+    outline = LineCollection(kept_outline(kept, extent), colors=[color],  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
+                             linewidths=mpl.rcParams["lines.linewidth"] * 0.6)
     ax.add_collection(outline, autolim=False)
     return overlay
 

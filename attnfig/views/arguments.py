@@ -88,9 +88,13 @@ def check_html_action(html_action) -> None:
 @overload
 def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
                optional: Literal[False] = False) -> float: ...
+
+
 @overload
 def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
                optional: bool) -> float | None: ...
+
+
 def check_real(argument: str, value: Any, *, low: float | None = None, high: float | None = None,
                optional: bool = False) -> float | None:
     """`value` as a finite float within [low, high]; None passes when `optional`.

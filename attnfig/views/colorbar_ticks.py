@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.axis import XAxis, YAxis
 from matplotlib.ticker import Formatter, MaxNLocator
 
+from ..errors import ArgumentError
 from .colors import font_points
 from .labels import axis_points
 
@@ -33,11 +35,14 @@ class SpanningLocator(MaxNLocator):
         super().__init__(nbins=nbins, steps=[1, 2, 2.5, 5, 10], **kwargs)
 
     def __call__(self):
-        low, high = sorted(self.axis.get_view_interval())
+        axis = self.axis
+        if not isinstance(axis, (XAxis, YAxis)):  # a colorbar's long axis
+            raise ArgumentError(f"SpanningLocator ticks an x or y axis, but it is set on {axis!r}.")
+        low, high = sorted(axis.get_view_interval())
         min_gap = 0.0
-        if self.axis is not None and self.axis.axes is not None:
-            name = self.axis.axis_name
-            length = axis_points(self.axis)
+        if axis.axes is not None:
+            name = axis.axis_name
+            length = axis_points(axis)
             room = LABEL_ROOM[name] * font_points(f"{name}tick.labelsize")
             self.set_params(nbins=max(1, int(length // room)))
             min_gap = (high - low) * room / max(length, 1e-9)  # an end label needs its room
@@ -80,10 +85,13 @@ class MarkedLocator(SpanningLocator):
         self.value = float(value)
 
     def __call__(self):
-        low, high = sorted(self.axis.get_view_interval())
-        name = self.axis.axis_name
+        axis = self.axis
+        if not isinstance(axis, (XAxis, YAxis)):  # a colorbar's long axis
+            raise ArgumentError(f"MarkedLocator ticks an x or y axis, but it is set on {axis!r}.")
+        low, high = sorted(axis.get_view_interval())
+        name = axis.axis_name
         fontsize = font_points(f"{name}tick.labelsize")
-        length = axis_points(self.axis)
+        length = axis_points(axis)
         self.set_params(nbins=max(1, int(length // (LABEL_ROOM[name] * fontsize))))
         return self.ticks_between(low, high, (high - low) * MARK_CLEARANCE * fontsize / max(length, 1e-9))
 

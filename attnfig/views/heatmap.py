@@ -117,7 +117,7 @@ def matrix_heatmap(
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
     _label_axes(ax, plan, highlight, numbered, xticklabels, yticklabels)
     if linewidths:
-        _cell_lines(ax, *plan.matrix.shape, linewidths, linecolor)
+        _cell_lines(ax, plan.matrix.shape[0], plan.matrix.shape[1], linewidths, linecolor)
     if xlabel:
         ax.set_xlabel(xlabel)
     if ylabel:

@@ -205,9 +205,9 @@ class TokenLocator(Locator):
         self.thinned_by_partner = len(self.positions) > len(self.fit.shown) > len(sparsest.shown)
         if self.thinned_by_partner:
             self.fit = LabelFit(sparsest.shown, self.fit.fontsize)
-        self.axis.set_tick_params(labelsize=shared)
+        self._token_axis().set_tick_params(labelsize=shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
-            for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
+            for tick, index in zip(self._token_axis().get_major_ticks(len(self.fit.shown)), self.fit.shown):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
                 tick.label2.set_fontweight("bold" if index in self.bold else "normal")
         if self.label_colors:

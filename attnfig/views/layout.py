@@ -9,6 +9,8 @@ the picture does not depend on how often, or by what, the figure was drawn befor
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
 
@@ -67,6 +69,8 @@ class SettledConstrainedLayout(ConstrainedLayoutEngine):
     the padding by the overflow and runs again (the engine's own settings are unchanged).
     """
 
+    _params: dict[str, Any]  # matplotlib's engine settings: private, not in its stubs
+
     def execute(self, fig):
         _restart(fig)
         settings = dict(self._params)
@@ -88,6 +92,8 @@ class SettledTightLayout(TightLayoutEngine):
     With `only_to_fit`, (the engine attnfig gives a figure that had none), it acts only
     when text would leave the canvas, and leaves the figure's own spacing alone otherwise.
     """
+
+    _params: dict[str, Any]  # matplotlib's engine settings: private, not in its stubs
 
     def __init__(self, *, only_to_fit: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -123,5 +129,5 @@ def settle_layout(figure) -> None:
         return
     else:
         return
-    settled._params = dict(engine._params)  # type: ignore[union-attr]  # private, not in the stubs
+    settled._params = dict(engine._params)
     root.set_layout_engine(settled)
