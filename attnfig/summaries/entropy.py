@@ -6,7 +6,7 @@ import numpy as np
 from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..options import layer_label
-from ..recording.streaming import stream_corpus
+from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 from .._docstrings import with_parameters
@@ -73,8 +73,9 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
-@with_parameters("attention", "tokens")
-def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
+@with_parameters("attention", "tokens", "engine")
+def head_entropy(attention, tokens=None, *, model=None, tokenizer=None, engine="local",
+                 engine_options=None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
@@ -103,8 +104,9 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
     """
-    if model is not None:  # attention holds texts: stream them through the model
-        return stream_corpus(model, tokenizer, attention, EntropyAccumulator()).result()
+    if model is not None or engine != "local":  # attention holds texts: stream them through the model
+        return run_corpus(model, tokenizer, attention, EntropyAccumulator, engine=engine,
+                          engine_options=engine_options).result()
     return summarize(EntropyAccumulator(), whole_map_chunks(
         as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 
