@@ -457,8 +457,11 @@ class RayEngine:
                     yield next_out, finished.pop(next_out)
                     next_out += 1
         finally:
-            for ref in running:
-                ray.cancel(ref, force=False)
+            for ref in running:  # interrupted or failed: drop what is still queued
+                try:
+                    ray.cancel(ref, force=False)
+                except Exception:  # already finished, or its actor is gone
+                    pass
             if bar is not None:
                 bar.close()
 
