@@ -110,7 +110,7 @@ def load_here(model, tokenizer) -> tuple:
 # --- one shard of a corpus: what runs in this process or on an actor --------------------------
 
 def stream_shard(model, tokenizer, items: Sequence[tuple[int, tuple[str, str | None]]], make_accumulator,
-                 layers=None, heads=None) -> tuple[Any, list[tuple[int, BaseException]]]:
+                 layers=None, heads=None) -> tuple[Any, list[tuple[int, Exception]]]:
     """Stream ``(index, (text, pair))`` items into one accumulator; returns it and the failures.
 
     Each text goes into a fresh accumulator, merged in only when the whole text went through,
@@ -121,7 +121,8 @@ def stream_shard(model, tokenizer, items: Sequence[tuple[int, tuple[str, str | N
 
     check_family(model)  # the caller's mistakes fail the whole run, before any text
     select(model, layers, heads)
-    total, failures = make_accumulator(), []
+    total = make_accumulator()
+    failures: list[tuple[int, Exception]] = []
     for index, (text, pair) in items:
         one = make_accumulator()
         try:
@@ -149,11 +150,11 @@ def describe_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
-def report_failures(failures: list[tuple[int, BaseException]], n_texts: int, what: str = "text") -> None:
+def report_failures(found: Sequence[tuple[int, BaseException]], n_texts: int, what: str = "text") -> None:
     """Warn (`SkippedInputsWarning`) about the texts left out, each by its index; raise if none is left."""
-    if not failures:
+    if not found:
         return
-    failures = sorted(failures, key=lambda failure: failure[0])
+    failures = sorted(found, key=lambda failure: failure[0])
     if len(failures) == n_texts:  # nothing to return: the first error is the answer
         raise failures[0][1]
     named = ", ".join(f"{what} {index} ({describe_error(err)})" for index, err in failures[:SHOWN_FAILURES])
@@ -330,9 +331,9 @@ class RayEngine:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ArgumentError(f"`{name}` is the Ray resource each actor takes, a number >= 0, but {value!r} "
                                     "was passed.")
-        for name, value in (("actors", actors), ("texts_per_task", texts_per_task)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ArgumentError(f"`{name}` must be a positive integer, but {value!r} was passed.")
+        for name, count in (("actors", actors), ("texts_per_task", texts_per_task)):
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+                raise ArgumentError(f"`{name}` must be a positive integer, but {count!r} was passed.")
         self.num_cpus, self.num_gpus, self.texts_per_task, self.progress = num_cpus, num_gpus, texts_per_task, progress
         self.ray = ray = require_ray()
         if not ray.is_initialized():
