@@ -1,8 +1,10 @@
 """Corpus statistics and batch rendering on Ray equal the local ones, through killed actors and failing texts.
 
-One local cluster (``ray.init(num_cpus=2)``) and one pool of two actors serve the whole module
-(the pool loads the tiny model once); the tests that start pools of their own take the CPU the
-pool leaves free. The module runs in one xdist worker (the ``ray`` group).
+Starting a cluster and actors costs seconds (each actor imports torch and loads the model), so
+one test starts one local cluster (``ray.init(num_cpus=2)``) and one pool of two actors and runs
+every check that needs them in turn (the ``check_*`` functions below, each named for what it
+shows); under ``pytest -n``, separate tests would each start a cluster in their own worker. The
+checks that need no cluster are tests of their own.
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ from attnfig.summaries.entropy import EntropyAccumulator
 from attnfig.summaries.patterns import PatternAccumulator
 from attnfig.summaries.special_tokens import SpecialTokenAccumulator
 
-pytestmark = pytest.mark.xdist_group("ray")
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the actors unpickle this module's factory
 
 TEXTS = [
@@ -50,18 +51,24 @@ def folder(tmp_path_factory):
     return save_tiny_model("bert", tmp_path_factory.mktemp("ray-bert") / "bert")
 
 
-@pytest.fixture(scope="module")
-def cluster():
+def test_on_a_local_cluster_every_result_equals_the_local_one(folder, tmp_path, capsys):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def engine(cluster, folder):
-    # Half a CPU each: the other CPU is for the pools the tests start themselves.
-    with RayEngine(folder, actors=2, num_cpus=0.5, progress=False) as pool:
-        yield pool
+    try:
+        # Half a CPU each: the other CPU is for the pool `attnfig batch --engine ray` starts.
+        with RayEngine(folder, actors=2, num_cpus=0.5, progress=False) as engine:
+            for summary in (attnfig.head_entropy, attnfig.special_token_attention, attnfig.head_patterns,
+                            attnfig.pattern_shares):
+                check_the_summary_on_ray_equals_the_local_one(engine, folder, summary)
+            check_the_sums_are_those_of_one_pass_whatever_the_shards(engine, folder)
+            check_a_sink_share_on_ray_is_the_first_key_column_of_each_map(engine, folder)
+            check_a_failing_text_is_named_by_its_index_and_the_rest_go_on(engine, folder)
+            check_every_text_failing_raises_the_first_error(engine)
+            check_a_pool_refuses_a_model_of_its_own_and_batches_of_another_model(engine, folder, tmp_path)
+            check_an_actor_killed_mid_run_costs_a_retry_not_the_corpus(engine, folder, tmp_path)
+            check_batch_on_ray_writes_the_local_files_and_manifest_and_reruns_only_what_changed(
+                engine, folder, tmp_path, capsys)
+    finally:
+        ray.shutdown()
 
 
 def assert_equal_statistics(ray_result, local_result):
@@ -75,14 +82,12 @@ def assert_equal_statistics(ray_result, local_result):
         np.testing.assert_allclose(ray_result, local_result, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("summary", [attnfig.head_entropy, attnfig.special_token_attention, attnfig.head_patterns,
-                                     attnfig.pattern_shares])
-def test_each_summary_on_ray_equals_the_local_one(engine, folder, summary):
+def check_the_summary_on_ray_equals_the_local_one(engine, folder, summary):
     local = summary(TEXTS, model=folder)
     assert_equal_statistics(summary(TEXTS, engine=engine), local)
 
 
-def test_the_sums_are_those_of_one_pass_whatever_the_shards(engine, folder):
+def check_the_sums_are_those_of_one_pass_whatever_the_shards(engine, folder):
     # The actors' shards, merged on the driver, hold exactly the sums of one local pass.
     model, tokenizer = attnfig.load_model(folder)
     for accumulator in (EntropyAccumulator, SpecialTokenAccumulator, PatternAccumulator):
@@ -98,14 +103,14 @@ def test_the_sums_are_those_of_one_pass_whatever_the_shards(engine, folder):
                     np.testing.assert_allclose(merged.sums[index][name], values, rtol=1e-12, err_msg=name)
 
 
-def test_a_sink_share_on_ray_is_the_first_key_column_of_each_map(engine, folder):
+def check_a_sink_share_on_ray_is_the_first_key_column_of_each_map(engine, folder):
     model, tokenizer = attnfig.load_model(folder)
     direct = np.mean([attnfig.from_model(model, tokenizer, *(t if isinstance(t, tuple) else (t,))).weights[..., 0]
                       .mean(-1) for t in TEXTS], axis=0)
     np.testing.assert_allclose(attnfig.special_token_attention(TEXTS, engine=engine)["first"], direct, atol=1e-6)
 
 
-def test_a_failing_text_is_named_by_its_index_and_the_rest_go_on(engine, folder):
+def check_a_failing_text_is_named_by_its_index_and_the_rest_go_on(engine, folder):
     texts = TEXTS[:2] + [TOO_LONG] + TEXTS[2:]
     results = {}
     for name, options in (("ray", {"engine": engine}), ("local", {"model": folder})):
@@ -118,23 +123,32 @@ def test_a_failing_text_is_named_by_its_index_and_the_rest_go_on(engine, folder)
         np.testing.assert_allclose(result, expected, rtol=1e-10)
 
 
-def test_every_text_failing_raises_the_first_error(engine):
+def check_every_text_failing_raises_the_first_error(engine):
     with pytest.raises(attnfig.AttentionInputError, match="128"):
         attnfig.head_entropy([TOO_LONG, TOO_LONG], engine=engine)
 
 
-def test_bad_engine_arguments_are_refused_before_any_work(engine, folder):
+def test_bad_engine_arguments_are_refused_before_any_work(folder):
+    # No cluster is started: each is refused before Ray is asked for anything.
     with pytest.raises(attnfig.ArgumentError, match="engine"):
         attnfig.head_entropy(TEXTS, model=folder, engine="dask")
     with pytest.raises(attnfig.ArgumentError, match="for engine='ray'"):
         attnfig.head_entropy(TEXTS, model=folder, engine_options={"actors": 2})
     with pytest.raises(attnfig.ArgumentError, match="not \\['actor'\\]"):
         attnfig.head_entropy(TEXTS, model=folder, engine="ray", engine_options={"actor": 2})
-    with pytest.raises(attnfig.ArgumentError, match="leave `model`"):
-        attnfig.head_entropy(TEXTS, model=folder, engine=engine)
+    with pytest.raises(attnfig.ArgumentError, match="pass `model=`"):
+        attnfig.head_entropy(TEXTS, engine="ray")
     model, tokenizer = attnfig.load_model(folder)
     with pytest.raises(attnfig.ArgumentError, match="save_pretrained"):
         attnfig.head_entropy(TEXTS, model=model, tokenizer=tokenizer, engine="ray")
+    assert not ray.is_initialized()
+
+
+def check_a_pool_refuses_a_model_of_its_own_and_batches_of_another_model(engine, folder, tmp_path):
+    with pytest.raises(attnfig.ArgumentError, match="leave `model`"):
+        attnfig.head_entropy(TEXTS, model=folder, engine=engine)
+    with pytest.raises(attnfig.ArgumentError, match="make the engine from that folder"):
+        run_batch(tmp_path, [], tmp_path / "out", engine=engine)
 
 
 class DiesOnce(SpecialTokenAccumulator):
@@ -149,7 +163,7 @@ class DiesOnce(SpecialTokenAccumulator):
         super().update(chunk)
 
 
-def test_an_actor_killed_mid_run_costs_a_retry_not_the_corpus(engine, folder, tmp_path):
+def check_an_actor_killed_mid_run_costs_a_retry_not_the_corpus(engine, folder, tmp_path):
     # Ray restarts the actor (it loads the model again) and runs its tasks again: nothing is lost.
     flag = tmp_path / "killed"
     accumulator = type("DiesOnceHere", (DiesOnce,), {"flag": str(flag)})
@@ -189,8 +203,8 @@ def outputs(folder):
     return files, records
 
 
-def test_batch_on_ray_writes_the_local_files_and_manifest_and_reruns_only_what_changed(engine, folder, tmp_path,
-                                                                                       capsys):
+def check_batch_on_ray_writes_the_local_files_and_manifest_and_reruns_only_what_changed(engine, folder, tmp_path,
+                                                                                        capsys):
     texts = TEXTS[:5] + [TOO_LONG]
     source = jsonl(tmp_path / "texts.jsonl", texts)
     arguments = ["batch", "--model", str(folder), "--input", str(source), "--view", "head", "--formats", "pdf,png"]
@@ -211,9 +225,7 @@ def test_batch_on_ray_writes_the_local_files_and_manifest_and_reruns_only_what_c
     assert report.written == ["t01"] and sorted(report.skipped) == ["t00", "t02", "t03", "t04"]
 
 
-def test_batch_refuses_a_pool_of_another_model_and_address_without_ray(engine, tmp_path, capsys):
-    with pytest.raises(attnfig.ArgumentError, match="make the engine from that folder"):
-        run_batch(tmp_path, [], tmp_path / "out", engine=engine)
+def test_batch_address_needs_engine_ray(tmp_path, capsys):
     assert cli.main(["batch", "--model", "minilm", "--input", "x.jsonl", "--out-dir", str(tmp_path),
                      "--address", "auto"]) == 2
     assert "--address names a Ray cluster: add --engine ray" in capsys.readouterr().err
