@@ -13,7 +13,8 @@ from .views.model_view import model_view
 from .views.head_view import head_view
 from .views.heatmap import heatmap
 from .views.lines import lines
-from .errors import ArgumentError, AttentionInputError, ModelFolderError, SaveError, StyleNotFoundError
+from .errors import (ArgumentError, AttentionInputError, ModelFolderError, SaveError, SkippedInputsWarning,
+                     StyleNotFoundError)
 from .recording.models import EncoderDecoderAttention, from_model, load_model
 from .summaries.neuron import NeuronView, neuron_view, plot_neuron_view
 from .summaries.patterns import (PatternAccumulator, classify_head, head_patterns, pattern_shares, plot_head_patterns,
@@ -31,6 +32,7 @@ from .recording.capture import capture
 from .recording.generation import capture_generation
 from .recording.norms import attention_norms
 from .recording.streaming import stream_corpus
+from .recording.engine import RayEngine
 
 _register_styles()
 
@@ -72,6 +74,8 @@ __all__ = [
     "EncoderDecoderAttention",
     "ModelFolderError",
     "SaveError",
+    "SkippedInputsWarning",
+    "RayEngine",
     "StyleNotFoundError",
     "as_attention",
     "available_styles",

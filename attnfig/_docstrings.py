@@ -58,6 +58,18 @@ PARAMETERS = {
         Color normalization, instead of `vmin` and `vmax`.""",
     "figsize": """figsize : (float, float), optional
         Figure size in inches (`attnfig.figsize` gives a venue's); sized to the tokens by default.""",
+    "engine": """engine : {"local", "ray"} or RayEngine
+        Where the texts run when `model` is given: in this process (default), on a pool of
+        Ray actors started for the call, each loading the model once, or on a running
+        `attnfig.RayEngine` (then `model` may be left out). `model` may be a loaded model
+        (local only), a model folder or name `attnfig.load_model` reads (`tokenizer` may
+        then be left out) or a zero-argument picklable function returning
+        ``(model, tokenizer)``. A text that fails is left out with a `SkippedInputsWarning`
+        naming its index.
+    engine_options : dict, optional
+        With ``engine="ray"``: `attnfig.RayEngine`'s keywords, such as ``actors``,
+        ``num_cpus`` and ``num_gpus`` per actor, ``address``, ``max_restarts``,
+        ``max_task_retries``, ``progress``.""",
 }
 
 

@@ -19,6 +19,7 @@ PLOT_EXAMPLES = """examples:
 BATCH_EXAMPLES = """examples:
   attnfig batch --model minilm --input texts.jsonl --out-dir figs/ --view heatmap --formats pdf,svg
   attnfig batch --model ./my-model --input texts.jsonl --out-dir figs/ --view model --jobs 2 --overwrite
+  attnfig batch --model ./my-model --input texts.jsonl --out-dir figs/ --engine ray --address auto
 
 Each input line is a JSON object: {"id": "ex1", "text": "...", "pair": "..."} ("pair" optional).
 Bad lines are reported with their line number and skipped; the exit status is then 1.
@@ -113,6 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--formats", default="pdf", help="comma-separated formats among pdf, svg, png (default: pdf)")
     batch.add_argument("--jobs", type=_positive, default=1,
                        help="processes to spread the work over, at most the usable cores (default: 1)")
+    batch.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: this machine's processes (default); ray: Ray actors, each loading the model "
+                            "once (pip install 'attnfig[ray]'); with ray, --jobs is the number of actors "
+                            "(default: as many as the cluster's CPUs)")
+    batch.add_argument("--address", default=None,
+                       help="with --engine ray: the Ray cluster to use, e.g. auto (the one `ray start --head` "
+                            "started here) or ray://head:10001 (default: RAY_ADDRESS, a running local cluster, "
+                            "else a new local one); --out-dir must be a folder every node sees")
     batch.add_argument("--overwrite", action="store_true",
                        help="redo every figure (by default, only those whose input, options, model or attnfig "
                             "version changed)")
@@ -173,6 +182,8 @@ def _batch(args) -> int:
     from .recording.models import resolve_model_path
 
     options = _options(args)
+    if args.address is not None and args.engine != "ray":
+        raise ValueError("--address names a Ray cluster: add --engine ray.")
     formats = [f.strip() for f in args.formats.split(",")]
     model_path = resolve_model_path(args.model)
     check_model_folder(model_path)  # once, before any worker starts
@@ -180,7 +191,8 @@ def _batch(args) -> int:
     with open(args.input, "rb") as handle:
         lines = split_lines(handle.read())
     report = run_batch(str(model_path), lines, args.out_dir, formats=formats,
-                       options=options, jobs=args.jobs, overwrite=args.overwrite)
+                       options=options, jobs=args.jobs, overwrite=args.overwrite, engine=args.engine,
+                       engine_options={"address": args.address} if args.address else None)
     if report.interrupted:
         return 130
     return 1 if report.bad else 0

@@ -33,6 +33,24 @@ class ArgumentError(AttentionInputError, TypeError):
     """
 
 
+class SkippedInputsWarning(UserWarning):
+    """Some inputs of a corpus failed and were left out of the result; the others went on.
+
+    `failures` maps each input's id (its index in the corpus) to why it failed.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn(SkippedInputsWarning("1 of 2 texts failed: text 1", {1: "too long"}))
+    >>> caught[0].message.failures
+    {1: 'too long'}
+    """
+
+    def __init__(self, message: str, failures: dict | None = None) -> None:
+        super().__init__(message)
+        self.failures = dict(failures or {})
+
+
 class StyleNotFoundError(ValueError):
     """A style name that is neither an attnfig style nor a matplotlib one."""
 

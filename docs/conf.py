@@ -80,7 +80,7 @@ sphinx_gallery_conf = {
 # in a topic yet under "Other", so a new public name always gets its page.
 API_GROUPS = {
     "Input": ["as_attention", "AttentionData", "merge_subword_tokens", "prettify_tokens"],
-    "Models": ["load_model", "from_model", "capture", "stream_corpus", "EncoderDecoderAttention"],
+    "Models": ["load_model", "from_model", "capture", "stream_corpus", "EncoderDecoderAttention", "RayEngine"],
     "Views": ["head_view", "model_view", "lines", "heatmap"],
     "Summaries": ["special_token_attention", "plot_special_token_attention", "head_entropy", "uniform_entropy",
                   "plot_head_entropy", "attention_rollout", "plot_rollout", "attention_difference", "plot_difference",
@@ -88,7 +88,8 @@ API_GROUPS = {
                   "plot_neuron_view", "NeuronView", "EntropyAccumulator", "SpecialTokenAccumulator",
                   "PatternAccumulator"],
     "Styles and export": ["style", "available_styles", "figsize", "save"],
-    "Errors": ["AttentionInputError", "ArgumentError", "SaveError", "ModelFolderError", "StyleNotFoundError"],
+    "Errors": ["AttentionInputError", "ArgumentError", "SaveError", "ModelFolderError", "StyleNotFoundError",
+               "SkippedInputsWarning"],
 }
 
 

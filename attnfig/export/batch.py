@@ -5,8 +5,11 @@ written as ``<out_dir>/<id>.<format>``; a line whose figures the same input, opt
 and attnfig version made is skipped unless ``overwrite`` (see `attnfig.export.manifest`).
 Lines are split at the file's own newlines and decoded one by one, so one bad line is
 reported and the others rendered. With ``jobs > 1`` the lines are spread over processes,
-each loading the model once; workers exit when their parent dies. An interrupt (Ctrl-C)
-stops the batch with a summary; running it again finishes the rest.
+each loading the model once; workers exit when their parent dies. With ``engine="ray"``
+they are spread over Ray actors instead (`attnfig.recording.engine.RayEngine`), each
+loading the model once and writing its files into `out_dir` (a folder every node sees);
+the driver keeps the manifest, so the files and the manifest are those of a local run.
+An interrupt (Ctrl-C) stops the batch with a summary; running it again finishes the rest.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..recording.engine import ActorsLostError, check_engine
 from .atomic import NOTHING_WRITTEN, read_only, remove_stale_temporaries, temporary_file, watching_writes
 from .manifest import Manifest, model_fingerprint, render_key
 from .save import FORMATS
@@ -247,6 +251,12 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(1)  # the parent was killed: stop writing, free the memory
 
 
+def _render_on_actor(model, tokenizer, argument):
+    """`_render` on a Ray actor, whose model and tokenizer the engine loaded (threads as `_load`'s)."""
+    _WORKER["model"], _WORKER["tokenizer"] = model, tokenizer
+    return _render(*argument)
+
+
 def _render(item: Item, out_dir: str, formats: Sequence[str], options: ViewOptions):
     """Render one item; returns ("written", item, the files written) or ("bad", item, reason)."""
     from ..views.figures import closing_new_figures
@@ -301,12 +311,17 @@ def run_batch(
     overwrite: bool = False,
     progress: bool | None = None,
     log=None,
+    engine="local",
+    engine_options: dict | None = None,
 ) -> Report:
     """Render every good line, report every bad one; returns the `Report`.
 
     An interrupt (KeyboardInterrupt) ends the batch early: the report says what was not
-    done (``report.interrupted``) and a re-run finishes it.
+    done (``report.interrupted``) and a re-run finishes it. With ``engine="ray"`` (or a
+    running `RayEngine` made from `model_path`) Ray actors render; ``engine_options`` go to
+    `RayEngine` (``jobs > 1`` sets its ``actors``).
     """
+    check_engine(engine, engine_options, folder=model_path)
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"The value for `formats` must be among {list(FORMATS)}, but {fmt!r} was passed.")
@@ -350,6 +365,10 @@ def run_batch(
         with _interrupts_noted() as stop:
             if not todo:
                 pass
+            elif engine != "local":
+                _run_on_ray(str(model_path), arguments, collect, engine,
+                            {**({"actors": jobs} if jobs > 1 else {"_at_most": len(todo)}), "progress": False,
+                             **(engine_options or {})})
             elif workers == 1:
                 _load(str(model_path))
                 for argument in arguments:
@@ -360,7 +379,7 @@ def run_batch(
                 _run_in_workers(str(model_path), arguments, workers, collect)
     except KeyboardInterrupt:
         report.interrupted = True
-    except BrokenProcessPool as err:
+    except (BrokenProcessPool, ActorsLostError) as err:
         for item in todo:
             if item.id not in done:
                 report.bad.append((item.line, f"not rendered: a worker process died ({err})"))
@@ -438,6 +457,19 @@ def _run_in_workers(model_path: str, arguments, workers: int, collect) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _run_on_ray(model_path: str, arguments, collect, engine, engine_options: dict) -> None:
+    """Render on Ray actors (those of `engine`, or a pool started here); collect in input order."""
+    from ..recording.engine import RayEngine
+
+    pool = engine if isinstance(engine, RayEngine) else RayEngine(model_path, **engine_options)
+    try:
+        for _, outcome in pool.map(_render_on_actor, arguments, ordered=True):
+            collect(*outcome)
+    finally:
+        if pool is not engine:
+            pool.close()
 
 
 def _progress_bar(total: int):

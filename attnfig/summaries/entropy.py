@@ -9,7 +9,7 @@ import numpy as np
 from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..options import layer_label
-from ..recording.streaming import stream_corpus
+from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.colorbar_ticks import MarkedFormatter, MarkedLocator
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
@@ -77,9 +77,10 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", "engine")
 def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
-                 tokenizer: Any = None) -> np.ndarray:
+                 tokenizer: Any = None,
+                 engine: Any = "local", engine_options: dict[str, Any] | None = None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
@@ -108,8 +109,9 @@ def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: 
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
     """
-    if model is not None:  # attention holds texts: stream them through the model
-        return stream_corpus(model, tokenizer, attention, EntropyAccumulator()).result()
+    if model is not None or engine != "local":  # attention holds texts: stream them through the model
+        return run_corpus(model, tokenizer, attention, EntropyAccumulator, engine=engine,
+                          engine_options=engine_options).result()
     return summarize(EntropyAccumulator(), whole_map_chunks(
         as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 

@@ -17,10 +17,11 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import Colormap
 from matplotlib.transforms import Bbox
 
+from .._docstrings import with_parameters
 from ..errors import AttentionInputError
 from ..input.chunks import Chunk, float64, is_torch, namespace, to_numpy, whole_map_chunks
 from ..input.corpus import as_corpus
-from ..recording.streaming import stream_corpus
+from ..recording.engine import run_corpus
 from ..themes import remember_style
 from ..views.arguments import check_keywords, target_axes
 from ..views.colors import colormap, font_points
@@ -37,8 +38,10 @@ LABEL_CORNERS = (((1, 1), "left", "bottom"), ((1, -1), "left", "top"), ((-1, 1),
                  ((-1, -1), "right", "top"))
 
 
+@with_parameters("engine")
 def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
-                   tokenizer: Any = None) -> np.ndarray:
+                   tokenizer: Any = None, engine: Any = "local",
+                   engine_options: dict[str, Any] | None = None) -> np.ndarray:
     """Jensen-Shannon distances between every two heads, ``[L*H, L*H]`` (head ``l * H + h``).
 
     With `model` and `tokenizer`, `corpus` is a text or a list of texts (or ``(text, pair)``
@@ -77,8 +80,9 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: A
     >>> attnfig.head_distances(weights).round(4).tolist()     # sqrt(ln 2) apart
     [[0.0, 0.8326], [0.8326, 0.0]]
     """
-    if model is not None:
-        return stream_corpus(model, tokenizer, corpus, HeadDistanceAccumulator(), order="queries").result()
+    if model is not None or engine != "local":  # corpus holds texts: stream them through the model
+        return run_corpus(model, tokenizer, corpus, HeadDistanceAccumulator, engine=engine,
+                          engine_options=engine_options).result()
     return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(as_corpus(corpus, tokens)))).result()
 
 
@@ -108,6 +112,8 @@ class HeadDistanceAccumulator:
     >>> summarize(HeadDistanceAccumulator(), whole_map_chunks([data])).result().round(4).tolist()
     [[0.0, 0.8326], [0.8326, 0.0]]
     """
+
+    stream_order = "queries"  # one block of queries for every layer before the next (see run_corpus)
 
     def __init__(self) -> None:
         self.totals: np.ndarray | None = None  # [L*H, L*H] sums of sqrt(JS) over rows

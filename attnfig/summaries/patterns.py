@@ -27,7 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 from ..input.chunks import Chunk, float64, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData
-from ..recording.streaming import stream_corpus
+from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
 from ..views.heatmap import IMSHOW_TAKERS
@@ -165,9 +165,10 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
     return label_for(pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start))
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", "engine")
 def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
-                  tokenizer: Any = None) -> np.ndarray:
+                  tokenizer: Any = None,
+                  engine: Any = "local", engine_options: dict[str, Any] | None = None) -> np.ndarray:
     """Pattern type of every head, ``array[layers, heads]`` of str.
 
     For a corpus, each head gets the type it has most often (ties: the order of `PATTERNS`).
@@ -197,8 +198,9 @@ def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model:
     >>> head_patterns(np.tile(np.eye(6), (1, 2, 1, 1))).tolist()
     [['diagonal', 'diagonal']]
     """
-    if model is not None:
-        return stream_corpus(model, tokenizer, attention, PatternAccumulator()).result()
+    if model is not None or engine != "local":
+        return run_corpus(model, tokenizer, attention, PatternAccumulator, engine=engine,
+                          engine_options=engine_options).result()
     return summarize(PatternAccumulator(), whole_map_chunks(
         as_corpus(attention, tokens, summary="head_patterns", streamed="head_patterns"))).result()
 
@@ -318,12 +320,13 @@ def corpus_statement(n_texts: int, same_shape: bool) -> str:
 
 
 def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
-                   tokenizer: Any = None) -> np.ndarray:
+                   tokenizer: Any = None,
+                   engine: Any = "local", engine_options: dict[str, Any] | None = None) -> np.ndarray:
     """Share of each layer's heads of each pattern type, ``array[layers, len(PATTERNS)]``.
 
     Parameters
     ----------
-    attention, tokens, model, tokenizer
+    attention, tokens, model, tokenizer, engine, engine_options
         As for `head_patterns` (one input, a corpus, or texts with a model).
 
     Returns
@@ -337,7 +340,8 @@ def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model
     >>> pattern_shares(np.tile(np.eye(4), (2, 3, 1, 1))).tolist()[0]
     [0.0, 1.0, 0.0, 0.0, 0.0]
     """
-    labels = head_patterns(attention, tokens, model=model, tokenizer=tokenizer)
+    labels = head_patterns(attention, tokens, model=model, tokenizer=tokenizer, engine=engine,
+                           engine_options=engine_options)
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
 
 

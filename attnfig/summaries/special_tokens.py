@@ -20,7 +20,7 @@ from ..views.colors import font_points, palette_colors
 from ..input.chunks import Chunk, float64, like, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..errors import ArgumentError, one_of_message
-from ..recording.streaming import stream_corpus
+from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
@@ -102,9 +102,10 @@ def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.divide(total, rows, out=np.full(total.shape, np.nan), where=rows > 0)
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", "engine")
 def special_token_attention(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
-                            tokenizer: Any = None) -> dict[str, np.ndarray]:
+                            tokenizer: Any = None,
+                            engine: Any = "local", engine_options: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     """Mean attention to each target, ``{target: array[layers, heads]}`` (corpus-averaged).
 
     "next" and "previous" average over the queries that have such a token; "first" is the
@@ -139,22 +140,24 @@ def special_token_attention(attention: Any, tokens: Sequence[str] | None = None,
     >>> float(stats["[CLS]"][0, 0]), float(stats["[SEP]"][0, 0])
     (1.0, 0.0)
     """
-    return _accumulated(attention, tokens, model, tokenizer).result()
+    return _accumulated(attention, tokens, model, tokenizer, engine, engine_options).result()
 
 
-def special_token_attention_per_input(attention, tokens=None, *, model=None, tokenizer=None) -> dict[str, np.ndarray]:
+def special_token_attention_per_input(attention, tokens=None, *, model=None, tokenizer=None, engine="local",
+                                      engine_options=None) -> dict[str, np.ndarray]:
     """Like `special_token_attention`, ``{target: array[inputs, layers, heads]}``.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
     """
-    return _accumulated(attention, tokens, model, tokenizer).per_input()
+    return _accumulated(attention, tokens, model, tokenizer, engine, engine_options).per_input()
 
 
-def _accumulated(attention, tokens, model, tokenizer) -> SpecialTokenAccumulator:
+def _accumulated(attention, tokens, model, tokenizer, engine="local", engine_options=None) -> SpecialTokenAccumulator:
     """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
-    if model is not None:
-        return stream_corpus(model, tokenizer, attention, SpecialTokenAccumulator())
+    if model is not None or engine != "local":
+        return run_corpus(model, tokenizer, attention, SpecialTokenAccumulator, engine=engine,
+                          engine_options=engine_options)
     return summarize(SpecialTokenAccumulator(), whole_map_chunks(
         as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
