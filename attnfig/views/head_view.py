@@ -11,13 +11,13 @@ from .._docstrings import with_parameters
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from ..input.data import as_attention
-from .lines import column_headings, head_legend_options, lines
+from .lines import column_headings, draw_head_legend, lines, mark_band_points, show_sentence_marks
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
 from .figures import figure_inches, target_figure
 from .readability import LABEL_SPACING
-from .labels import min_fontsize
+from .labels import label_points, min_fontsize
 from ..errors import ArgumentError, one_of_message
 from ..options import layer_label
 
@@ -30,7 +30,7 @@ PAGE_INCHES = 9.0
 # overlaid, their colors blend and no head can be told from another.
 MAX_OVERLAID_HEADS = 4
 LAYOUTS = ("auto", "overlay", "grid")
-PANEL_INCHES = 0.8  # the narrowest head panel of a grid, labels of the outer panels aside
+PANEL_INCHES = 0.45  # the narrowest head panel of a grid (lines and title), labels of the outer panels aside
 # The arguments of `lines` that head_view decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
                             "prettify_tokens", "legend")
@@ -50,13 +50,15 @@ def column_figsize(n_tokens: int, n_panels: int = 1, rows: int = 1) -> tuple[flo
             min(max(height, label_inches + margins), max(MAX_HEIGHT_FACTOR, rows) * height, PAGE_INCHES))
 
 
-def grid_shape(n_heads: int, width_inches: float) -> tuple[int, int]:
-    """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow, rows kept full.
+def grid_shape(n_heads: int, width_inches: float, side_inches: float = 0.0) -> tuple[int, int]:
+    """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow once the
+    outer panels' labels (`side_inches` on each side) are set aside, rows kept full.
 
-    >>> grid_shape(12, 3.03), grid_shape(12, 5.5), grid_shape(3, 3.03)
-    ((4, 3), (2, 6), (1, 3))
+    >>> grid_shape(12, 3.03, 0.5), grid_shape(12, 5.5, 0.5), grid_shape(3, 3.03, 0.5)
+    ((3, 4), (2, 6), (1, 3))
     """
-    ncols = max(1, min(n_heads, int(width_inches // PANEL_INCHES)))
+    room = width_inches - 2 * side_inches
+    ncols = max(1, min(n_heads, int(room // PANEL_INCHES)))
     rows = -(-n_heads // ncols)
     return rows, -(-n_heads // rows)
 
@@ -177,16 +179,22 @@ def head_view(
             if title:
                 note = ax.get_title()  # lines' note on the span, if any
                 ax.set_title(f"{title}\n{note}" if note else title)
-        options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
-                                      figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head")
-        figure.legend(loc="outside upper center", **options)
+        if kwargs.get("focus") is None:
+            draw_head_legend(figure, head_indices, head_colors(head_indices, kwargs.get("palette")),
+                             figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head",
+                             loc="outside upper center")
+        else:  # the focus marks' columns are numbered by head: they are the key
+            figure.suptitle(f"Layer {layer_label(layer)}", fontsize=mpl.rcParams["axes.titlesize"])
     return figure
 
 
 def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, kwargs) -> Figure:
     """One panel per head: queries labelled on the left panels, keys on the right ones."""
     width = figure_inches(figure)[0] if figure is not None else (figsize or mpl.rcParams["figure.figsize"])[0]
-    rows, cols = grid_shape(len(head_indices), width)
+    labels = max(label_points(data.query_tokens, min_fontsize(font_points("ytick.labelsize"))),
+                 label_points(data.key_tokens, min_fontsize(font_points("ytick.labelsize"))))
+    marks = mark_band_points()[1] if data.sentence_b_start is not None else 0.0
+    rows, cols = grid_shape(len(head_indices), width, (labels + mpl.rcParams["ytick.major.pad"] + marks) / 72)
     if figure is None:
         figsize = figsize or column_figsize(n_tokens, 1, rows)
     figure = target_figure(figure, figsize=figsize)
@@ -205,6 +213,7 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
         ax.tick_params(labelleft=col == 0)
         for child in ax.child_axes:  # the key labels (secondary_yaxis)
             child.tick_params(labelright=last_col)
+        show_sentence_marks(ax, left=col == 0, right=last_col)
         if row == 0:
             column_headings(ax, data, kwargs.get("direction", "all"), query=col == 0, key=last_col)
     title = f"Layer {layer_label(layer)}"
