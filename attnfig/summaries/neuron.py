@@ -153,7 +153,7 @@ def column_ratios(figure, tokens, titles) -> list[float]:
     vectors share the rest of the figure's width.
 
     >>> import matplotlib.figure
-    >>> ratios = column_ratios(matplotlib.figure.Figure(figsize=(3.03, 2)), ["[CLS]", "a"], ["q·k\\n×0.177", "softmax"])
+    >>> ratios = column_ratios(matplotlib.figure.Figure(figsize=(5.5, 2)), ["[CLS]", "a"], ["q·k\\n×0.177", "softmax"])
     >>> ratios[0] == ratios[1] > ratios[2] > 0
     True
     """
@@ -260,7 +260,7 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
         ax.set_yticks([])
     for ax in axes.ravel():
         ax.set_xticks([])
-    for ax, label, end in ((axes[1, 0], "q, k", limit), (axes[1, 1], "q × k", product_limit)):
+    for ax, label, end in ((axes[1, 0], "q, k", limit), (axes[1, 1], "q × k\n(row sum: q·k)", product_limit)):
         add_colorbar(figure, ax.images[0], ax=ax, location="bottom", aspect=25, label=label,
                      ticks=symmetric_ticks(end))
     return figure

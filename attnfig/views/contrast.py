@@ -3,9 +3,11 @@
 Lines are drawn with opacity = weight (scaled), blended over ``axes.facecolor``. Blending
 is done in sRGB, and near black the sRGB curve is flat: a faint red line that is plainly
 visible on white (L* 94 on 100) is a lightness step of about 2 on black, so a dark style
-loses most of the picture. `visible_alphas` maps each opacity to the one that gives, on the
-style's background, the lightness step (CIELAB L*) it gives on white paper, so a line of a
-given weight reads alike in the light and the dark styles. On white it changes nothing.
+loses most of the picture. `visible_alphas` maps each opacity to the one that reaches, on the
+style's background, the same share of the color's full lightness contrast (CIELAB L*) as
+it reaches on white paper, so a line of a given weight reads alike in the light and the
+dark styles (and a light color, faint on white, uses its strength on black). On white it
+changes nothing.
 """
 from __future__ import annotations
 
@@ -56,15 +58,15 @@ def readable_rgba(color, alphas: np.ndarray, background=None) -> np.ndarray:
 
 
 def visible_alphas(colors, alphas: np.ndarray, background=None) -> np.ndarray:
-    """Opacities on `background` (``axes.facecolor`` by default) that give the lightness
-    steps `alphas` give on white; a step past the color's full strength there is opaque.
+    """Opacities on `background` (``axes.facecolor`` by default) that reach the share of
+    each color's full lightness contrast there that `alphas` reach on white.
 
     `colors` is one color or one per alpha. On white, the alphas come back unchanged.
 
     >>> red = "#d62728"
     >>> visible_alphas(red, np.array([0.1, 0.5]), background="white").round(3).tolist()
     [0.1, 0.5]
-    >>> bool((visible_alphas(red, np.array([0.1, 0.5]), background="black") > [0.2, 0.5]).all())
+    >>> bool((visible_alphas(red, np.array([0.1, 0.5]), background="black") > [0.15, 0.5]).all())
     True
     """
     alphas = np.clip(np.asarray(alphas, dtype=float), 0.0, 1.0)
@@ -80,12 +82,12 @@ def visible_alphas(colors, alphas: np.ndarray, background=None) -> np.ndarray:
     unique, inverse = np.unique(rgba[:, :3].round(6), axis=0, return_inverse=True)
     for index, color in enumerate(unique):
         chosen = inverse.ravel() == index
-        target = np.interp(alphas[chosen], _GRID, lightness_steps(color, REFERENCE_BACKGROUND))
-        steps = lightness_steps(color, background)
-        if steps[-1] <= 0:  # the color is the background: nothing can show it
+        reference, steps = lightness_steps(color, REFERENCE_BACKGROUND), lightness_steps(color, background)
+        if steps[-1] <= 0 or reference[-1] <= 0:  # the color is the background: nothing can show it
             result[chosen] = alphas[chosen]
             continue
-        # First opacity reaching each step (steps is non-decreasing; flat stretches take their start).
-        strict = np.concatenate([[True], np.diff(steps) > 0])
-        result[chosen] = np.interp(np.minimum(target, steps[-1]), steps[strict], _GRID[strict])
+        # The share of the color's full contrast each opacity reaches on white, reached on `background`.
+        target = np.interp(alphas[chosen], _GRID, reference) / reference[-1] * steps[-1]
+        strict = np.concatenate([[True], np.diff(steps) > 0])  # first opacity reaching each step
+        result[chosen] = np.interp(target, steps[strict], _GRID[strict])
     return result

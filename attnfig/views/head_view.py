@@ -30,6 +30,8 @@ PAGE_INCHES = 9.0
 # overlaid, their colors blend and no head can be told from another.
 MAX_OVERLAID_HEADS = 4
 LAYOUTS = ("auto", "overlay", "grid")
+TITLE_LINES = 1.6  # a title's height with its padding, in font sizes
+LAYOUT_PAD_INCHES = 4 / 72  # constrained layout's padding at the figure's edges
 PANEL_INCHES = 0.45  # the narrowest head panel of a grid (lines and title), labels of the outer panels aside
 # The arguments of `lines` that head_view decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
@@ -45,7 +47,12 @@ def column_figsize(n_tokens: int, n_panels: int = 1, rows: int = 1) -> tuple[flo
     width, height = mpl.rcParams["figure.figsize"]
     label_points = font_points("ytick.labelsize") if rows == 1 else min_fontsize(font_points("ytick.labelsize"))
     label_inches = rows * n_tokens * label_points * LABEL_SPACING / 72
-    margins = (3 + 2 * rows) * font_points("font.size") / 72  # legend, headings and panel titles
+    if rows == 1:
+        margins = 5 * font_points("font.size") / 72  # legend, headings and panel titles
+    else:  # the layer's title, the headings and a title per row of panels
+        margins = (TITLE_LINES * font_points("axes.titlesize")
+                   + (1 + rows) * TITLE_LINES * font_points("legend.fontsize")) / 72
+    margins += 2 * LAYOUT_PAD_INCHES
     return (width * max(1.0, 0.6 * n_panels),
             min(max(height, label_inches + margins), max(MAX_HEIGHT_FACTOR, rows) * height, PAGE_INCHES))
 

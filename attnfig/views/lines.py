@@ -558,11 +558,30 @@ def legend_options(n_entries: int, width_inches: float, title: str = "Head", ent
 
 ENTRY_FONT_SIZES = 2.6
 # The compact key: each head's number written in a box of its color (no separate swatch),
-# used when the swatches do not fit one row. An entry: about 0.8 font sizes of digits,
-# the box's padding each side and the space between boxes.
-KEY_PAD = 0.25  # the box around a number, in font sizes, each side
-KEY_SPACING = 0.35  # between two boxes, in font sizes
-KEY_FONT_SIZES = 0.8 + 2 * KEY_PAD + KEY_SPACING
+# used when the swatches do not fit one row.
+KEY_PAD = 0.2  # the box around a number, in font sizes, each side
+KEY_SPACING = 0.2  # between two boxes, in font sizes
+KEY_BORDER = 0.2  # the key's own padding (``legend.borderpad``), in font sizes
+
+
+def compact_key_columns(head_indices, width_inches: float, title: str) -> int:
+    """How many numbers of the compact key one row holds within `width_inches` (measured in
+    the style's legend font), spread so that the rows are full.
+
+    >>> compact_key_columns(range(12), 4.5, "Layer 2, head"), compact_key_columns(range(12), 1.5, "Head")
+    (12, 3)
+    """
+    from .labels import label_points
+
+    size = font_points("legend.fontsize")
+    numbers = [label_points([str(h)], size) for h in head_indices]
+    entry = (KEY_PAD + 2 * KEY_PAD + KEY_SPACING) * size  # the number's offset and the space after it
+    room = width_inches * 72 - label_points([title], size) - entry - 2 * KEY_BORDER * size
+    n = len(numbers)
+    if sum(numbers) + n * entry <= room:
+        return max(n, 1)
+    ncols = max(1, min(n, int(room // (max(numbers) + entry))))
+    return -(-n // -(-n // ncols))  # ceil(n / rows): full rows
 
 
 def row_major(entries, ncols: int) -> list:
@@ -587,9 +606,9 @@ def head_legend_options(head_indices, head_colors, width_inches: float, title: s
     options = legend_options(len(handles), width_inches, title)
     compact = options["ncols"] - 1 < len(handles)
     if compact:
-        options = legend_options(len(handles), width_inches, title, KEY_FONT_SIZES)
-        options.update(handlelength=0.0, handletextpad=KEY_PAD, columnspacing=2 * KEY_PAD + KEY_SPACING,
-                       labelspacing=2 * KEY_PAD + KEY_SPACING)
+        options = dict(ncols=compact_key_columns(head_indices, width_inches, title) + 1, frameon=False,
+                       handlelength=0.0, handletextpad=KEY_PAD, columnspacing=2 * KEY_PAD + KEY_SPACING,
+                       labelspacing=2 * KEY_PAD + KEY_SPACING, borderpad=KEY_BORDER)
         for handle in handles:
             handle.set_linewidth(0)  # the color is in the number's box
     ncols = options["ncols"] - 1
