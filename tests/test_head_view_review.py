@@ -87,7 +87,6 @@ def test_sentence_letters_touch_neither_bars_nor_lines_nor_labels(venue):
             if box.x0 <= x <= box.x1:
                 low, high = sorted(segment[:, 1])
                 assert high < box.y0 or low > box.y1, f"bar through {text.get_text()!r}"
-    ys = sorted(y for segment in segments for y in segment[:, 1])
     assert len(segments) == 8  # each of the four bars broken around its letter
 
 
