@@ -514,8 +514,8 @@ def focus_marks(ax, plan: _LinePlan):
 
 
 def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) -> None:
-    """The focus marks' key: each column of marks numbered with its head above the Axes,
-    "head" before the numbers (a legend below would squeeze a narrow Axes)."""
+    """The focus marks' key: each column of marks numbered with its head below the Axes (the
+    title keeps the space above), "head" before the numbers (a legend would squeeze a narrow Axes)."""
     from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
     widest = max(len(str(h)) for h in head_indices)
@@ -523,13 +523,13 @@ def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) ->
     for head, x in zip(head_indices, x_points):
         transform = blended_transform_factory(ax.transAxes + ScaledTranslation(x / 72, 0, ax.figure.dpi_scale_trans),
                                               ax.transAxes)
-        ax.text(1, 1, str(head), transform=transform + ScaledTranslation(0, 2 / 72, ax.figure.dpi_scale_trans),
-                ha="center", va="bottom", fontsize=size, gid="focus key")
+        ax.text(1, 0, str(head), transform=transform + ScaledTranslation(0, -2 / 72, ax.figure.dpi_scale_trans),
+                ha="center", va="top", fontsize=size, gid="focus key")
     first = x_points[0] - step / 2 - 2
     transform = blended_transform_factory(ax.transAxes + ScaledTranslation(first / 72, 0, ax.figure.dpi_scale_trans),
                                           ax.transAxes)
-    ax.text(1, 1, "head", transform=transform + ScaledTranslation(0, 2 / 72, ax.figure.dpi_scale_trans),
-            ha="right", va="bottom", fontsize=size, fontstyle="italic", gid="focus key")
+    ax.text(1, 0, "head", transform=transform + ScaledTranslation(0, -2 / 72, ax.figure.dpi_scale_trans),
+            ha="right", va="top", fontsize=size, fontstyle="italic", gid="focus key")
 
 
 DIGIT_WIDTH = 0.6  # a digit's width, in font sizes
