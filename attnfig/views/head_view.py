@@ -113,8 +113,11 @@ def head_view(
     thin by `attnfig.views.labels`' rule). Queries stand in the left column and keys in the
     right (headed "query" and "key"); a sentence pair's A and B are marked beside them.
     ``layout="overlay"`` draws the heads over each other, one color each, named in a
-    one-row legend; ``layout="grid"`` draws one panel per head (small multiples, token
-    labels on the outer panels); ``"auto"`` (default) overlays up to `MAX_OVERLAID_HEADS`
+    one-row legend (each number in a box of its color when swatches would need two rows;
+    with `focus`, the marks' columns are numbered instead); ``layout="grid"`` draws one
+    panel per head (small multiples, as many columns as the width holds once the outer
+    panels' token labels and sentence marks are set aside, token labels on the outer
+    panels, the figure as tall as its rows of tokens); ``"auto"`` (default) overlays up to `MAX_OVERLAID_HEADS`
     heads and draws more as a grid. `layer` (an original index, the first included layer
     by default) is named in the figure, numbered by ``attnfig.set_options(layer_base=)``.
     Encoder-decoder attention gives one panel each for encoder, decoder and cross attention

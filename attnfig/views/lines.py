@@ -201,9 +201,12 @@ def lines(
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
     line whose opacity is its weight divided by the number of heads shown (as in BertViz),
     one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection). `focus=i` keeps the lines of query i and, as
-    BertViz's hover boxes, puts one mark per head beside each key token, at full strength
-    (opacity = that head's weight; an empty box is a weight of 0);
+    keeps its color in any selection); on a dark background the opacities reach the share
+    of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
+    the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
+    mark per head beside each key token, at full strength (opacity = that head's weight; an
+    empty box is a weight of 0), the columns of marks numbered by head below the Axes (the
+    key, in place of a legend);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
@@ -219,7 +222,8 @@ def lines(
     `highlight` tokens get a band and the highlight color; ``merge_subwords=True`` shows
     words, not sub-word fragments. With a `direction` other than "all", opacity is scaled so
     that the strongest line shown is opaque (one block holds a small share of each row); a
-    sentence pair shown whole is marked A and B beside both columns, a generation
+    sentence pair shown whole is marked A and B beside both columns (a bar broken by its
+    letter, between the lines and the labels), a generation
     (`attnfig.capture_generation`) P (prompt) and G (generated); ``queries="generated"``
     keeps only the generated tokens as queries, over every key. `**kwargs` go to each
     head's `LineCollection`.
@@ -239,7 +243,9 @@ def lines(
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     legend : bool, optional
-        Name the heads in a legend; by default when more than one head is drawn.
+        Name the heads in a legend; by default when more than one head is drawn without
+        `focus` (whose marks are numbered by head). Heads that need more than one row of
+        swatches are keyed compactly: each number in a box of its color.
     **kwargs
         Passed to each head's `matplotlib.collections.LineCollection`.
 
@@ -348,7 +354,7 @@ def _decorate(ax, plan: _LinePlan) -> None:
     set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers)
     right.tick_params(length=0, pad=pad)
     right.spines["right"].set_visible(False)
-    if marked:
+    if plan.sentence_b_start is not None:
         sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters)
     if plan.highlight_queries or plan.highlight_keys:
         highlight_bands(ax, plan)
