@@ -205,3 +205,5 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
     titles = [ax.title.get_window_extent(renderer) for ax in figure.axes if ax.get_title()]
     assert all(a.x1 < b.x0 or b.x1 < a.x0 or a.y1 < b.y0 or b.y1 < a.y0
                for i, a in enumerate(titles) for b in titles[i + 1:])
+    keys = next(ax for ax in figure.axes if ax.get_title().startswith("keys"))
+    assert [t.get_text() for t in keys.get_yticklabels() if t.get_visible()] == PAIR  # every key labelled

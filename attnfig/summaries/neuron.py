@@ -24,7 +24,7 @@ from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
 from ..input.tokens import prettify_tokens as _prettify
 
-NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors
+NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors, their labels aside
 
 # Families whose scores hold a term that q . k does not show: the view would be wrong without it.
 EXTRA_SCORE_TERMS = {
@@ -228,7 +228,8 @@ def plot_neuron_view(view: NeuronView, *, cmap=None, prettify_tokens: bool = Tru
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
     if figure is None:
-        figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES))
+        scale_label = 2 * LABEL_PITCH * font_points("axes.labelsize") / 72  # the product's two-line scale label
+        figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES + scale_label))
     figure = target_figure(figure, figsize=figsize)
     titles = (score_title(view.scaling), "softmax")
     axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)],
