@@ -207,3 +207,21 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
                for i, a in enumerate(titles) for b in titles[i + 1:])
     keys = next(ax for ax in figure.axes if ax.get_title().startswith("keys"))
     assert [t.get_text() for t in keys.get_yticklabels() if t.get_visible()] == PAIR  # every key labelled
+
+
+# --- 6. a block of the pair, as a grid -----------------------------------------------------------
+
+def test_a_grid_of_one_block_is_sized_to_the_block_with_one_label_size():
+    with attnfig.style("acl"):
+        whole = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
+        block = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2, direction="a->b")
+    assert block.get_figheight() < 0.7 * whole.get_figheight()  # 6 by 5 tokens, not 11 (was as tall)
+    block.draw_without_rendering()
+    ax = block.axes[3]  # the last column: query labels on the first panel of its row, keys here
+    queries = block.axes[0].yaxis.get_major_locator().fit
+    keys = ax.child_axes[0].yaxis.get_major_locator().fit
+    assert len(queries.shown) == 6 and len(keys.shown) == 5
+    query_sizes = {t.get_fontsize() for t in block.axes[0].get_yticklabels() if t.get_visible()}
+    key_sizes = {t.get_fontsize() for t in ax.child_axes[0].get_yticklabels() if t.get_visible()}
+    assert len(query_sizes) == 1 and key_sizes == query_sizes  # the shorter column was in a larger size
+    assert figure_problems(block) == []

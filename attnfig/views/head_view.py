@@ -11,7 +11,7 @@ from .._docstrings import with_parameters
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from ..input.data import as_attention
-from .lines import column_headings, draw_head_legend, lines, mark_band_points, show_sentence_marks
+from .lines import column_headings, direction_slices, draw_head_legend, lines, mark_band_points, show_sentence_marks
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
@@ -68,6 +68,14 @@ def grid_shape(n_heads: int, width_inches: float, side_inches: float = 0.0) -> t
     ncols = max(1, min(n_heads, int(room // PANEL_INCHES)))
     rows = -(-n_heads // ncols)
     return rows, -(-n_heads // rows)
+
+
+def _shown_rows(data, direction: str) -> int:
+    """The longer of the two token columns `direction` shows (a block of a pair is shorter)."""
+    if direction == "all" or data.sentence_b_start is None:
+        return max(len(data.query_tokens), len(data.key_tokens))
+    rows, cols = direction_slices(direction, data.sentence_b_start, len(data.query_tokens), len(data.key_tokens))
+    return max(len(range(len(data.query_tokens))[rows]), len(range(len(data.key_tokens))[cols]))
 
 
 def _layout(layout: str, n_heads: int, n_panels: int, focus) -> str:
@@ -174,7 +182,7 @@ def head_view(
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         layout = _layout(layout, len(head_indices), len(panels), kwargs.get("focus"))
-        n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
+        n_tokens = max(_shown_rows(d, kwargs.get("direction", "all")) for _, d in panels)
         if kwargs.get("span") is not None:  # pooled rows cover several tokens each
             n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
         if layout == "grid":

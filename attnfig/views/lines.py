@@ -348,10 +348,11 @@ def _decorate(ax, plan: _LinePlan) -> None:
     bold = () if plan.focus is None else (plan.focus - plan.query_offset,)  # always labelled
     query_numbers = plan.query_offset + np.arange(len(plan.query_y)) if plan.numbered else None
     key_numbers = plan.key_offset + np.arange(len(plan.key_y)) if plan.numbered else None
-    set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold,
-                    numbers=query_numbers)
+    queries = set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold,
+                              numbers=query_numbers)
     right = ax.secondary_yaxis("right")
-    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers)
+    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers,
+                    share_with=queries)  # both columns in one size (a block of a pair has columns of two lengths)
     right.tick_params(length=0, pad=pad)
     right.spines["right"].set_visible(False)
     if plan.sentence_b_start is not None:
