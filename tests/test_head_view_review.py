@@ -50,9 +50,8 @@ def test_one_column_head_grid_of_eleven_tokens_is_sized_to_its_rows():
     panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
     assert len(panels) == 12 and len({round(ax.get_position().x0, 3) for ax in panels}) == 4  # 3 rows of 4
     figure.draw_without_rendering()
-    for ax in panels[::4]:  # every token labelled on the outer panels
+    for ax in panels[::4]:  # every token labelled on the outer panels (tests/test_lint.py checks the rest)
         assert len(ax.yaxis.get_major_locator().fit.shown) == len(PAIR)
-    assert figure_problems(figure) == []
 
 
 # --- 2. sentence marks touch nothing ------------------------------------------------------------
@@ -213,9 +212,8 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
 
 def test_a_grid_of_one_block_is_sized_to_the_block_with_one_label_size():
     with attnfig.style("acl"):
-        whole = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
         block = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2, direction="a->b")
-    assert block.get_figheight() < 0.7 * whole.get_figheight()  # 6 by 5 tokens, not 11 (was as tall)
+    assert block.get_figheight() < 3.0  # 6 by 5 tokens, not 11 (was 5.78 in, as the whole pair)
     block.draw_without_rendering()
     ax = block.axes[3]  # the last column: query labels on the first panel of its row, keys here
     queries = block.axes[0].yaxis.get_major_locator().fit
