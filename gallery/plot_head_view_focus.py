@@ -2,9 +2,10 @@
 =============================================
 
 The static equivalent of hovering over a token in BertViz: `focus=2` keeps only the
-lines of "rabbit" (layer 2, heads 0, 3 and 7) and, as BertViz's hover boxes, puts one
-mark per head beside each key, its opacity that head's weight; `direction="a->b"` keeps
-the block from sentence A to sentence B (head 3 alone, so each line's opacity is its weight).
+lines of "rabbit" (layer 2, heads 0, 3 and 7), each at its head's weight, and, as
+BertViz's hover boxes, puts one mark per head beside each key, its opacity that head's
+weight, the columns of marks numbered by head (the key); `direction="a->b"` keeps the
+block from sentence A to sentence B (head 3 alone, its strongest line opaque).
 """
 import matplotlib.pyplot as plt
 

@@ -170,7 +170,7 @@ def test_the_neuron_view_has_color_scales_and_fits_one_column():
         assert fig.get_figwidth() == pytest.approx(3.25)
         assert figure_problems(fig) == []
     colorbar_labels = [ax.get_xlabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
-    assert colorbar_labels == ["q, k", "q \u00d7 k (row sum: q\u00b7k)"]
+    assert colorbar_labels == ["q, k", "q \u00d7 k\n(row sum: q\u00b7k)"]
 
 
 def test_dark_grids_keep_zero_visible_against_the_background():

@@ -68,7 +68,7 @@ def test_neuron_view_titles_the_scaled_score_and_its_numbers_match():
     np.testing.assert_allclose(score_ax.images[0].get_array().ravel(), [17.43 * 0.177, scores[1]])
     np.testing.assert_allclose(by_title["q \u00d7 k"].images[0].get_array(), products)  # element-wise
     labels = [ax.get_xlabel() for ax in figure.axes]
-    assert "q \u00d7 k (row sum: q\u00b7k)" in labels
+    assert "q \u00d7 k\n(row sum: q\u00b7k)" in labels  # two lines: the panel is narrow
     assert "q \u00b7 k" not in by_title  # the old title, which named the unscaled product
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from matplotlib.colors import Colormap
 from matplotlib.figure import SubFigure
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import matplotlib as mpl
 import numpy as np
@@ -27,7 +27,7 @@ from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
 from ..input.tokens import prettify_tokens as _prettify
 
-NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors
+NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors, their labels aside
 
 # Families whose scores hold a term that q . k does not show: the view would be wrong without it.
 EXTRA_SCORE_TERMS = {
@@ -150,6 +150,46 @@ def score_title(scaling: float | None) -> str:
     return "q\u00b7k" if scaling is None or scaling == 1.0 else f"q\u00b7k\n\u00d7{scaling:.3g}"
 
 
+def column_ratios(figure: Figure | SubFigure, tokens: Sequence[str], titles: Sequence[str]) -> list[float]:
+    """Widths of the four columns (keys, q × k, scores, softmax): the two narrow ones as wide
+    as their titles (and their numbers) plus a gap, so no title runs into the next; the
+    vectors share the rest of the figure's width.
+
+    >>> import matplotlib.figure
+    >>> ratios = column_ratios(matplotlib.figure.Figure(figsize=(5.5, 2)), ["[CLS]", "a"], ["q·k\\n×0.177", "softmax"])
+    >>> ratios[0] == ratios[1] > ratios[2] > 0
+    True
+    """
+    from ..views.figures import figure_inches
+    from ..views.labels import label_points
+
+    title_size, label_size = font_points("axes.titlesize"), font_points("ytick.labelsize")
+    gap = TITLE_GAP * title_size
+    narrow = [max(label_points(title.split("\n"), title_size), label_points(["-00.00"], label_size)) / 72
+              + gap / 72 for title in titles]
+    room = figure_inches(figure)[0] - (label_points(tokens, label_size) + 4 * gap) / 72 - sum(narrow)
+    vector = max(room / 2, MIN_VECTOR_INCHES)
+    return [vector, vector, *narrow]
+
+
+def symmetric_ticks(limit: float) -> list[float]:
+    """Three ticks for a scale from -`limit` to `limit`: the ends rounded down to one
+    significant digit, and 0 (short labels: the vector panels are narrow).
+
+    >>> symmetric_ticks(3.9), symmetric_ticks(0.47), symmetric_ticks(12.0)
+    ([-3.0, 0.0, 3.0], [-0.4, 0.0, 0.4], [-10.0, 0.0, 10.0])
+    """
+    if not np.isfinite(limit) or limit <= 0:
+        return [0.0]
+    unit = 10.0 ** np.floor(np.log10(limit))
+    end = float(np.floor(limit / unit + 1e-9) * unit)
+    return [-end, 0.0, end]
+
+
+TITLE_GAP = 0.8  # font sizes of air beside a narrow column's title
+MIN_VECTOR_INCHES = 0.4
+
+
 def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, prettify_tokens: bool = True,
                      figsize: tuple[float, float] | None = None, figure: Figure | SubFigure | None = None) -> Figure | SubFigure:
     """Draw a `NeuronView`: q, the keys, q x k, the scores and the softmax, side by side; returns the Figure.
@@ -191,9 +231,12 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
     if figure is None:
-        figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES))
+        scale_label = 2 * LABEL_PITCH * font_points("axes.labelsize") / 72  # the product's two-line scale label
+        figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES + scale_label))
     figure = target_figure(figure, figsize=figsize)
-    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)], width_ratios=[4, 4, 2, 1.5])
+    titles = (score_title(view.scaling), "softmax")
+    axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)],
+                           width_ratios=column_ratios(figure, tokens, titles))
     for ax in axes[0, 1:]:
         ax.set_axis_off()
     limit = float(np.abs(np.concatenate([view.key_vectors.ravel(), view.query_vector])).max())
@@ -213,14 +256,15 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     finite = np.where(np.isfinite(view.scores), view.scores, np.nan)
     matrix_heatmap(finite[:, None], tokens, [""], ax=axes[1, 2], cmap=diverging, center=0.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".1f")
-    axes[1, 2].set_title(score_title(view.scaling))
+    axes[1, 2].set_title(titles[0])
     matrix_heatmap(view.weights[:, None], tokens, [""], ax=axes[1, 3], cmap=cmap, vmin=0.0, vmax=1.0, cbar=False,
                    aspect="auto", annot=len(tokens) <= 30, fmt=".2f")
-    axes[1, 3].set_title("softmax", loc="right")  # the last, narrow column: the title ends at its edge
+    axes[1, 3].set_title(titles[1])  # the narrow columns are as wide as their titles (`column_ratios`)
     for ax in axes[1, 1:]:
         ax.set_yticks([])
     for ax in axes.ravel():
         ax.set_xticks([])
-    for ax, label in ((axes[1, 0], "q, k"), (axes[1, 1], "q × k (row sum: q·k)")):
-        add_colorbar(figure, ax.images[0], ax=ax, location="bottom", shrink=0.8, aspect=25, label=label)
+    for ax, label, end in ((axes[1, 0], "q, k", limit), (axes[1, 1], "q × k\n(row sum: q·k)", product_limit)):
+        add_colorbar(figure, ax.images[0], ax=ax, location="bottom", aspect=25, label=label,
+                     ticks=symmetric_ticks(end))
     return figure

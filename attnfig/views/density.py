@@ -178,11 +178,17 @@ def widen(ink: np.ndarray, line_width: float) -> np.ndarray:
     return (total[rows:rows + ink.shape[0]] - total[:ink.shape[0]]) / rows
 
 
-def ink_rgba(ink: np.ndarray, color) -> np.ndarray:
-    """An RGBA image of `color` whose opacity is ``1 - exp(-ink)``."""
+def ink_rgba(ink: np.ndarray, color, background=None) -> np.ndarray:
+    """An RGBA image of `color` whose opacity is ``1 - exp(-ink)``; with a `background`, that
+    opacity is the one reading alike on it as on white (`attnfig.views.contrast.visible_alphas`)."""
+    from .contrast import visible_alphas
+
     rgba = np.empty(ink.shape + (4,), dtype=np.float32)
     rgba[..., :3] = np.asarray(color, dtype=np.float32)[:3]
-    rgba[..., 3] = -np.expm1(-ink) * float(color[3])
+    alpha = -np.expm1(-ink)
+    if background is not None:
+        alpha = visible_alphas(color, alpha.ravel(), background).reshape(alpha.shape)
+    rgba[..., 3] = alpha * float(color[3])
     return rgba
 
 

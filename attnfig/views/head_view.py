@@ -12,13 +12,13 @@ from .._docstrings import with_parameters
 from .arguments import check_html_action, check_keywords
 from .colors import font_points, head_colors
 from ..input.data import as_attention
-from .lines import column_headings, head_legend_options, lines
+from .lines import column_headings, direction_slices, draw_head_legend, lines, mark_band_points, show_sentence_marks
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
 from .figures import figure_inches, target_figure
 from .readability import LABEL_SPACING
-from .labels import min_fontsize
+from .labels import label_points, min_fontsize
 from ..errors import ArgumentError, one_of_message
 from ..options import layer_label
 
@@ -31,7 +31,9 @@ PAGE_INCHES = 9.0
 # overlaid, their colors blend and no head can be told from another.
 MAX_OVERLAID_HEADS = 4
 LAYOUTS = ("auto", "overlay", "grid")
-PANEL_INCHES = 0.8  # the narrowest head panel of a grid, labels of the outer panels aside
+TITLE_LINES = 1.6  # a title's height with its padding, in font sizes
+LAYOUT_PAD_INCHES = 4 / 72  # constrained layout's padding at the figure's edges
+PANEL_INCHES = 0.45  # the narrowest head panel of a grid (lines and title), labels of the outer panels aside
 # The arguments of `lines` that head_view decides; the others pass through its **kwargs.
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "sentence_b_start",
                             "prettify_tokens", "legend")
@@ -46,20 +48,35 @@ def column_figsize(n_tokens: int, n_panels: int = 1, rows: int = 1) -> tuple[flo
     width, height = mpl.rcParams["figure.figsize"]
     label_points = font_points("ytick.labelsize") if rows == 1 else min_fontsize(font_points("ytick.labelsize"))
     label_inches = rows * n_tokens * label_points * LABEL_SPACING / 72
-    margins = (3 + 2 * rows) * font_points("font.size") / 72  # legend, headings and panel titles
+    if rows == 1:
+        margins = 5 * font_points("font.size") / 72  # legend, headings and panel titles
+    else:  # the layer's title, the headings and a title per row of panels
+        margins = (TITLE_LINES * font_points("axes.titlesize")
+                   + (1 + rows) * TITLE_LINES * font_points("legend.fontsize")) / 72
+    margins += 2 * LAYOUT_PAD_INCHES
     return (width * max(1.0, 0.6 * n_panels),
             min(max(height, label_inches + margins), max(MAX_HEIGHT_FACTOR, rows) * height, PAGE_INCHES))
 
 
-def grid_shape(n_heads: int, width_inches: float) -> tuple[int, int]:
-    """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow, rows kept full.
+def grid_shape(n_heads: int, width_inches: float, side_inches: float = 0.0) -> tuple[int, int]:
+    """Rows and columns of head panels: as many columns as `PANEL_INCHES` allow once the
+    outer panels' labels (`side_inches` on each side) are set aside, rows kept full.
 
-    >>> grid_shape(12, 3.03), grid_shape(12, 5.5), grid_shape(3, 3.03)
-    ((4, 3), (2, 6), (1, 3))
+    >>> grid_shape(12, 3.03, 0.5), grid_shape(12, 5.5, 0.5), grid_shape(3, 3.03, 0.5)
+    ((3, 4), (2, 6), (1, 3))
     """
-    ncols = max(1, min(n_heads, int(width_inches // PANEL_INCHES)))
+    room = width_inches - 2 * side_inches
+    ncols = max(1, min(n_heads, int(room // PANEL_INCHES)))
     rows = -(-n_heads // ncols)
     return rows, -(-n_heads // rows)
+
+
+def _shown_rows(data, direction: str) -> int:
+    """The longer of the two token columns `direction` shows (a block of a pair is shorter)."""
+    if direction == "all" or data.sentence_b_start is None:
+        return max(len(data.query_tokens), len(data.key_tokens))
+    rows, cols = direction_slices(direction, data.sentence_b_start, len(data.query_tokens), len(data.key_tokens))
+    return max(len(range(len(data.query_tokens))[rows]), len(range(len(data.key_tokens))[cols]))
 
 
 def _layout(layout: str, n_heads: int, n_panels: int, focus) -> str:
@@ -105,8 +122,11 @@ def head_view(
     thin by `attnfig.views.labels`' rule). Queries stand in the left column and keys in the
     right (headed "query" and "key"); a sentence pair's A and B are marked beside them.
     ``layout="overlay"`` draws the heads over each other, one color each, named in a
-    one-row legend; ``layout="grid"`` draws one panel per head (small multiples, token
-    labels on the outer panels); ``"auto"`` (default) overlays up to `MAX_OVERLAID_HEADS`
+    one-row legend (each number in a box of its color when swatches would need two rows;
+    with `focus`, the marks' columns are numbered instead); ``layout="grid"`` draws one
+    panel per head (small multiples, as many columns as the width holds once the outer
+    panels' token labels and sentence marks are set aside, token labels on the outer
+    panels, the figure as tall as its rows of tokens); ``"auto"`` (default) overlays up to `MAX_OVERLAID_HEADS`
     heads and draws more as a grid. `layer` (an original index, the first included layer
     by default) is named in the figure, numbered by ``attnfig.set_options(layer_base=)``.
     Encoder-decoder attention gives one panel each for encoder, decoder and cross attention
@@ -163,7 +183,7 @@ def head_view(
         layer = first.layer_indices[0] if layer is None else first.layer_indices[first.layer_position(layer)]
         head_indices = first.select(heads=heads).head_indices if heads is not None else first.head_indices
         layout = _layout(layout, len(head_indices), len(panels), kwargs.get("focus"))
-        n_tokens = max(max(len(d.query_tokens), len(d.key_tokens)) for _, d in panels)
+        n_tokens = max(_shown_rows(d, kwargs.get("direction", "all")) for _, d in panels)
         if kwargs.get("span") is not None:  # pooled rows cover several tokens each
             n_tokens = max(rows_in_span(d, kwargs["span"]) for _, d in panels)
         if layout == "grid":
@@ -178,16 +198,22 @@ def head_view(
             if title:
                 note = ax.get_title()  # lines' note on the span, if any
                 ax.set_title(f"{title}\n{note}" if note else title)
-        options = head_legend_options(head_indices, head_colors(head_indices, kwargs.get("palette")),
-                                      figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head")
-        figure.legend(loc="outside upper center", **options)
+        if kwargs.get("focus") is None:
+            draw_head_legend(figure, head_indices, head_colors(head_indices, kwargs.get("palette")),
+                             figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head",
+                             loc="outside upper center")
+        else:  # the focus marks' columns are numbered by head: they are the key
+            figure.suptitle(f"Layer {layer_label(layer)}", fontsize=mpl.rcParams["axes.titlesize"])
     return figure
 
 
 def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, kwargs) -> Figure:
     """One panel per head: queries labelled on the left panels, keys on the right ones."""
     width = figure_inches(figure)[0] if figure is not None else (figsize or mpl.rcParams["figure.figsize"])[0]
-    rows, cols = grid_shape(len(head_indices), width)
+    labels = max(label_points(data.query_tokens, min_fontsize(font_points("ytick.labelsize"))),
+                 label_points(data.key_tokens, min_fontsize(font_points("ytick.labelsize"))))
+    marks = mark_band_points()[1] if data.sentence_b_start is not None else 0.0
+    rows, cols = grid_shape(len(head_indices), width, (labels + mpl.rcParams["ytick.major.pad"] + marks) / 72)
     if figure is None:
         figsize = figsize or column_figsize(n_tokens, 1, rows)
     figure = target_figure(figure, figsize=figsize)
@@ -206,6 +232,7 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
         ax.tick_params(labelleft=col == 0)
         for child in ax.child_axes:  # the key labels (secondary_yaxis)
             child.tick_params(labelright=last_col)
+        show_sentence_marks(ax, left=col == 0, right=last_col)
         if row == 0:
             column_headings(ax, data, kwargs.get("direction", "all"), query=col == 0, key=last_col)
     title = f"Layer {layer_label(layer)}"

@@ -73,6 +73,15 @@ def axis_points(axis) -> float:
     return (box.height if axis.axis_name == "y" else box.width) * 72 / axes.figure.dpi
 
 
+def label_points(tokens, fontsize: float) -> float:
+    """Width in points of the widest of `tokens` at `fontsize` (the style's font)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer, font = RendererAgg(1, 1, 72), FontProperties(size=fontsize)
+    return max((renderer.get_text_width_height_descent(str(t), font, ismath=False)[0] for t in tokens), default=0.0)
+
+
 def min_fontsize(fontsize: float) -> float:
     """The smallest size labels may shrink to: the bottom of the style's range.
 

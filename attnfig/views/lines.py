@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 
 from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
+from .contrast import axes_background, readable_rgba
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention
 from ..input.generated import query_rows
@@ -109,6 +110,8 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
     if direction != "all" and weights.size and weights.max() > 0:
         # One block of a sentence pair holds a small share of each row: its strongest line is opaque.
         alpha_scale = 1.0 / float(weights.max())
+    if focus is not None:  # one query's lines, one per head and key: each opacity is that head's weight (as its mark)
+        alpha_scale = max(alpha_scale, 1.0 / max(largest, 1.0))
     keep = keep_mask(weights, alpha_scale=alpha_scale, min_weight=min_weight, top_k=top_k)
     if focus is not None:
         only_focus = np.zeros_like(keep)
@@ -141,10 +144,12 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
     kwargs.setdefault("rasterized", True)
     if kwargs["rasterized"]:
         raster_backdrop(ax, kwargs.get("zorder", 2))  # LineCollection draws at zorder 2
+    background = axes_background(ax)
     for head in range(len(plan.head_indices)):
         q_index, k_index = np.nonzero(plan.keep[head])
         segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
-        colors = with_alphas(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale)
+        colors = readable_rgba(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale,
+                               background)
         head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
                        **kwargs}
         ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
@@ -155,13 +160,14 @@ def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
     weights = np.where(plan.keep, plan.weights, 0) if plan.user_thinned else plan.weights
     n_rows = max(weights.shape[1:])
     background = opaque_background(ax)
+    contrast = axes_background(ax)
 
     def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
         line_pixels = line_width_points(base_points, height * 72 / pixels_per_inch / n_rows) * pixels_per_inch / 72
         canvas = blank_canvas(height, width, background)
         for head in range(weights.shape[0]):
             ink = lines_ink(weights[head], height, width, line_pixels * plan.alpha_scale)
-            canvas = over(ink_rgba(ink, plan.head_colors[head]), canvas)
+            canvas = over(ink_rgba(ink, plan.head_colors[head], contrast), canvas)
         return canvas
 
     kwargs.pop("rasterized", None)
@@ -197,9 +203,12 @@ def lines(
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
     line whose opacity is its weight divided by the number of heads shown (as in BertViz),
     one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection). `focus=i` keeps the lines of query i and, as
-    BertViz's hover boxes, puts one mark per head beside each key token, at full strength
-    (opacity = that head's weight; an empty box is a weight of 0);
+    keeps its color in any selection); on a dark background the opacities reach the share
+    of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
+    the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
+    mark per head beside each key token, at full strength (opacity = that head's weight; an
+    empty box is a weight of 0), the columns of marks numbered by head below the Axes (the
+    key, in place of a legend);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
     too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
@@ -215,7 +224,8 @@ def lines(
     `highlight` tokens get a band and the highlight color; ``merge_subwords=True`` shows
     words, not sub-word fragments. With a `direction` other than "all", opacity is scaled so
     that the strongest line shown is opaque (one block holds a small share of each row); a
-    sentence pair shown whole is marked A and B beside both columns, a generation
+    sentence pair shown whole is marked A and B beside both columns (a bar broken by its
+    letter, between the lines and the labels), a generation
     (`attnfig.capture_generation`) P (prompt) and G (generated); ``queries="generated"``
     keeps only the generated tokens as queries, over every key. `**kwargs` go to each
     head's `LineCollection`.
@@ -235,7 +245,9 @@ def lines(
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     legend : bool, optional
-        Name the heads in a legend; by default when more than one head is drawn.
+        Name the heads in a legend; by default when more than one head is drawn without
+        `focus` (whose marks are numbered by head). Heads that need more than one row of
+        swatches are keyed compactly: each number in a box of its color.
     **kwargs
         Passed to each head's `matplotlib.collections.LineCollection`.
 
@@ -299,7 +311,7 @@ def lines(
     _decorate(ax, plan)
     if plan.focus_weights is not None:
         focus_marks(ax, plan)
-    if legend if legend is not None else len(plan.head_indices) > 1:
+    if legend if legend is not None else len(plan.head_indices) > 1 and plan.focus_weights is None:
         head_legend(ax, plan.head_indices, plan.head_colors)
     return ax
 
@@ -311,25 +323,39 @@ def _focus_outside(focus, restricted) -> int:
     )
 
 
-SENTENCE_MARGIN = 0.09  # x room beside each column for the sentence A/B marks (data units)
+LINE_MARGIN = 0.01  # x room beyond the lines' ends (data units), for their antialiased ends
+# The sentence marks (a bar beside each column, broken by its letter) sit in a band of their
+# own between the lines and the token labels, sized in font sizes of ``legend.fontsize``:
+MARK_GAP = 0.35  # between the lines and the band, and between the band and the labels
+MARK_LETTER_WIDTH = 0.8  # the band's width: about one capital letter
+MARK_LETTER_HEIGHT = 0.75  # a capital's height, the break in the bar around it (plus a gap each side)
+
+
+def mark_band_points() -> tuple[float, float]:
+    """The sentence marks' offset from the Axes' edge (to the bar) and the room they take
+    (lines to labels), in points, from the style's ``legend.fontsize``."""
+    size = font_points("legend.fontsize")
+    return (MARK_GAP + MARK_LETTER_WIDTH / 2) * size, (2 * MARK_GAP + MARK_LETTER_WIDTH) * size
 
 
 def _decorate(ax, plan: _LinePlan) -> None:
-    margin = SENTENCE_MARGIN if plan.sentence_b_start is not None else 0.03  # air between labels and lines
-    ax.set_xlim(-margin, 1 + margin)
+    ax.set_xlim(-LINE_MARGIN, 1 + LINE_MARGIN)
     ax.set_ylim(1, 0)
     for side in ("top", "bottom", "left", "right"):
         ax.spines[side].set_visible(False)
     ax.set_xticks([])
-    ax.tick_params(axis="y", length=0)
+    marked = plan.sentence_b_start is not None
+    pad = mpl.rcParams["ytick.major.pad"] + (mark_band_points()[1] if marked else 0.0)
+    ax.tick_params(axis="y", length=0, pad=pad)
     bold = () if plan.focus is None else (plan.focus - plan.query_offset,)  # always labelled
     query_numbers = plan.query_offset + np.arange(len(plan.query_y)) if plan.numbered else None
     key_numbers = plan.key_offset + np.arange(len(plan.key_y)) if plan.numbered else None
-    set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold,
-                    numbers=query_numbers)
+    queries = set_token_ticks(ax.yaxis, plan.query_y, plan.query_tokens, highlight=plan.highlight_queries, bold=bold,
+                              numbers=query_numbers)
     right = ax.secondary_yaxis("right")
-    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers)
-    right.tick_params(length=0)
+    set_token_ticks(right.yaxis, plan.key_y, plan.key_tokens, highlight=plan.highlight_keys, numbers=key_numbers,
+                    share_with=queries)  # both columns in one size (a block of a pair has columns of two lengths)
+    right.tick_params(length=0, pad=pad)
     right.spines["right"].set_visible(False)
     if plan.sentence_b_start is not None:
         sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters)
@@ -337,24 +363,78 @@ def _decorate(ax, plan: _LinePlan) -> None:
         highlight_bands(ax, plan)
 
 
+class SentenceBars(LineCollection):
+    """The bars of the sentence marks, as one collection: x in inches from the Axes' left
+    edge, y in data; each bar is broken around its letter with a gap and the A and B bars
+    are apart, both sized in points (so recomputed at every draw, from the Axes' size)."""
+
+    def __init__(self, ax, blocks, offset_points: float, fontsize: float, **kwargs):
+        from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+        self.axes_, self.blocks, self.offset_points, self.fontsize = ax, blocks, offset_points, fontsize
+        self.sides = {"left": True, "right": True}
+        inches = ax.figure.dpi_scale_trans + ScaledTranslation(0, 0, ax.transAxes)
+        super().__init__([], transform=blended_transform_factory(inches, ax.transData), **kwargs)
+        self.place()
+
+    def place(self) -> None:
+        """Set the bars for the Axes' current size."""
+        ax = self.axes_
+        box = ax.get_window_extent()
+        dpi = ax.figure.dpi
+        unit = abs(np.diff(ax.get_ylim())[0]) / max(box.height * 72 / dpi, 1e-9)  # data per point
+        end_gap = MARK_GAP * self.fontsize * unit / 2  # half the A-B gap at each end
+        half_break = (MARK_LETTER_HEIGHT / 2 + MARK_GAP) * self.fontsize * unit
+        xs = {"left": -self.offset_points / 72, "right": box.width / dpi + self.offset_points / 72}
+        segments = []
+        for side, x in xs.items():
+            if self.sides[side]:
+                for top, bottom, _ in self.blocks:
+                    middle = (top + bottom) / 2
+                    for start, stop in ((top + end_gap, middle - half_break), (middle + half_break, bottom - end_gap)):
+                        if stop > start:
+                            segments.append([(x, start), (x, stop)])
+        self.set_segments(segments)
+
+    def draw(self, renderer):
+        self.place()
+        super().draw(renderer)
+
+
 def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B")) -> LineCollection:
-    """A bar beside each column for sentence A and for B (or prompt "P" and generated "G"), lettered, in the text color."""
+    """A bar beside each column for sentence A and for B (or prompt "P" and generated "G"),
+    broken around its letter, in the text color, in a band between the lines and the labels
+    (`mark_band_points`): nothing touches the lines, the labels or another mark."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
     pitch = y[1] - y[0] if len(y) > 1 else 1.0
     blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]),
               (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])]
-    x_positions = (-SENTENCE_MARGIN / 2, 1 + SENTENCE_MARGIN / 2)
-    inset = min(0.3 * pitch, 0.01)  # a small gap between the A and B bars
-    segments = [[(x, top + inset), (x, bottom - inset)] for x in x_positions for top, bottom, _ in blocks]
+    offset, _ = mark_band_points()
+    size = font_points("legend.fontsize")
     color = mpl.rcParams["text.color"]
-    bars = LineCollection(segments, colors=color, linewidths=mpl.rcParams["axes.linewidth"] * 2,
-                          label="sentence marks", clip_on=False)
+    bars = SentenceBars(ax, blocks, offset, size, colors=color, linewidths=mpl.rcParams["axes.linewidth"] * 2,
+                        label="sentence marks", clip_on=False)
     ax.add_collection(bars, autolim=False)
-    for x in x_positions:
+    for side, edge, dx in (("left", 0.0, -offset), ("right", 1.0, offset)):
+        x_transform = ax.transAxes + ScaledTranslation(dx / 72, 0, ax.figure.dpi_scale_trans)
         for top, bottom, letter in blocks:
-            ax.text(x, (top + bottom) / 2, letter, ha="center", va="center", color=color,
-                    fontsize=mpl.rcParams["legend.fontsize"], clip_on=False,
-                    bbox=dict(boxstyle="square,pad=0.1", facecolor=mpl.rcParams["axes.facecolor"], linewidth=0))
+            text = ax.text(edge, (top + bottom) / 2, letter, ha="center", va="center_baseline", color=color,
+                           fontsize=size, clip_on=False, transform=blended_transform_factory(x_transform, ax.transData))
+            text.set_gid(f"sentence mark {side}")
     return bars
+
+
+def show_sentence_marks(ax, *, left: bool = True, right: bool = True) -> None:
+    """Keep the sentence marks beside the left and/or the right column only (a grid's inner panels
+    show none: the outer panels' marks name the rows for all)."""
+    for bars in ax.collections:
+        if isinstance(bars, SentenceBars):
+            bars.sides = {"left": left, "right": right}
+            bars.place()
+    for text in ax.texts:
+        if text.get_gid() in ("sentence mark left", "sentence mark right"):
+            text.set_visible(left if text.get_gid().endswith("left") else right)
 
 
 def highlight_bands(ax, plan: _LinePlan):
@@ -388,13 +468,21 @@ def column_headings(ax, data: AttentionData, direction: str = "all", *, query: b
     """"query" above the left column's labels and "key" above the right one's (with the
     sentence, A or B, when `direction` keeps one)."""
     sides = direction.split("->") if direction != "all" else ("", "")
-    pad = mpl.rcParams["ytick.major.pad"]
     size = mpl.rcParams["legend.fontsize"]
-    for shown, x, name, side, ha, dx in ((query, 0, "query", sides[0], "right", -pad), (key, 1, "key", sides[1], "left", pad)):
+    query_pad = _tick_pad(ax.yaxis)
+    key_pad = max((_tick_pad(child.yaxis) for child in ax.child_axes), default=query_pad)
+    for shown, x, name, side, ha, dx in ((query, 0, "query", sides[0], "right", -query_pad),
+                                         (key, 1, "key", sides[1], "left", key_pad)):
         if shown:
             text = f"{name} ({side.upper()})" if side else name
             ax.annotate(text, xy=(x, 1), xycoords="axes fraction", xytext=(dx, 2), textcoords="offset points",
                         ha=ha, va="bottom", fontsize=size, fontstyle="italic")
+
+
+def _tick_pad(axis) -> float:
+    """The distance in points from the Axes' edge to the axis' tick labels (the headings align with them)."""
+    ticks = axis.get_major_ticks()
+    return ticks[0].get_pad() if ticks else mpl.rcParams["ytick.major.pad"]
 
 
 FOCUS_MARK_SIZE = 0.8  # side of a focus mark, as a fraction of the tick label size
@@ -416,7 +504,8 @@ def focus_marks(ax, plan: _LinePlan):
     n_heads, n_keys = plan.focus_weights.shape
     side = FOCUS_MARK_SIZE * font_points("ytick.labelsize")
     step = FOCUS_MARK_STEP * side
-    x_points = step * (np.arange(n_heads) + 0.5)
+    band = mark_band_points()[1] if plan.sentence_b_start is not None else 0.0  # the sentence marks' room
+    x_points = band + step * (np.arange(n_heads) + 0.5)
     offsets = np.column_stack([np.tile(x_points / 72, n_keys), np.repeat(plan.key_y, n_heads)])
     weights = plan.focus_weights.T.ravel()  # key by key, heads in order
     colors = np.tile(plan.head_colors, (n_keys, 1))
@@ -425,13 +514,37 @@ def focus_marks(ax, plan: _LinePlan):
     marks = PathCollection(
         [marker.get_path().transformed(marker.get_transform())], sizes=[side**2],
         offsets=offsets, offset_transform=blended_transform_factory(x_transform, ax.transData),
-        facecolors=with_alphas(colors, weights), edgecolors=colors, linewidths=0.3, clip_on=False, transform=IdentityTransform(),
+        facecolors=readable_rgba(colors, weights, axes_background(ax)), edgecolors=colors, linewidths=0.3, clip_on=False, transform=IdentityTransform(),
         label="focus weights",
     )
     ax.add_collection(marks, autolim=False)
+    _number_mark_columns(ax, plan.head_indices, x_points, step)
     for child in ax.child_axes:  # the key labels' axis (secondary_yaxis)
-        child.tick_params(pad=mpl.rcParams["ytick.major.pad"] + step * n_heads)
+        child.tick_params(pad=mpl.rcParams["ytick.major.pad"] + band + step * n_heads)
     return marks
+
+
+def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) -> None:
+    """The focus marks' key: each column of marks numbered with its head below the Axes (the
+    title keeps the space above), "head" before the numbers (a legend would squeeze a narrow Axes)."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    widest = max(len(str(h)) for h in head_indices)
+    size = min(font_points("legend.fontsize"), (step - KEY_GAP_POINTS) / (DIGIT_WIDTH * widest))  # apart
+    for head, x in zip(head_indices, x_points):
+        transform = blended_transform_factory(ax.transAxes + ScaledTranslation(x / 72, 0, ax.figure.dpi_scale_trans),
+                                              ax.transAxes)
+        ax.text(1, 0, str(head), transform=transform + ScaledTranslation(0, -2 / 72, ax.figure.dpi_scale_trans),
+                ha="center", va="top", fontsize=size, gid="focus key")
+    first = x_points[0] - step / 2 - 2
+    transform = blended_transform_factory(ax.transAxes + ScaledTranslation(first / 72, 0, ax.figure.dpi_scale_trans),
+                                          ax.transAxes)
+    ax.text(1, 0, "head", transform=transform + ScaledTranslation(0, -2 / 72, ax.figure.dpi_scale_trans),
+            ha="right", va="top", fontsize=size, fontstyle="italic", gid="focus key")
+
+
+DIGIT_WIDTH = 0.6  # a digit's width, in font sizes
+KEY_GAP_POINTS = 1.5  # at least this between two numbers of the focus key
 
 
 def head_legend_handles(head_indices, head_colors) -> list[Patch]:
@@ -439,14 +552,15 @@ def head_legend_handles(head_indices, head_colors) -> list[Patch]:
     return [Patch(facecolor=color, label=str(head)) for head, color in zip(head_indices, head_colors)]
 
 
-def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> dict:
+def legend_options(n_entries: int, width_inches: float, title: str = "Head", entry_font_sizes: float | None = None) -> dict:
     """A compact legend, as BertViz's head selector: one row when it fits the width, else
     as many columns as fit, spread so that the rows are full (12 heads in 9 columns would
     leave 3 short ones). The title is the first entry (no line of its own).
 
-    An entry takes about three font sizes (swatch, two digits, spacing).
+    An entry takes about `ENTRY_FONT_SIZES` font sizes (swatch, two digits, spacing), or
+    `entry_font_sizes`.
     """
-    entry_inches = ENTRY_FONT_SIZES * font_points("legend.fontsize") / 72
+    entry_inches = (entry_font_sizes or ENTRY_FONT_SIZES) * font_points("legend.fontsize") / 72
     room = width_inches - len(title) * 0.5 * font_points("legend.fontsize") / 72
     ncols = max(1, min(n_entries, int(room // entry_inches)))
     ncols = -(-n_entries // -(-n_entries // ncols)) if n_entries else 1  # ceil(n / rows)
@@ -454,6 +568,31 @@ def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> 
 
 
 ENTRY_FONT_SIZES = 2.6
+# The compact key: each head's number written in a box of its color (no separate swatch),
+# used when the swatches do not fit one row.
+KEY_PAD = 0.2  # the box around a number, in font sizes, each side
+KEY_SPACING = 0.2  # between two boxes, in font sizes
+KEY_BORDER = 0.2  # the key's own padding (``legend.borderpad``), in font sizes
+
+
+def compact_key_columns(head_indices, width_inches: float, title: str) -> int:
+    """How many numbers of the compact key one row holds within `width_inches` (measured in
+    the style's legend font), spread so that the rows are full.
+
+    >>> compact_key_columns(range(12), 4.5, "Layer 2, head"), compact_key_columns(range(12), 1.5, "Head")
+    (12, 3)
+    """
+    from .labels import label_points
+
+    size = font_points("legend.fontsize")
+    numbers = [label_points([str(h)], size) for h in head_indices]
+    entry = (KEY_PAD + 2 * KEY_PAD + KEY_SPACING) * size  # the number's offset and the space after it
+    room = width_inches * 72 - label_points([title], size) - entry - 2 * KEY_BORDER * size
+    n = len(numbers)
+    if sum(numbers) + n * entry <= room:
+        return max(n, 1)
+    ncols = max(1, min(n, int(room // (max(numbers) + entry))))
+    return -(-n // -(-n // ncols))  # ceil(n / rows): full rows
 
 
 def row_major(entries, ncols: int) -> list:
@@ -469,18 +608,58 @@ def row_major(entries, ncols: int) -> list:
 
 def head_legend_options(head_indices, head_colors, width_inches: float, title: str = "Head") -> dict:
     """`legend` keywords for the head swatches: the title first, then handles row by row in
-    head order (with several rows, the title's column holds blank entries below it)."""
+    head order (with several rows, the title's column holds blank entries below it).
+
+    When the swatches would need more than one row, the compact key is chosen (each number
+    in a box of its head's color, see `style_compact_key`): ``compact`` is then True (pop it
+    before calling ``legend``)."""
     handles = head_legend_handles(head_indices, head_colors)
     options = legend_options(len(handles), width_inches, title)
+    compact = options["ncols"] - 1 < len(handles)
+    if compact:
+        options = dict(ncols=compact_key_columns(head_indices, width_inches, title) + 1, frameon=False,
+                       handlelength=0.0, handletextpad=KEY_PAD, columnspacing=2 * KEY_PAD + KEY_SPACING,
+                       labelspacing=2 * KEY_PAD + KEY_SPACING, borderpad=KEY_BORDER)
+        for handle in handles:
+            handle.set_linewidth(0)  # the color is in the number's box
     ncols = options["ncols"] - 1
     rows = -(-len(handles) // ncols)
     title_column = [Patch(visible=False, label=title)] + [Patch(visible=False, label="")] * (rows - 1)
-    return dict(handles=title_column + row_major(handles, ncols), **options)
+    return dict(handles=title_column + row_major(handles, ncols), compact=compact, **options)
+
+
+def style_compact_key(legend) -> None:
+    """Write each head's number in a box of its color (text black or white, whichever reads
+    better on it): the compact key, one row where the swatches would need two."""
+    from .colors import contrast_ratio
+
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        if not handle.get_visible():
+            continue
+        face = handle.get_facecolor()
+        ink = max(("black", "white"), key=lambda c: contrast_ratio(c, face))
+        text.set_color(ink)
+        text.set_bbox(dict(boxstyle=f"square,pad={KEY_PAD}", facecolor=face, linewidth=0))
+
+
+def draw_head_legend(target, head_indices, head_colors, width_inches: float, title: str = "Head", **kwargs):
+    """The head legend (swatches, or the compact key) on a Figure or an Axes; returns it."""
+    options = head_legend_options(head_indices, head_colors, width_inches, title)
+    compact = options.pop("compact")
+    legend = target.legend(**options, **kwargs)
+    if compact:
+        style_compact_key(legend)
+    return legend
 
 
 def head_legend(ax, head_indices, head_colors) -> None:
     """Head swatches below the axes (the title keeps the space above)."""
     from .figures import figure_inches
 
-    width = ax.get_position().width * figure_inches(ax.figure)[0]
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), **head_legend_options(head_indices, head_colors, width))
+    spec = ax.get_subplotspec()
+    if spec is not None:  # the legend may span the Axes' share of the figure, labels included
+        grid_columns = spec.get_gridspec().ncols
+        width = figure_inches(ax.figure)[0] * len(spec.colspan) / grid_columns
+    else:
+        width = ax.get_position().width * figure_inches(ax.figure)[0]
+    draw_head_legend(ax, head_indices, head_colors, width, loc="upper center", bbox_to_anchor=(0.5, 0.0))

@@ -20,7 +20,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure, SubFigure
 
 from .._docstrings import with_parameters
-from .colors import color_norm, colormap, given_norm, font_points, palette_colors, with_alphas
+from .contrast import axes_background, readable_rgba
+from .colors import color_norm, colormap, given_norm, font_points, palette_colors
 from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
@@ -176,10 +177,12 @@ def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, t
     if kwargs["rasterized"]:
         raster_backdrop(ax, kwargs.get("zorder", 2))
     x0, y0 = layout.origins(data.n_heads), layout.origins(data.n_layers)
+    background = axes_background(ax)
     for row in range(data.n_layers):
         head, q_index, k_index = np.nonzero(keep[row])
         segments = line_segments(x0[head], y0[row] + query_y[q_index], x0[head] + 1, y0[row] + key_y[k_index])
-        rgba = with_alphas(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index])
+        rgba = readable_rgba(layer_colors[data.layer_indices[row]], data.weights[row, head, q_index, k_index],
+                             background)
         collection = LineCollection(segments, colors=rgba, linewidths=line_points,  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
                                     label=f"layer {layer_label(data.layer_indices[row])}", **kwargs)
         ax.add_collection(collection, autolim=False)
@@ -192,6 +195,7 @@ def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_
         weights = np.where(keep_mask(weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k), weights, 0)
     colors = [layer_colors[index] for index in data.layer_indices]
     background = opaque_background(ax)
+    contrast = axes_background(ax)
 
     def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
         tile = Tiles(layout, height, width)
@@ -202,7 +206,7 @@ def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_
             for head in range(data.n_heads):
                 ink = lines_ink(weights[row, head], tile.height, tile.width, line_pixels)
                 region = canvas[tile.slices(row, head)]
-                region[:] = over(ink_rgba(ink, colors[row]), region)
+                region[:] = over(ink_rgba(ink, colors[row], contrast), region)
         return canvas
 
     kwargs.pop("rasterized", None)
