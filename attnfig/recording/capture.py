@@ -19,7 +19,7 @@ from ..input.data import AttentionData
 from .inputs import check_corpus, encode_text
 from .interface import AttentionCall, intercepted_attention
 from .models import _model_inputs
-from .runtime import shared_eval_mode
+from .runtime import check_model, shared_eval_mode
 from .windows import layer_windows
 from .pooling import block_labels, block_max, block_size, blocks
 from .recompute import attention_rows
@@ -45,6 +45,7 @@ class Selection:
 
 def check_family(model) -> None:
     """Raise a clear error for a model `capture` cannot reproduce exactly."""
+    check_model(model)
     config = model.config
     family = getattr(config, "model_type", None)
     if getattr(config, "is_encoder_decoder", False) or family not in SUPPORTED_FAMILIES:

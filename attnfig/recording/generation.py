@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from ..errors import ArgumentError, AttentionInputError
 from ..input.data import AttentionData
 from .capture import capture, check_family
+from .inputs import check_input_ids
 from .runtime import eval_mode, quiet_transformers, require_hf
 
 
@@ -109,6 +110,7 @@ def capture_generation(
     prompt_length = int(encoded["input_ids"].shape[1])
     if prompt_length == 0:
         raise AttentionInputError("The prompt has no tokens: pass some text (or a tokenizer that adds a start token).")
+    check_input_ids(model, encoded["input_ids"], argument="prompt")
     device = next(model.parameters()).device
     generate_kwargs.setdefault("do_sample", False)
     pad = getattr(tokenizer, "pad_token_id", None)

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import AttentionInputError
 from ..input.data import AttentionData
 from .capture import check_family, select, stream_rows
+from .inputs import check_input_ids
 from .interface import AttentionCall
 from .models import _model_inputs, _sentence_b_start
 from .recompute import key_value_head
@@ -79,6 +80,7 @@ def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData
     import torch
 
     encoded = tokenizer(text, text_pair, return_tensors="pt")
+    check_input_ids(model, encoded["input_ids"])
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     n = len(tokens)
     weights = np.zeros((len(selection.layers), len(selection.heads), n, n), dtype=np.float32)

@@ -23,7 +23,8 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..input.chunks import Chunk, float64, whole_map_chunks
 from ..input.corpus import as_corpus
-from ..input.data import AttentionData
+from ..errors import AttentionInputError
+from ..input.data import AttentionData, as_attention
 from ..recording.streaming import stream_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
@@ -153,12 +154,27 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
         One of `PATTERNS`: "vertical", "diagonal", "vertical+diagonal", "block" or
         "heterogeneous".
 
+    Raises
+    ------
+    AttentionInputError
+        When `matrix` is not one ``[q, k]`` map of attention weights (another number of
+        dimensions, NaN, rows not summing to 1).
+
     Examples
     --------
     >>> classify_head(np.eye(8))
     'diagonal'
     """
-    return label_for(pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start))
+    shape = tuple(getattr(matrix, "shape", None) or np.shape(matrix))
+    if len(shape) != 2:
+        given = f"an array of shape {list(shape)}" if shape else f"{matrix!r} ({type(matrix).__name__})"
+        raise AttentionInputError(
+            f"`classify_head` takes one head's attention as a [queries, keys] matrix, e.g. "
+            f"`data.weights[layer, head]`, but {given} was passed. For every head at once use "
+            "`attnfig.head_patterns(attention)`."
+        )
+    data = as_attention(matrix, sentence_b_start=sentence_b_start)
+    return label_for(pattern_scores(data.weights[0, 0].astype(np.float64), data.sentence_b_start))
 
 
 @with_parameters("attention", "tokens")
