@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._docstrings import with_parameters
 from ..errors import ArgumentError, AttentionInputError
 from .tokens import join_word, prettify_tokens, word_groups
 from .transformer_lens import cached_patterns, is_pattern_cache
@@ -168,6 +169,7 @@ def _as_index_list(values, argument: str, available: Sequence[int] = ()) -> list
     return chosen
 
 
+@with_parameters(raises=("attention",))
 def as_attention(
     attention: Any,
     tokens: Sequence[str] | None = None,
@@ -213,12 +215,6 @@ def as_attention(
     -------
     AttentionData
         ``weights`` as ``[layers, heads, q, k]`` float32, with the tokens and indices.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------

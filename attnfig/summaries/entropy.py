@@ -73,29 +73,17 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", "streaming", raises=("corpus",))
 def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Mean entropy (nats) of each head's rows, ``array[layers, heads]``, averaged over a corpus.
 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
 
-    Parameters
-    ----------
-    model, tokenizer : optional
-        A transformers model and its tokenizer: `attention` is then a text, a list of texts
-        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
-
     Returns
     -------
     numpy.ndarray
         ``[layers, heads]`` mean entropy in nats.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -109,7 +97,7 @@ def head_entropy(attention, tokens=None, *, model=None, tokenizer=None) -> np.nd
         as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", raises=("corpus",))
 def uniform_entropy(attention, tokens=None) -> float:
     """The mean entropy uniform attention would have over the same rows (the reference).
 
@@ -117,12 +105,6 @@ def uniform_entropy(attention, tokens=None) -> float:
     -------
     float
         The mean over the same rows of ``log(number of keys each row can attend to)``.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -133,7 +115,7 @@ def uniform_entropy(attention, tokens=None) -> float:
     return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens, summary="uniform_entropy")]))
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", returns="axes", raises=("corpus",))
 def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False, fmt=".1f", **kwargs):
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
 
@@ -153,17 +135,6 @@ def plot_head_entropy(attention, tokens=None, *, ax=None, cmap=None, annot=False
         Format of the annotations.
     **kwargs
         Passed to `head_entropy` (``model``, ``tokenizer``) and to the image.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn on.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------

@@ -177,7 +177,7 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
     return label_for(pattern_scores(data.weights[0, 0].astype(np.float64), data.sentence_b_start))
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", "streaming", raises=("corpus",))
 def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.ndarray:
     """Pattern type of every head, ``array[layers, heads]`` of str.
 
@@ -185,22 +185,10 @@ def head_patterns(attention, tokens=None, *, model=None, tokenizer=None) -> np.n
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples) and the scores are summed from `attnfig.capture`'s chunks: memory of one chunk.
 
-    Parameters
-    ----------
-    model, tokenizer : optional
-        A transformers model and its tokenizer: `attention` is then a text, a list of texts
-        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
-
     Returns
     -------
     numpy.ndarray
         ``[layers, heads]`` of pattern names.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -231,7 +219,7 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
     return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", raises=("corpus",))
 def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
 
@@ -253,12 +241,6 @@ def plot_head_patterns(attention, tokens=None, palette=None, **kwargs):
     -------
     matplotlib.figure.Figure
         The grid with its legend.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -345,6 +327,7 @@ def pattern_shares(attention, tokens=None, *, model=None, tokenizer=None) -> np.
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
 
 
+@with_parameters(returns="axes")
 def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=None, tokenizer=None, **kwargs):
     """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
 
@@ -361,10 +344,6 @@ def plot_pattern_shares(attention, tokens=None, *, ax=None, palette=None, model=
         The types' colors (heterogeneous stays gray), as in `plot_head_patterns`.
     **kwargs
         Passed to `Axes.bar` (e.g. ``width``, ``edgecolor``).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
 
     Raises
     ------

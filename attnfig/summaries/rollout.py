@@ -29,7 +29,7 @@ METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", raises=("attention",))
 def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
@@ -48,12 +48,6 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     numpy.ndarray
         ``[q, k]`` rolled-out attention; each row sums to 1.
 
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
-
     Examples
     --------
     >>> import numpy as np
@@ -67,7 +61,7 @@ def attention_rollout(attention, tokens=None, *, start_layer: int = 0, residual:
     return rollout
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", returns="axes", raises=("attention",))
 def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: float = 0.5, kind: str = "heatmap",
                  method: str = "rollout", exclude_special: bool = False, query=None, ax=None,
                  prettify_tokens: bool = True, **kwargs):
@@ -102,17 +96,6 @@ def plot_rollout(attention, tokens=None, *, start_layer: int = 0, residual: floa
         Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
     **kwargs
         Passed to `attnfig.heatmap` or `attnfig.lines`.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn on.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
