@@ -210,8 +210,8 @@ def _family_tokenizer(kind: str):
         processor = getattr(tf, "ViTImageProcessorPil", None) or tf.ViTImageProcessor
         return processor(size={"height": 32, "width": 32})
     folder = str(_tokenizer_folder("bpe"))
-    if kind == "roberta":
-        return tf.RobertaTokenizerFast.from_pretrained(folder)
+    if kind == "roberta":  # RobertaTokenizerFast is the same class from 5.18; before, it fails on these files
+        return tf.RobertaTokenizer.from_pretrained(folder)
     if kind == "seq2seq":
         return tf.BartTokenizerFast.from_pretrained(folder)
     if kind == "whisper":

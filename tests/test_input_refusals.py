@@ -130,3 +130,16 @@ def test_a_corpus_is_a_list_of_attention_data_each_with_its_tokens():
     np.testing.assert_allclose(attnfig.head_entropy(corpus), expected, rtol=1e-6)
     with pytest.raises(AttentionInputError, match="`tokens` labels one input, but a corpus of 2 inputs"):
         attnfig.head_entropy(corpus, ["a"] * 5)
+
+
+def test_capture_refuses_a_soft_capped_model_running_sdpa():
+    """transformers 5.0 to 5.20 ran Gemma 2 on sdpa, which drops its soft-capping: the recomputed
+    weights (capped) were not those the model used (0.0017 off eager's in the second layer)."""
+    model, tokenizer = build_family_model("gemma2")
+    model.config._attn_implementation = "sdpa"  # what those versions loaded; 5.24 refuses sdpa for Gemma 2
+    with pytest.raises(AttentionInputError, match="ignores its attention soft-capping.*attn_implementation=\"eager\""):
+        attnfig.capture(model, tokenizer, "the rabbit quickly hopped")
+    model.config._attn_implementation = "eager"
+    captured = attnfig.capture(model, tokenizer, "the rabbit quickly hopped")
+    np.testing.assert_allclose(captured.weights, attnfig.from_model(model, tokenizer, "the rabbit quickly hopped").weights,
+                               atol=1e-5)

@@ -54,6 +54,16 @@ def check_family(model) -> None:
             f"{type(model).__name__} (model_type {family!r}). Use `attnfig.from_model`, which runs "
             "any model with eager attention and output_attentions=True."
         )
+    implementation = getattr(config, "_attn_implementation", None)
+    if getattr(config, "attn_logit_softcapping", None) and implementation == "sdpa":
+        # transformers 5.0 to 5.20 ran Gemma 2 on sdpa, which drops the soft-capping: the model then
+        # computes other attention than it declares, and recomputed weights would not be the ones it used.
+        raise AttentionInputError(
+            f"{type(model).__name__} runs `sdpa` attention, which ignores its attention soft-capping "
+            f"(attn_logit_softcapping={config.attn_logit_softcapping}), so its outputs are not those of the model "
+            "and `capture` cannot give the weights it used. Load it with `attn_implementation=\"eager\"` (newer "
+            "transformers do so for this family), or use `attnfig.from_model`."
+        )
 
 
 def select(model, layers, heads) -> Selection:
