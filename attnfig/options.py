@@ -6,6 +6,8 @@ change: ``layer=`` and ``include_layers=`` always take the model's 0-based indic
 """
 from __future__ import annotations
 
+import numbers
+
 from .errors import ArgumentError
 
 _OPTIONS = {"layer_base": 0}
@@ -71,11 +73,18 @@ def get_option(name: str):
     object
         Its current value.
 
+    Raises
+    ------
+    ArgumentError
+        For an unknown option.
+
     Examples
     --------
     >>> get_option("layer_base") in (0, 1)
     True
     """
+    if not isinstance(name, str) or name not in _OPTIONS:
+        raise ArgumentError(f"Unknown attnfig option {name!r}; the options are {sorted(_OPTIONS)}.")
     return _OPTIONS[name]
 
 
@@ -92,9 +101,16 @@ def layer_label(index: int) -> str:
     str
         The number shown, ``index + layer_base``.
 
+    Raises
+    ------
+    ArgumentError
+        When `index` is not an integer.
+
     Examples
     --------
     >>> layer_label(2)
     '2'
     """
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise ArgumentError(f"`index` must be a layer's 0-based index (an integer), but {index!r} was passed.")
     return str(int(index) + _OPTIONS["layer_base"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
@@ -143,3 +144,39 @@ def test_capture_refuses_a_soft_capped_model_running_sdpa():
     captured = attnfig.capture(model, tokenizer, "the rabbit quickly hopped")
     np.testing.assert_allclose(captured.weights, attnfig.from_model(model, tokenizer, "the rabbit quickly hopped").weights,
                                atol=1e-5)
+
+
+# --- the small helpers given a scalar, None or an array ------------------------------------
+
+@pytest.mark.parametrize("value", [3, None, "abc"])
+def test_prettify_tokens_wants_a_list(value):
+    with pytest.raises(ArgumentError, match="`tokens` must be a list of token strings"):
+        attnfig.prettify_tokens(value)
+
+
+@pytest.mark.parametrize("value", [None, "2", 2.0, np.ones(3), True])
+def test_layer_label_wants_an_integer_index(value):
+    with pytest.raises(ArgumentError, match="`index` must be a layer's 0-based index"):
+        attnfig.layer_label(value)
+    assert attnfig.layer_label(np.int64(2)) == "2"
+
+
+@pytest.mark.parametrize("value", [3, None, ["layer_base"], "layer_bass"])
+def test_get_option_names_the_options(value):
+    with pytest.raises(ArgumentError, match=r"Unknown attnfig option .* the options are \['layer_base'\]"):
+        attnfig.get_option(value)
+
+
+@pytest.mark.parametrize("value", [3, None, np.ones(3)])
+def test_style_names_what_a_style_is(value):
+    with pytest.raises(ArgumentError, match="A style is a name"):
+        with attnfig.style(value):
+            pass
+    with attnfig.style({"lines.linewidth": 3.0}):  # a dict of rcParams stays a style, as in matplotlib
+        assert matplotlib.rcParams["lines.linewidth"] == 3.0
+
+
+@pytest.mark.parametrize("value", [3, None, ["icml"], np.ones(2)])
+def test_figsize_names_the_venues(value):
+    with pytest.raises(attnfig.StyleNotFoundError, match="icml"):
+        attnfig.figsize(value)
