@@ -180,3 +180,14 @@ def test_style_names_what_a_style_is(value):
 def test_figsize_names_the_venues(value):
     with pytest.raises(attnfig.StyleNotFoundError, match="icml"):
         attnfig.figsize(value)
+
+
+def test_capture_on_transformers_4_says_which_version_it_needs(monkeypatch):
+    import sys
+    import types
+
+    model, tokenizer = build_family_model("gpt2")
+    old = types.ModuleType("transformers")  # transformers 4.x has no AttentionInterface
+    monkeypatch.setitem(sys.modules, "transformers", old)
+    with pytest.raises(attnfig.errors.MissingDependencyError, match=r"needs transformers 5.0 or later .* is installed"):
+        attnfig.capture(model, tokenizer, "the rabbit quickly hopped")
