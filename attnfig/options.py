@@ -6,6 +6,7 @@ change: ``layer=`` and ``include_layers=`` always take the model's 0-based indic
 """
 from __future__ import annotations
 
+import numbers
 from typing import SupportsInt
 
 from .errors import ArgumentError
@@ -73,11 +74,18 @@ def get_option(name: str) -> int:
     object
         Its current value.
 
+    Raises
+    ------
+    ArgumentError
+        For an unknown option.
+
     Examples
     --------
     >>> get_option("layer_base") in (0, 1)
     True
     """
+    if not isinstance(name, str) or name not in _OPTIONS:
+        raise ArgumentError(f"Unknown attnfig option {name!r}; the options are {sorted(_OPTIONS)}.")
     return _OPTIONS[name]
 
 
@@ -94,9 +102,16 @@ def layer_label(index: SupportsInt) -> str:
     str
         The number shown, ``index + layer_base``.
 
+    Raises
+    ------
+    ArgumentError
+        When `index` is not an integer.
+
     Examples
     --------
     >>> layer_label(2)
     '2'
     """
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise ArgumentError(f"`index` must be a layer's 0-based index (an integer), but {index!r} was passed.")
     return str(int(index) + _OPTIONS["layer_base"])

@@ -34,10 +34,13 @@ _BPE_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", "<|endoftext|>"]
 
 
 def _wordpiece_vocab() -> list[str]:
+    """Each entry once, so that its line number is its id and ``len(tokenizer)`` (the models'
+    `vocab_size`) covers every id the tokenizer gives."""
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
     punctuation = list(".,;:!?'\"-()")
-    suffixes = ["##" + s for s in letters + ["ly", "ed", "ped", "led", "ing", "s"]]
-    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + letters + punctuation + list(_WORDS) + suffixes
+    suffixes = ["##" + s for s in letters + ["ly", "ed", "ped", "led", "ing"]]
+    entries = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + letters + punctuation + list(_WORDS) + suffixes
+    return list(dict.fromkeys(entries))  # "a" is a letter and a word
 
 
 def _write_bpe_tokenizer_files(folder: Path) -> None:
@@ -206,10 +209,12 @@ def _family_tokenizer(kind: str):
     if kind == "wordpiece":
         return tf.BertTokenizerFast.from_pretrained(str(_tokenizer_folder("wordpiece")), do_lower_case=True)  # type: ignore[attr-defined]  # transformers 5: a runtime alias the stubs lack
     if kind == "image":
-        return tf.ViTImageProcessorPil(size={"height": 32, "width": 32})  # no torchvision needed
+        # transformers 5 names the PIL (no torchvision) processor ViTImageProcessorPil; 4.x's is PIL.
+        processor = getattr(tf, "ViTImageProcessorPil", None) or tf.ViTImageProcessor
+        return processor(size={"height": 32, "width": 32})
     folder = str(_tokenizer_folder("bpe"))
-    if kind == "roberta":
-        return tf.RobertaTokenizerFast.from_pretrained(folder)
+    if kind == "roberta":  # RobertaTokenizerFast is the same class from 5.18; before, it fails on these files
+        return tf.RobertaTokenizer.from_pretrained(folder)
     if kind == "seq2seq":
         return tf.BartTokenizerFast.from_pretrained(folder)
     if kind == "whisper":

@@ -8,6 +8,7 @@ import, through matplotlib's own package-style lookup.
 from __future__ import annotations
 
 import contextlib
+import os
 from importlib import resources
 import numbers
 from typing import TYPE_CHECKING
@@ -77,6 +78,11 @@ def resolve_style(name: str) -> str:
     Names of matplotlib's own styles pass through; anything else raises
     `StyleNotFoundError` listing what is available.
     """
+    if not isinstance(name, (str, dict, os.PathLike)):
+        raise ArgumentError(
+            f"A style is a name (attnfig's: {available_styles()}, or matplotlib's), a path to a .mplstyle file "
+            f"or a dict of rcParams, but {name!r} ({type(name).__name__}) was passed."
+        )
     if not isinstance(name, str):
         return name  # a dict or a path: matplotlib validates it
     short = name.removeprefix(PREFIX)
@@ -110,6 +116,8 @@ def style(*names: str) -> contextlib.AbstractContextManager[None]:
     ------
     StyleNotFoundError
         For a name that is no style, with the names that are.
+    ArgumentError
+        For something that is neither a name, a path nor a dict of rcParams.
 
     Examples
     --------
@@ -198,7 +206,7 @@ def figsize(venue: str, columns: int = 1, *, nrows: int = 1, ncols: int = 1, rel
     >>> figsize("icml", nrows=2, ncols=3, rel_width=0.5)
     (1.625, 0.67)
     """
-    if venue not in VENUES:
+    if not isinstance(venue, str) or venue not in VENUES:
         raise StyleNotFoundError(one_of_message("venue", sorted(VENUES), venue))
     if columns not in (1, 2):
         raise ArgumentError(one_of_message("columns", [1, 2], columns))

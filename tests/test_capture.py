@@ -206,7 +206,8 @@ CORPUS = [("the rabbit quickly hopped .", "the turtle slowly crawled , then sat 
 
 @pytest.mark.parametrize("family", ["bert", "llama"])
 def test_streamed_summaries_equal_the_summaries_of_the_maps(family, monkeypatch):
-    model, tokenizer = build_family_model(family)
+    # Random weights: BERT's seed 11 gives a head of another pattern type than "heterogeneous".
+    model, tokenizer = build_family_model(family, seed=11 if family == "bert" else 0)
     maps = [attnfig.from_model(model, tokenizer, *item) if isinstance(item, tuple) else
             attnfig.from_model(model, tokenizer, item) for item in CORPUS]
     monkeypatch.setattr(capture_module, "CHUNK_ELEMENTS", 40)  # a few queries per chunk

@@ -108,37 +108,75 @@ def test_the_floors_the_check_installs_are_the_declared_ones():
     assert floors() == [f"{name}=={version}" for name, version in declared.items()]
 
 
-@pytest.mark.slow
-def test_the_wheel_draws_every_figure_at_the_minimum_versions_outside_the_repository(dist, tmp_path):
-    """A fresh venv with matplotlib, numpy and seaborn at their declared floors and the built
-    wheel; the smoke script draws and saves every figure under every style, run from a folder
-    outside the repository with nothing of the repository on the path."""
+def test_the_hf_floors_the_check_installs_are_the_declared_ones_but_torch():
+    declared = dict(r.split(">=") for r in PYPROJECT["project"]["optional-dependencies"]["hf"])
+    assert set(declared) == {"torch", "transformers", "tokenizers", "tqdm"}
+    pins = dict(pin.split("==") for pin in floors(["hf"]))
+    # The CPU build of torch 2.13.0 stands in for torch's floor (any other pulls CUDA wheels).
+    assert pins.pop("torch") == "2.13.0" and Version(declared.pop("torch")) <= Version("2.13.0")
+    assert {name: pins[name] for name in declared} == declared
+
+
+def install(python: Path, requirements: list[str], env: dict) -> None:
+    """pip-install `requirements` into the venv of `python`, offline, from the minimum-version wheels."""
     if not MINIMUM_WHEELS.is_dir():
         pytest.fail(f"{MINIMUM_WHEELS} is missing: run `bash .ci/setup.sh`, which downloads the "
                     "minimum-version wheels this test installs offline.")
+    # --no-compile: byte-compiling torch's thousands of modules would double the install time.
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-index",
+                           "--no-compile", "--find-links", str(MINIMUM_WHEELS), *requirements],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, f"{done.stderr}\n(run `bash .ci/setup.sh` if a wheel is missing)"
+
+
+def smoke(python: Path, script: str, work: Path, env: dict) -> str:
+    """Run `.ci/<script>` from `work` with the venv's python; its last output line."""
+    shutil.copy(CI / script, work / script)
+    run = subprocess.run([str(python), script, "out"], cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout.strip().splitlines()[-1]
+
+
+def installed_version(name: str, summary: str) -> Version:
+    return Version(re.search(rf"{name} (\S+?)[,;]", summary).group(1))
+
+
+@pytest.mark.slow
+def test_the_wheel_draws_every_figure_and_runs_models_at_the_minimum_versions_outside_the_repository(dist, tmp_path):
+    """One fresh venv, two steps. With matplotlib, numpy and seaborn at their declared floors
+    and the built wheel (no torch), the figure smoke script draws and saves every figure under
+    every style. Then the `hf` extra's floors (transformers, tokenizers, tqdm; torch 2.13.0 CPU)
+    go into the same venv and the model smoke script runs from_model, capture and a streamed
+    summary on tiny BERT, GPT-2, Llama, T5 and ViT models and saves their figures. Both run
+    from a folder outside the repository with nothing of the repository on the path."""
     # Nothing of the repository may leak in: no PYTHONPATH (pip would see a checkout's metadata).
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=env)
     python = venv / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-index",
-                    "--find-links", str(MINIMUM_WHEELS), *floors(), str(wheel_of(dist))],
-                   check=True, capture_output=True, text=True, env=env)
+    install(python, [*floors(), str(wheel_of(dist))], env)
     work = tmp_path / "elsewhere"
     work.mkdir()
-    shutil.copy(CI / "smoke_figures.py", work / "smoke_figures.py")
-    run = subprocess.run([str(python), "smoke_figures.py", "out"], cwd=work, env=env, capture_output=True,
-                         text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    summary = run.stdout.strip().splitlines()[-1]
+
+    summary = smoke(python, "smoke_figures.py", work, env)
     for pin in floors():
         name, version = pin.split("==")
         if name in ("matplotlib", "numpy"):
-            installed = re.search(rf"{name} (\S+?)[,;]", summary).group(1)
-            assert Version(installed) == Version(version), summary
+            assert installed_version(name, summary) == Version(version), summary
     assert str(venv) in summary and str(ROOT) not in summary, summary
     n_figures = int(summary.split(" figures saved")[0].rsplit(" of ", 1)[1])
     assert f"{n_figures} of {n_figures} figures saved" in summary
     saved = sorted(p.name for p in (work / "out").iterdir())
     assert {"head_view_paper.pdf", "model_view_paper.svg", "neuron_view_paper.png", "heatmap_neurips.png"} <= set(saved)
     assert all((work / "out" / name).stat().st_size > 1000 for name in saved)
+    no_torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True, env=env)
+    assert no_torch.returncode != 0, "the figures must be drawn without torch: the core floors pulled it in"
+
+    install(python, floors(["hf"]), env)
+    summary = smoke(python, "smoke_models.py", work, env)
+    pins = dict(pin.split("==") for pin in floors(["hf"]))
+    for name in ("transformers", "tokenizers", "torch"):
+        assert Version(installed_version(name, summary).public) == Version(pins[name]), summary
+    assert str(venv) in summary and "5 of 5 families passed" in summary, summary
+    for family in ("bert", "gpt2", "llama", "t5", "vit"):
+        assert (work / "out" / f"{family}.png").stat().st_size > 1000

@@ -10,26 +10,54 @@ from .data import AttentionData, as_attention
 def as_corpus(attention: Any, tokens=None, *, summary: str | None = None, streamed: str | None = None) -> list[AttentionData]:
     """A list of `AttentionData`: one item, or one per corpus entry; pooled data refused.
 
-    A corpus is a list of `AttentionData` (or of transformers' tuples / model outputs).
-    A list of arrays or tensors is one input given layer by layer, as `as_attention` reads it.
-    `summary` and `streamed` name the caller and its streaming form in the error for pooled
-    data (see `refuse_pooled`).
+    A corpus is a list of `AttentionData`, of transformers' tuples or of model outputs (each
+    item one input, carrying its tokens). A list of arrays or tensors is one input given layer
+    by layer, as `as_attention` reads it: ``[heads, q, k]`` maps, or ``list(outputs.attentions)``
+    (``[1, heads, q, k]`` each). A list of 4-D arrays that could be either (a first axis longer
+    than 1, or maps of different sizes) is refused, naming both ways to say which is meant: a
+    summary of the wrong reading would be silently wrong. `summary` and `streamed` name the
+    caller and its streaming form in the error for pooled data (see `refuse_pooled`).
 
     >>> import numpy as np, attnfig
     >>> one = attnfig.as_attention(np.full((2, 3, 4, 4), 0.25))
-    >>> len(as_corpus([one, one])), len(as_corpus(one))
-    (2, 1)
+    >>> len(as_corpus([one, one])), len(as_corpus(one)), len(as_corpus([np.full((3, 4, 4), 0.25)] * 2))
+    (2, 1, 1)
     """
     if isinstance(attention, list) and attention and all(
         isinstance(item, AttentionData) or isinstance(item, tuple) or hasattr(item, "attentions")
         for item in attention
     ):
+        if tokens is not None:
+            raise AttentionInputError(
+                f"`tokens` labels one input, but a corpus of {len(attention)} inputs was passed: give each "
+                "input its tokens with `attnfig.as_attention(attention, tokens)` and pass the list of results."
+            )
         corpus = [as_attention(item) for item in attention]
     else:
+        _refuse_ambiguous_list(attention, summary)
         corpus = [as_attention(attention, tokens)]
     for data in corpus:
         refuse_pooled(data, summary, streamed)
     return corpus
+
+
+def _refuse_ambiguous_list(attention: Any, summary: str | None) -> None:
+    """Refuse a list of 4-D arrays that may be one input's layers or several inputs."""
+    if not isinstance(attention, list) or not attention:
+        return
+    shapes = [tuple(getattr(item, "shape", ())) for item in attention]
+    if not all(len(shape) == 4 for shape in shapes):
+        return
+    if all(shape == shapes[0] for shape in shapes) and shapes[0][0] == 1:
+        return  # list(outputs.attentions) of one input: [1, heads, q, k] per layer
+    shown = ", ".join(str(list(shape)) for shape in shapes[:3]) + (", ..." if len(shapes) > 3 else "")
+    raise AttentionInputError(
+        f"`{summary or 'this summary'}` got a list of {len(shapes)} 4-D arrays ({shown}), which could be one "
+        "input given layer by layer ([batch, heads, q, k] each, as transformers returns them) or several inputs "
+        "([layers, heads, q, k] each). For one input, pass transformers' tuple as it is "
+        "(`outputs.attentions`, or `attnfig.as_attention(layers, batch=i)` for item i of a batch); for a corpus, "
+        "pass `[attnfig.as_attention(a, tokens) for a, tokens in ...]`."
+    )
 
 
 def refuse_pooled(data: AttentionData, summary: str | None = None, streamed: str | None = None) -> AttentionData:

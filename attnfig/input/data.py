@@ -10,7 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import AttentionInputError
+from .._docstrings import with_parameters
+from ..errors import ArgumentError, AttentionInputError
 from .tokens import join_word, prettify_tokens, word_groups
 from .transformer_lens import cached_patterns, is_pattern_cache
 
@@ -168,6 +169,7 @@ def _as_index_list(values, argument: str, available: Sequence[int] = ()) -> list
     return chosen
 
 
+@with_parameters(raises=("attention",))
 def as_attention(
     attention: Any,
     tokens: Sequence[str] | None = None,
@@ -213,12 +215,6 @@ def as_attention(
     -------
     AttentionData
         ``weights`` as ``[layers, heads, q, k]`` float32, with the tokens and indices.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -353,6 +349,8 @@ def merge_subword_tokens(data: AttentionData) -> AttentionData:
 
     Raises
     ------
+    ArgumentError
+        When `data` is not `AttentionData`.
     AttentionInputError
         When the query and key tokens differ (cross attention).
 
@@ -364,6 +362,12 @@ def merge_subword_tokens(data: AttentionData) -> AttentionData:
     >>> merged.tokens, merged.weights[0, 0].sum(axis=1).round(3).tolist()
     (('[CLS]', 'hopped', '[SEP]'), [1.0, 1.0, 1.0])
     """
+    if not isinstance(data, AttentionData):
+        raise ArgumentError(
+            f"`merge_subword_tokens` takes the `AttentionData` that `attnfig.as_attention(attention, tokens)` "
+            f"returns, but {type(data).__name__} was passed. Or pass `merge_subwords=True` to `as_attention`, "
+            "`from_model` or `capture`."
+        )
     if not data.is_self_attention:
         raise AttentionInputError(
             "`merge_subwords=True` needs self-attention with one token list; "
@@ -620,7 +624,13 @@ def _pick_batch_tokens(tokens, batch: int, argument: str):
             f"`{argument}` must be a list of token strings, but a single string {tokens[:30]!r} "
             "was passed. Use tokenizer.convert_ids_to_tokens(input_ids[0])."
         )
-    tokens = list(tokens)
+    try:
+        tokens = list(tokens)
+    except TypeError:
+        raise AttentionInputError(
+            f"`{argument}` must be a list of token strings (one per position), but {tokens!r} "
+            f"({type(tokens).__name__}) was passed. Use tokenizer.convert_ids_to_tokens(input_ids[0])."
+        ) from None
     if tokens and all(isinstance(t, (list, tuple)) for t in tokens):
         tokens = list(tokens[_check_batch(batch, len(tokens))])
     return tokens

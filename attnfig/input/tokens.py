@@ -5,6 +5,8 @@ import re
 import string
 from typing import Sequence
 
+from ..errors import ArgumentError
+
 # A special token is a bracketed word: [CLS], [SEP], <s>, </s>, <pad>, <|endoftext|>.
 _SPECIAL = re.compile(r"^(\[[A-Za-z_0-9]+\]|<\|?/?[A-Za-z_0-9.:-]*\|?>)$")
 BPE_SPACE = "\u0120"  # Ġ, GPT-2 / RoBERTa byte-level BPE word start
@@ -54,6 +56,11 @@ def prettify_tokens(tokens: Sequence[str]) -> list[str]:
     list of str
         The labels, one per token.
 
+    Raises
+    ------
+    ArgumentError
+        When `tokens` is a single string or no sequence.
+
     Examples
     --------
     >>> prettify_tokens(["[CLS]", "un", "##quest", "##ion", "##ably", "[SEP]"])
@@ -63,6 +70,11 @@ def prettify_tokens(tokens: Sequence[str]) -> list[str]:
     >>> prettify_tokens(["\u2581un", "quest", "\u2581cat", "\u010a"])
     ['un', '##quest', 'cat', '↵']
     """
+    if isinstance(tokens, str) or not hasattr(tokens, "__iter__"):
+        raise ArgumentError(
+            f"`tokens` must be a list of token strings, but {tokens!r} ({type(tokens).__name__}) was passed. "
+            "Use tokenizer.convert_ids_to_tokens(input_ids[0])."
+        )
     tokens = [str(token) for token in tokens]
     continues = {position for group in word_groups(tokens) for position in group[1:]}
     pretty = []

@@ -19,7 +19,7 @@ from ..input.data import AttentionData
 from .inputs import check_corpus, encode_text
 from .interface import AttentionCall, intercepted_attention
 from .models import _model_inputs
-from .runtime import shared_eval_mode
+from .runtime import check_model, shared_eval_mode
 from .windows import layer_windows
 from .pooling import block_labels, block_max, block_size, blocks
 from .recompute import attention_rows
@@ -45,6 +45,7 @@ class Selection:
 
 def check_family(model) -> None:
     """Raise a clear error for a model `capture` cannot reproduce exactly."""
+    check_model(model)
     config = model.config
     family = getattr(config, "model_type", None)
     if getattr(config, "is_encoder_decoder", False) or family not in SUPPORTED_FAMILIES:
@@ -52,6 +53,16 @@ def check_family(model) -> None:
             f"`capture` supports the model families {list(SUPPORTED_FAMILIES)}, but the model is a "
             f"{type(model).__name__} (model_type {family!r}). Use `attnfig.from_model`, which runs "
             "any model with eager attention and output_attentions=True."
+        )
+    implementation = getattr(config, "_attn_implementation", None)
+    if getattr(config, "attn_logit_softcapping", None) and implementation == "sdpa":
+        # transformers 5.0 to 5.20 ran Gemma 2 on sdpa, which drops the soft-capping: the model then
+        # computes other attention than it declares, and recomputed weights would not be the ones it used.
+        raise AttentionInputError(
+            f"{type(model).__name__} runs `sdpa` attention, which ignores its attention soft-capping "
+            f"(attn_logit_softcapping={config.attn_logit_softcapping}), so its outputs are not those of the model "
+            "and `capture` cannot give the weights it used. Load it with `attn_implementation=\"eager\"` (newer "
+            "transformers do so for this family), or use `attnfig.from_model`."
         )
 
 

@@ -15,6 +15,7 @@ from ..errors import ArgumentError, AttentionInputError
 from ..input.data import AttentionData
 from .capture import capture, check_family
 from .devices import input_device
+from .inputs import check_input_ids
 from .runtime import eval_mode, quiet_transformers, require_hf
 
 
@@ -110,6 +111,7 @@ def capture_generation(
     prompt_length = int(encoded["input_ids"].shape[1])
     if prompt_length == 0:
         raise AttentionInputError("The prompt has no tokens: pass some text (or a tokenizer that adds a start token).")
+    check_input_ids(model, encoded["input_ids"], argument="prompt")
     device = input_device(model)
     generate_kwargs.setdefault("do_sample", False)
     pad = getattr(tokenizer, "pad_token_id", None)

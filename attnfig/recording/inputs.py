@@ -256,17 +256,37 @@ def encode_text(model, tokenizer, text: str, pair: str | None, tokenizer_kwargs:
             f"{text!r} gives no tokens ({type(tokenizer).__name__} adds no special token to it): pass a text "
             "with at least one word."
         )
-    check_length(model, n_tokens)
+    check_input_ids(model, encoded["input_ids"])
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     return encoded, tokens, b_start
 
 
-def check_length(model, n_tokens: int) -> None:
-    """Refuse an input longer than the model's learned position table, saying how to cut it."""
+def check_input_ids(model, input_ids, *, argument: str = "text") -> None:
+    """Refuse token ids `model` cannot embed: more tokens than its learned position table (saying
+    how to cut them) or ids past its token embeddings (a tokenizer of another model).
+
+    >>> import torch
+    >>> model = torch.nn.Embedding(10, 4); model.get_input_embeddings = lambda: model
+    >>> check_input_ids(model, torch.tensor([[1, 12]]))
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.AttentionInputError: The tokenizer gave token id 12 for the text, but Embedding has ...
+    """
+    n_tokens = input_ids.shape[-1]
     limit = position_limit(model)
     if limit is not None and n_tokens > limit:
         raise AttentionInputError(
             f"The text has {n_tokens} tokens but {type(model).__name__} has learned positions for {limit}: "
             f"shorten or split it, or pass `truncation=True, max_length={limit}` (to `capture` or "
             "`from_model`) to keep its first tokens."
+        )
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    rows = getattr(embeddings, "num_embeddings", None)
+    if rows is not None and n_tokens and (int(input_ids.max()) >= rows or int(input_ids.min()) < 0):
+        bad = int(input_ids.max()) if int(input_ids.max()) >= rows else int(input_ids.min())
+        raise AttentionInputError(
+            f"The tokenizer gave token id {bad} for the {argument}, but {type(model).__name__} has embeddings for "
+            f"ids 0 to {rows - 1} only: the tokenizer does not belong to this model (or its vocabulary grew "
+            "after the model was made). Pass the model's own tokenizer, or call "
+            "`model.resize_token_embeddings(len(tokenizer))` after adding tokens."
         )

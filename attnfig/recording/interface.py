@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from ..errors import AttentionInputError
+from ..errors import AttentionInputError, MissingDependencyError
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,16 @@ def intercepted_attention(model, on_call: Callable[[AttentionCall], None]) -> It
 
     >>> # with intercepted_attention(model, calls.append): model(**inputs)
     """
-    from transformers import AttentionInterface
+    try:
+        from transformers import AttentionInterface
+    except ImportError:  # transformers 4.x: pyproject.toml declares >=5.0, pip may have been told otherwise
+        from importlib.metadata import version
+
+        raise MissingDependencyError(
+            f"`capture` needs transformers 5.0 or later (its AttentionInterface), but transformers "
+            f"{version('transformers')} is installed: upgrade it with `pip install -U \"attnfig[hf]\"`, or use "
+            "`attnfig.from_model`."
+        ) from None
 
     name = model.config._attn_implementation
     interception = _Interception(frozenset(id(module) for module in model.modules()), on_call)

@@ -18,9 +18,9 @@ from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .devices import floating_dtype, input_device
 from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
 from .model_folder import check_model_folder
-from .inputs import audio_inputs, check_length, image_inputs, input_kind, patch_grid, seen_image
-from .runtime import (check_no_future_weights, declares_causal, eager_attention, prepared, quiet_transformers,  # noqa: F401
-                      require_accelerate, require_hf)
+from .inputs import audio_inputs, check_input_ids, image_inputs, input_kind, patch_grid, seen_image
+from .runtime import (check_model, check_no_future_weights, declares_causal, eager_attention, prepared,  # noqa: F401
+                      quiet_transformers, require_accelerate, require_hf)
 from .windows import layer_windows
 
 MINILM_SHORTCUT = "minilm"
@@ -99,7 +99,7 @@ def from_model(
     if merge_subwords:
         return merged_words(from_model(model, tokenizer, text, text_pair, decoder_text=decoder_text,
                                        **tokenizer_kwargs))
-    require_hf("torch")
+    check_model(model, tokenizer)
     kind = input_kind(model)
     if kind == "text":
         check_text(text)
@@ -116,7 +116,7 @@ def from_model(
         return _from_non_text(model, tokenizer, text, kind, decoder_text)
 
     encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
-    check_length(model, encoded["input_ids"].shape[-1])
+    check_input_ids(model, encoded["input_ids"])
     mask = encoded.get("attention_mask")
     if mask is not None and bool((mask[:, 0] == 0).any()):
         # Left padding shifts absolute positions (GPT-2, OPT, CLIP) and leaves rows that see
@@ -130,6 +130,7 @@ def from_model(
     inputs = _model_inputs(model, encoded)
     if is_encoder_decoder:
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
+        check_input_ids(model, decoder_ids, argument="decoder text")
         inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
     outputs = _run(model, inputs)
 
@@ -300,6 +301,11 @@ def minilm_path() -> Path:
 
 def resolve_model_path(model: str | os.PathLike) -> Path:
     """Turn ``"minilm"`` or a local folder into a folder path; fail fast on anything else."""
+    if not isinstance(model, (str, os.PathLike)):
+        raise ArgumentError(
+            f"`model` must be the path of a local model folder (str or Path) or {MINILM_SHORTCUT!r}, but "
+            f"{model!r} ({type(model).__name__}) was passed."
+        )
     if str(model) == MINILM_SHORTCUT:
         return minilm_path()
     path = Path(model).expanduser()

@@ -16,6 +16,7 @@ from ..errors import AttentionInputError
 from ..input.data import AttentionData
 from .capture import SUPPORTED_FAMILIES, check_family, select, stream_rows
 from .devices import loaded_weight
+from .inputs import check_input_ids
 from .interface import AttentionCall
 from .models import _model_inputs, _sentence_b_start
 from .recompute import key_value_head
@@ -101,6 +102,7 @@ def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData
     import torch
 
     encoded = tokenizer(text, text_pair, return_tensors="pt")
+    check_input_ids(model, encoded["input_ids"])
     tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
     n = len(tokens)
     weights = np.zeros((len(selection.layers), len(selection.heads), n, n), dtype=np.float32)

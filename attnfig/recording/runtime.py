@@ -10,7 +10,7 @@ import logging as std_logging
 import warnings
 from typing import Any, Iterator
 
-from ..errors import AttentionInputError, MissingDependencyError
+from ..errors import ArgumentError, AttentionInputError, MissingDependencyError
 
 HF_INSTALL_HINT = 'pip install "attnfig[hf]"'
 
@@ -46,6 +46,30 @@ def require_accelerate():
             "A `device_map` spreads the model over devices with accelerate, which is not installed: "
             "`pip install accelerate`."
         ) from None
+
+
+def check_model(model, tokenizer=None) -> None:
+    """Refuse a `model` that is no transformers model (a torch module with a ``.config``), or a
+    missing `tokenizer`, before anything reads them.
+
+    >>> check_model("bert-base-uncased")
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.ArgumentError: `model` must be a loaded transformers model ...
+    """
+    torch = require_hf("torch")
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "config"):
+        hint = " (a name or path: load it first with `attnfig.load_model(path)`)" if isinstance(model, str) else ""
+        raise ArgumentError(
+            f"`model` must be a loaded transformers model (a torch module with a `.config`, e.g. from "
+            f"`AutoModel.from_pretrained(path)` or `attnfig.load_model(path)`), but {type(model).__name__} "
+            f"was passed{hint}."
+        )
+    if tokenizer is not None and not callable(tokenizer):
+        raise ArgumentError(
+            f"`tokenizer` must be the model's tokenizer or processor (`AutoTokenizer.from_pretrained(path)`), "
+            f"but {type(tokenizer).__name__} was passed."
+        )
 
 
 @contextlib.contextmanager

@@ -77,7 +77,7 @@ def uniform_row_entropy(data) -> np.ndarray:
     return np.log(visible)
 
 
-@with_parameters("attention", "tokens", "engine")
+@with_parameters("corpus", "tokens", "streaming", "engine", raises=("corpus",))
 def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
                  tokenizer: Any = None,
                  engine: Any = "local", engine_options: dict[str, Any] | None = None) -> np.ndarray:
@@ -86,22 +86,10 @@ def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: 
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples), summed from `attnfig.capture`'s chunks without keeping any map.
 
-    Parameters
-    ----------
-    model, tokenizer : optional
-        A transformers model and its tokenizer: `attention` is then a text, a list of texts
-        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
-
     Returns
     -------
     numpy.ndarray
         ``[layers, heads]`` mean entropy in nats.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -116,7 +104,7 @@ def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: 
         as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", raises=("corpus",))
 def uniform_entropy(attention: Any, tokens: Sequence[str] | None = None) -> float:
     """The mean entropy uniform attention would have over the same rows (the reference).
 
@@ -124,12 +112,6 @@ def uniform_entropy(attention: Any, tokens: Sequence[str] | None = None) -> floa
     -------
     float
         The mean over the same rows of ``log(number of keys each row can attend to)``.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -140,7 +122,7 @@ def uniform_entropy(attention: Any, tokens: Sequence[str] | None = None) -> floa
     return float(np.mean([uniform_row_entropy(data).mean() for data in as_corpus(attention, tokens, summary="uniform_entropy")]))
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", returns="axes", raises=("corpus",))
 def plot_head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
                       cmap: str | Colormap | None = None, annot: bool = False, fmt: str = ".1f", **kwargs: Any) -> Axes:
     """Draw the layer x head entropy map, uniform attention marked on the colorbar; returns the Axes.
@@ -162,17 +144,6 @@ def plot_head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, ax
         Format of the annotations.
     **kwargs
         Passed to `head_entropy` (``model``, ``tokenizer``) and to the image.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn on.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from ..views.figures import target_figure
 
-from ..errors import AttentionInputError
+from ..errors import ArgumentError, AttentionInputError
 from ..options import layer_label
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
@@ -61,7 +61,9 @@ class NeuronView:
 
 def _check_neuron_family(model) -> None:
     from ..recording.capture import check_family
+    from ..recording.runtime import check_model
 
+    check_model(model)
     family = getattr(model.config, "model_type", None)
     if family in EXTRA_SCORE_TERMS:
         raise AttentionInputError(
@@ -108,6 +110,7 @@ def neuron_view(model: Any, tokenizer: Any, text: str, text_pair: str | None = N
     import torch
 
     from ..recording.capture import Selection, stream_rows
+    from ..recording.inputs import check_input_ids
     from ..recording.models import _model_inputs
     from ..recording.recompute import attention_scores, key_value_head
 
@@ -118,6 +121,7 @@ def neuron_view(model: Any, tokenizer: Any, text: str, text_pair: str | None = N
     if not isinstance(head, int) or not 0 <= head < n_heads:
         raise AttentionInputError(f"`head` must be in [0, {n_heads - 1}], but {head!r} was passed.")
     encoded = tokenizer(text, text_pair, return_tensors="pt")
+    check_input_ids(model, encoded["input_ids"])
     n_tokens = encoded["input_ids"].shape[1]
     if not isinstance(query, int) or not 0 <= query < n_tokens:
         raise AttentionInputError(f"`query` must be a token index in [0, {n_tokens - 1}], but {query!r} was passed.")
@@ -219,6 +223,11 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     matplotlib.figure.Figure
         The five panels side by side.
 
+    Raises
+    ------
+    ArgumentError
+        When `view` is not a `NeuronView`.
+
     Examples
     --------
     >>> import numpy as np, attnfig
@@ -227,6 +236,12 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     >>> len(attnfig.plot_neuron_view(view).axes) >= 5
     True
     """
+    if not isinstance(view, NeuronView):
+        raise ArgumentError(
+            f"`plot_neuron_view` takes the `NeuronView` that `attnfig.neuron_view(model, tokenizer, text, layer=, "
+            f"head=, query=)` returns, but {type(view).__name__} was passed. For attention weights, draw "
+            "`attnfig.heatmap` or `attnfig.head_view`."
+        )
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72

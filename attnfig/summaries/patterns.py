@@ -24,9 +24,10 @@ from matplotlib.collections import PatchCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch, Rectangle
 
+from ..errors import AttentionInputError
 from ..input.chunks import Chunk, float64, whole_map_chunks
 from ..input.corpus import as_corpus
-from ..input.data import AttentionData
+from ..input.data import AttentionData, as_attention
 from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import font_points, palette_colors
@@ -157,15 +158,30 @@ def classify_head(matrix: np.ndarray, sentence_b_start: int | None = None) -> st
         One of `PATTERNS`: "vertical", "diagonal", "vertical+diagonal", "block" or
         "heterogeneous".
 
+    Raises
+    ------
+    AttentionInputError
+        When `matrix` is not one ``[q, k]`` map of attention weights (another number of
+        dimensions, NaN, rows not summing to 1).
+
     Examples
     --------
     >>> classify_head(np.eye(8))
     'diagonal'
     """
-    return label_for(pattern_scores(np.asarray(matrix, dtype=np.float64), sentence_b_start))
+    shape = tuple(getattr(matrix, "shape", None) or np.shape(matrix))
+    if len(shape) != 2:
+        given = f"an array of shape {list(shape)}" if shape else f"{matrix!r} ({type(matrix).__name__})"
+        raise AttentionInputError(
+            f"`classify_head` takes one head's attention as a [queries, keys] matrix, e.g. "
+            f"`data.weights[layer, head]`, but {given} was passed. For every head at once use "
+            "`attnfig.head_patterns(attention)`."
+        )
+    data = as_attention(matrix, sentence_b_start=sentence_b_start)
+    return label_for(pattern_scores(data.weights[0, 0].astype(np.float64), data.sentence_b_start))
 
 
-@with_parameters("attention", "tokens", "engine")
+@with_parameters("corpus", "tokens", "streaming", "engine", raises=("corpus",))
 def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
                   tokenizer: Any = None,
                   engine: Any = "local", engine_options: dict[str, Any] | None = None) -> np.ndarray:
@@ -175,22 +191,10 @@ def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model:
     With `model` and `tokenizer`, `attention` is a text or a list of texts (or ``(text, pair)``
     tuples) and the scores are summed from `attnfig.capture`'s chunks: memory of one chunk.
 
-    Parameters
-    ----------
-    model, tokenizer : optional
-        A transformers model and its tokenizer: `attention` is then a text, a list of texts
-        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
-
     Returns
     -------
     numpy.ndarray
         ``[layers, heads]`` of pattern names.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -222,7 +226,7 @@ def pattern_colors(palette=None) -> dict[str, np.ndarray]:
     return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", raises=("corpus",))
 def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, palette: Any = None,
                        **kwargs: Any) -> Figure | SubFigure:
     """The layer x head heatmap grid, each thumbnail framed in its type's color; returns the Figure.
@@ -245,12 +249,6 @@ def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, pale
     -------
     matplotlib.figure.Figure
         The grid with its legend.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -345,6 +343,7 @@ def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
 
 
+@with_parameters(returns="axes")
 def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, ax: Axes | None = None,
                         palette: Any = None, model: Any = None, tokenizer: Any = None, **kwargs: Any) -> Axes:
     """Draw the share of each pattern type among each layer's heads as stacked bars (Kovaleva et al.).
@@ -363,10 +362,6 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
         The types' colors (heterogeneous stays gray), as in `plot_head_patterns`.
     **kwargs
         Passed to `Axes.bar` (e.g. ``width``, ``edgecolor``).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
 
     Raises
     ------

@@ -31,7 +31,7 @@ METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", raises=("attention",))
 def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
@@ -50,12 +50,6 @@ def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, st
     numpy.ndarray
         ``[q, k]`` rolled-out attention; each row sums to 1.
 
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
-
     Examples
     --------
     >>> import numpy as np
@@ -71,7 +65,7 @@ def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, st
     return rollout
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("attention", "tokens", returns="axes", raises=("attention",))
 def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5,
                  kind: str = "heatmap", method: str = "rollout", exclude_special: bool = False,
                  query: int | Sequence[int] | None = None, ax: Axes | None = None,
@@ -107,17 +101,6 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         Drop word-start marks from the token labels (`attnfig.prettify_tokens`).
     **kwargs
         Passed to `attnfig.heatmap` or `attnfig.lines`.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn on.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------

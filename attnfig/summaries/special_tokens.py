@@ -102,7 +102,7 @@ def _mean(total: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.divide(total, rows, out=np.full(total.shape, np.nan), where=rows > 0)
 
 
-@with_parameters("attention", "tokens", "engine")
+@with_parameters("corpus", "tokens", "streaming", "engine", raises=("corpus",))
 def special_token_attention(attention: Any, tokens: Sequence[str] | None = None, *, model: Any = None,
                             tokenizer: Any = None,
                             engine: Any = "local", engine_options: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
@@ -114,23 +114,11 @@ def special_token_attention(attention: Any, tokens: Sequence[str] | None = None,
     With `model` and `tokenizer`, `attention` is a text or a list of texts streamed through
     `attnfig.capture` a chunk of queries at a time, so the sink share is measured at LLM lengths.
 
-    Parameters
-    ----------
-    model, tokenizer : optional
-        A transformers model and its tokenizer: `attention` is then a text, a list of texts
-        or of ``(text, pair)`` tuples, read chunk by chunk through `attnfig.capture`.
-
     Returns
     -------
     dict of str to numpy.ndarray
         For each target ("[CLS]", "[SEP]", "punctuation", "self", "next", "previous"), the
         ``[layers, heads]`` mean attention to it.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
@@ -162,7 +150,7 @@ def _accumulated(attention, tokens, model, tokenizer, engine="local", engine_opt
         as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
 
 
-@with_parameters("attention", "tokens")
+@with_parameters("corpus", "tokens", returns="axes", raises=("corpus",))
 def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = None, *,
                                  targets: Sequence[str] = PLOTTED_TARGETS, spread: str = "heads",
                                  ax: Axes | None = None, palette: Any = None, **kwargs: Any) -> Axes:
@@ -187,17 +175,6 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     **kwargs
         Passed to `special_token_attention` (``model``, ``tokenizer``) and to
         `matplotlib.axes.Axes.plot`.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The Axes drawn on.
-
-    Raises
-    ------
-    AttentionInputError
-        When the attention is not attention (shapes, NaN, rows not summing to 1) or the
-        tokens do not fit it.
 
     Examples
     --------
