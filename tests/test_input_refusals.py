@@ -79,11 +79,23 @@ def test_merge_subword_tokens_says_it_takes_attention_data(data):
 
 @pytest.mark.parametrize("model", [3, "bert-base-uncased", np.ones(3)])
 @pytest.mark.parametrize("run", [attnfig.from_model, attnfig.capture, attnfig.neuron_view, attnfig.attention_norms,
-                                 lambda m, t, text: attnfig.capture_generation(m, t, text, max_new_tokens=2),
-                                 lambda m, t, text: attnfig.head_entropy([text], model=m, tokenizer=t)])
+                                 lambda m, t, text: attnfig.capture_generation(m, t, text, max_new_tokens=2)])
 def test_a_model_that_is_no_model_is_an_attnfig_error(model, run):
     with pytest.raises(ArgumentError, match="`model` must be a loaded transformers model"):
         run(model, None, "the rabbit")
+
+
+@pytest.mark.parametrize("model", [3, np.ones(3)])
+def test_a_corpus_summary_given_no_model_is_an_attnfig_error(model):
+    with pytest.raises(ArgumentError, match="`model` must be a loaded transformers model"):
+        attnfig.head_entropy(["the rabbit"], model=model)
+
+
+def test_a_corpus_summary_reads_a_model_name_as_a_folder_and_says_where_it_looked():
+    """The corpus summaries take a model folder (engine= may run it elsewhere): a hub name is refused
+    by load_model, offline, with what to pass instead."""
+    with pytest.raises(attnfig.ModelFolderError, match="No model folder at 'bert-base-uncased'"):
+        attnfig.head_entropy(["the rabbit"], model="bert-base-uncased")
 
 
 @pytest.mark.parametrize("model", [3, None, np.ones(3)])

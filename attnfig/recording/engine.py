@@ -104,6 +104,11 @@ def load_here(model, tokenizer) -> tuple:
             raise ArgumentError("A loaded `model` needs its `tokenizer=` (or pass the model's folder, whose "
                                 "tokenizer attnfig.load_model reads).")
         return model, tokenizer
+    if not (isinstance(model, (str, os.PathLike)) or callable(model)):
+        raise ArgumentError(
+            "`model` must be a loaded transformers model (with its `tokenizer=`), a model folder or name "
+            "`attnfig.load_model` reads, or a zero-argument function returning (model, tokenizer), but a "
+            f"{type(model).__name__} was passed.")
     return ModelSource(model, tokenizer)()
 
 

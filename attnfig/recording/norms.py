@@ -17,6 +17,7 @@ from ..input.data import AttentionData
 from .capture import SUPPORTED_FAMILIES, check_family, select, stream_rows
 from .devices import loaded_weight
 from .inputs import check_input_ids
+from .runtime import check_model
 from .interface import AttentionCall
 from .models import _model_inputs, _sentence_b_start
 from .recompute import key_value_head
@@ -82,6 +83,7 @@ def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_
 
 def _check_norm_family(model) -> None:
     """A clear error, naming the family, for a model whose value vectors attnfig cannot reach."""
+    check_model(model)
     family = getattr(model.config, "model_type", None)
     try:
         check_family(model)
