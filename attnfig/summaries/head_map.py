@@ -293,10 +293,12 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     cmap : str or Colormap, optional
         The colormap of the layers; the style's ``image.cmap`` by default.
     labels : bool
-        Label heads ``layer-head``: each beside its marker, inside the Axes, where it overlaps no
-        other label or marker (a label that fits nowhere is left out).
+        Label heads ``layer-head``: each beside its marker, inside the Axes, where it keeps a
+        gap from every other label, overlaps no other marker and is nearer its own marker than
+        any other (a label that fits nowhere is left out).
     **kwargs
-        Passed to `Axes.scatter`.
+        Passed to `Axes.scatter`; the markers' size `s` is by default sized to the Axes and the
+        number of heads (`marker_points`).
 
     Returns
     -------
