@@ -93,6 +93,9 @@ RAISES = {
     "attention": """AttentionInputError
         When the attention is not attention (shapes, NaN, rows not summing to 1) or the
         tokens do not fit it.""",
+    "weights": """AttentionInputError
+        When the attention is not attention weights (shapes, NaN, rows not summing to 1;
+        norms and other ``normalized=False`` values are refused) or the tokens do not fit it.""",
     "corpus": """AttentionInputError
         When the attention is not attention (shapes, NaN, rows not summing to 1), the tokens
         do not fit it, tokens come with a corpus (each input carries its own), or a list of

@@ -434,3 +434,49 @@ def test_sink_share_is_drawn_only_when_asked():
     ax = attnfig.plot_special_token_attention(weights, TOKENS, targets=["first", "[SEP]"], ax=plt.figure().subplots())
     assert [line.get_label() for line in ax.get_lines()] == ["first", "[SEP]"]
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), weights[..., 0].mean(axis=(1, 2)), rtol=1e-6)
+
+
+def _drawn_head_map(venue, weights):
+    fig = plt.figure(figsize=attnfig.figsize(venue, aspect=1.2), layout="constrained")
+    ax = attnfig.plot_head_map(weights, ax=fig.add_subplot())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    scatter = ax.collections[0]
+    centers = scatter.get_offset_transform().transform(scatter.get_offsets())
+    shown = [(i, t, t.get_window_extent(renderer)) for i, t in enumerate(ax.texts) if t.get_visible()]
+    return fig, ax, renderer, centers, shown
+
+
+def _box_distances(box, centers):
+    return np.hypot(centers[:, 0] - np.clip(centers[:, 0], box.x0, box.x1),
+                    centers[:, 1] - np.clip(centers[:, 1], box.y0, box.y1))
+
+
+CROWDED_HEADS = np.random.default_rng(11).dirichlet(np.ones(9) * 0.4, size=(6, 12, 9))  # 72 heads, as MiniLM
+
+
+@pytest.mark.parametrize("venue", ["acl", "neurips"])
+def test_head_map_labels_keep_a_gap_and_each_is_nearest_its_own_marker(venue):
+    with attnfig.style(venue):
+        fig, ax, renderer, centers, shown = _drawn_head_map(venue, CROWDED_HEADS)
+        gap = renderer.points_to_pixels(0.25 * shown[0][1].get_fontsize())
+        for n, (i, text, box) in enumerate(shown):
+            for _, other_text, other in shown[n + 1:]:  # never "5-74-8": a gap of a quarter font size
+                assert not box.padded(gap / 2).overlaps(other.padded(gap / 2)), (text.get_text(), other_text.get_text())
+            distances = _box_distances(box, centers)
+            assert np.argmin(distances) == i and np.sum(distances <= distances[i]) == 1, text.get_text()
+        plt.close(fig)
+
+
+def test_head_map_markers_are_sized_to_the_axes_and_the_number_of_heads():
+    def diameter(venue, weights):
+        with attnfig.style(venue):
+            fig = plt.figure(figsize=attnfig.figsize(venue, aspect=1.2), layout="constrained")
+            points = np.sqrt(attnfig.plot_head_map(weights, ax=fig.add_subplot(), labels=False).collections[0].get_sizes()[0])
+            plt.close(fig)
+            return points
+
+    few = np.random.default_rng(12).dirichlet(np.ones(9), size=(2, 3, 9))
+    assert diameter("acl", CROWDED_HEADS) < diameter("acl", few)  # many heads: smaller markers
+    assert diameter("acl", CROWDED_HEADS) < diameter("neurips", CROWDED_HEADS)  # a smaller figure: smaller markers
+    assert diameter("acl", CROWDED_HEADS) * 25.4 / 72 < 1.6  # millimetres on a 3.3 in figure

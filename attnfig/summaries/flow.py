@@ -48,6 +48,14 @@ def residual_attention(attention, tokens=None, *, residual: float = 0.5, start_l
     [[[0.75, 0.25], [0.25, 0.75]]]
     """
     data = refuse_pooled(as_attention(attention, tokens), "attention_rollout and attention_flow")
+    if not data.normalized:
+        raise AttentionInputError(
+            f"Attention rollout and flow multiply attention weights whose rows sum to 1, but these values are "
+            f"{data.value_label}s with `normalized=False` (rows do not sum to 1), and rolling them out has no "
+            "defined meaning (Kobayashi et al. 2020 do not roll out norms). Draw them as they are with "
+            "`attnfig.heatmap` or `attnfig.model_view`, or roll out the attention weights "
+            "(`attnfig.from_model`)."
+        )
     if not data.is_self_attention:
         raise AttentionInputError("Attention rollout and flow need self-attention (square [q, k] with the same tokens).")
     check_real("residual", residual, low=0, high=1)
@@ -87,7 +95,8 @@ def attention_flow(attention: Any, tokens: Sequence[str] | None = None, *, query
     Raises
     ------
     AttentionInputError
-        If the attention is not self-attention or `start_layer` is not in it.
+        If the attention is not self-attention weights (norms and other ``normalized=False``
+        values are refused) or `start_layer` is not in it.
     ArgumentError
         If `query` names no position or `residual` is outside [0, 1].
 

@@ -31,11 +31,17 @@ from .entropy import row_entropy
 
 LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
 LABEL_OFFSET = 0.5  # points between a head's marker and the corner of its label
-MARKER_SIZE = 0.6  # marker area, as a fraction of the squared tick label size
+LABEL_GAP = 0.3  # the least space between two labels, as a fraction of their font size
+# Marker diameter: this fraction of the side of the Axes' area shared by each head, within
+# [MARKER_SMALLEST, MARKER_LARGEST] tick label sizes (few heads: larger, many: smaller).
+MARKER_SHARE = 0.2
+MARKER_SMALLEST, MARKER_LARGEST = 0.4, 0.9
 EDGE_WIDTH = 0.5  # points: the markers' edge, in the style's axes edge color, reads on any background
-# Where a label may sit, tried in order: offset direction, then alignment.
+# Where a label may sit, tried in order: offset direction (diagonals clear the marker by
+# radius / sqrt 2 on each axis, sides by the radius), then alignment.
 LABEL_CORNERS = (((1, 1), "left", "bottom"), ((1, -1), "left", "top"), ((-1, 1), "right", "bottom"),
-                 ((-1, -1), "right", "top"))
+                 ((-1, -1), "right", "top"), ((np.sqrt(2), 0), "left", "center"), ((-np.sqrt(2), 0), "right", "center"),
+                 ((0, np.sqrt(2)), "center", "bottom"), ((0, -np.sqrt(2)), "center", "top"))
 
 
 @with_parameters("engine")
@@ -208,10 +214,12 @@ def classical_mds(distances: np.ndarray, dimensions: int = 2) -> np.ndarray:
 class _LabelsThatFit(Artist):
     """Before the labels draw (lower zorder), places each label beside its marker where it fits.
 
-    A label tries the four diagonal corners of its marker in turn and takes the first where it
-    stays inside the Axes and overlaps neither a label shown before it nor another head's
-    marker; a label that fits nowhere is hidden. Decided at draw time, after the layout has
-    placed the axes, so the rule holds at any size.
+    A label tries the four diagonal corners of its marker, then its four sides, in turn and
+    takes the first where it stays inside the Axes, keeps `LABEL_GAP` font sizes from every
+    label shown before it, overlaps no other head's marker and is nearer its own marker than
+    any other (so it cannot be read as a neighbour's label); a label that fits nowhere is
+    hidden. Decided at draw time, after the layout has placed the axes, so the rule holds at
+    any size.
     """
 
     def __init__(self, labels, markers: PathCollection, radius_points: float):
@@ -231,25 +239,45 @@ class _LabelsThatFit(Artist):
         shown: list[Bbox] = []
         for index, label in enumerate(self.labels):
             label.set_visible(True)
+            others = np.delete(centers, index, axis=0)
+            pad = renderer.points_to_pixels(LABEL_GAP * label.get_fontsize()) / 2  # half the gap on each box
             for (x, y), ha, va in LABEL_CORNERS:
                 label.xyann = (x * gap, y * gap)
                 label.set_horizontalalignment(ha)
                 label.set_verticalalignment(va)
                 box = label.get_window_extent(renderer)
+                padded = box.padded(pad)
                 inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
-                if inside and not any(box.overlaps(other) for other in shown) and not _covers_a_marker(
-                        box, np.delete(centers, index, axis=0), radius):
-                    shown.append(box)
+                if (inside and not any(padded.overlaps(other) for other in shown)
+                        and not np.any(_distances(box, others) <= max(radius, _distances(box, centers[index:index + 1])[0]))):
+                    shown.append(padded)
                     break
             else:
                 label.set_visible(False)
 
 
-def _covers_a_marker(box, centers: np.ndarray, radius: float) -> bool:
-    """Whether the rectangle `box` (display) meets any circle of `radius` around `centers`."""
+def _distances(box, centers: np.ndarray) -> np.ndarray:
+    """Distance from the rectangle `box` (display) to each of `centers` (0 inside it).
+
+    >>> _distances(Bbox([[0, 0], [2, 1]]), np.array([[1.0, 0.5], [5.0, 5.0]])).tolist()
+    [0.0, 5.0]
+    """
     dx = np.maximum(np.maximum(box.x0 - centers[:, 0], centers[:, 0] - box.x1), 0)
     dy = np.maximum(np.maximum(box.y0 - centers[:, 1], centers[:, 1] - box.y1), 0)
-    return bool(np.any(dx**2 + dy**2 < radius**2))
+    return np.hypot(dx, dy)
+
+
+def marker_points(ax: Axes, n_points: int) -> float:
+    """Marker diameter in points for `n_points` heads in `ax`: `MARKER_SHARE` of the side of
+    each head's share of the Axes' area, kept within [`MARKER_SMALLEST`, `MARKER_LARGEST`]
+    tick label sizes."""
+    from ..views.figures import figure_inches
+
+    width, height = figure_inches(ax.figure)
+    box = ax.get_position()
+    share = np.sqrt(box.width * width * box.height * height * 72**2 / max(n_points, 1))
+    label = font_points("xtick.labelsize")
+    return float(np.clip(MARKER_SHARE * share, MARKER_SMALLEST * label, MARKER_LARGEST * label))
 
 
 def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: Any = None, tokenizer: Any = None,
@@ -271,10 +299,12 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     cmap : str or Colormap, optional
         The colormap of the layers; the style's ``image.cmap`` by default.
     labels : bool
-        Label heads ``layer-head``: each beside its marker, inside the Axes, where it overlaps no
-        other label or marker (a label that fits nowhere is left out).
+        Label heads ``layer-head``: each beside its marker, inside the Axes, where it keeps a
+        gap from every other label, overlaps no other marker and is nearer its own marker than
+        any other (a label that fits nowhere is left out).
     **kwargs
-        Passed to `Axes.scatter`.
+        Passed to `Axes.scatter`; the markers' size `s` is by default sized to the Axes and the
+        number of heads (`marker_points`).
 
     Returns
     -------
@@ -308,7 +338,7 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     head_of = np.tile(np.array(head_indices), len(layer_indices))
     ax = target_axes(ax)
     remember_style(ax.figure)
-    kwargs.setdefault("s", font_points("xtick.labelsize") ** 2 * MARKER_SIZE)
+    kwargs.setdefault("s", marker_points(ax, len(points)) ** 2)
     kwargs.setdefault("linewidths", EDGE_WIDTH)
     kwargs.setdefault("edgecolors", mpl.rcParams["axes.edgecolor"])
     # One color step per layer, so the colorbar reads as a legend of layers.

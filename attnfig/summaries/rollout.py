@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from matplotlib.axes import Axes
 import dataclasses
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
@@ -19,7 +20,7 @@ from ..options import layer_label
 from ..views.labels import special_positions
 from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
-from ..views.arguments import check_keywords
+from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
 from .._docstrings import with_parameters
@@ -31,7 +32,7 @@ METHOD_LABELS = {"rollout": "rolled-out attention", "flow": "attention flow"}
 LINES_ARGUMENTS_SET_HERE = ("attention", "tokens", "layer", "heads", "ax", "prettify_tokens", "legend")
 
 
-@with_parameters("attention", "tokens", raises=("attention",))
+@with_parameters("attention", "tokens", raises=("weights",))
 def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5) -> np.ndarray:
     """Rolled-out attention ``[q, k]``: how much each output position draws on each input token.
 
@@ -65,7 +66,7 @@ def attention_rollout(attention: Any, tokens: Sequence[str] | None = None, *, st
     return rollout
 
 
-@with_parameters("attention", "tokens", returns="axes", raises=("attention",))
+@with_parameters("attention", "tokens", returns="axes", raises=("weights",))
 def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_layer: int = 0, residual: float = 0.5,
                  kind: str = "heatmap", method: str = "rollout", exclude_special: bool = False,
                  query: int | Sequence[int] | None = None, ax: Axes | None = None,
@@ -79,7 +80,13 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     The rollout is computed over every token; ``exclude_special=True`` then leaves the
     special tokens' rows and columns out of the figure (not renormalised: the colors scale
     to what remains, so [CLS]'s large column no longer saturates it), and ``query=i`` (an
-    original position) shows that query's row only. The title says both.
+    original position) shows that query's row only. The title says both. With
+    ``kind="lines"`` a line's opacity is its value over the largest value shown (flows
+    stay below about 0.2, and would otherwise all be faint); the axis says so
+    ("opacity ∝ attention flow, max 0.16 (opaque)").
+
+    Rollout and flow multiply attention weights (rows summing to 1): norms
+    (`attnfig.attention_norms`), raw scores and differences are refused.
 
     Parameters
     ----------
@@ -143,7 +150,12 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     query_tokens = [data.query_tokens[i] for i in rows]
     key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
-        rolled = dataclasses.replace(data, weights=_square(matrix, rows, shown)[None, None].astype(np.float32),
+        # Opacity relative to the largest value shown (flows stay below ~0.2): it is opaque, and the axis says so.
+        largest = float(matrix.max()) if matrix.size else 0.0
+        scaled = matrix / largest if largest > 0 else matrix
+        ax = target_axes(ax)
+        ax.set_xlabel(opacity_note(METHOD_LABELS[method], largest), fontsize=mpl.rcParams["legend.fontsize"])
+        rolled = dataclasses.replace(data, weights=_square(scaled, rows, shown)[None, None].astype(np.float32),
                                      query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
         if single is not None:
@@ -157,6 +169,15 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax
+
+
+def opacity_note(label: str, largest: float) -> str:
+    """What a line's opacity means when the largest value shown is opaque.
+
+    >>> opacity_note("attention flow", 0.1634)
+    'opacity \u221d attention flow, max 0.16 (opaque)'
+    """
+    return f"opacity \u221d {label}, max {largest:.2g} (opaque)"
 
 
 def _single_query(query: Any) -> int | None:

@@ -141,9 +141,13 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
     return image
 
 
-def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> None:
+def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) -> str | None:
+    """Draw one panel of line thumbnails; returns what opacity means when it is not the weight."""
     largest = float(data.weights.max()) if data.weights.size else 0.0
-    if largest > 1:  # values that are not weights (norms): opacity relative to the largest
+    note = None
+    norms = not data.normalized and float(data.weights.min()) >= 0  # differences keep opacity = value
+    if (largest > 1 or norms) and largest > 0:  # not weights (norms): the largest is opaque
+        note = f"line opacity \u221d {data.value_label}, max {largest:.2g} (opaque)"
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
@@ -160,6 +164,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
     ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
+    return note
 
 
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
@@ -327,7 +332,8 @@ def model_view(
 
     Rows are layers and columns heads, labelled with their original indices.
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
-    BertViz does), opacity = weight; ``kind="heatmap"`` draws heatmaps on one shared color
+    BertViz does), opacity = weight (values that are not weights, such as norms, are
+    scaled so that the largest is opaque, and the figure says so); ``kind="heatmap"`` draws heatmaps on one shared color
     scale with one colorbar (``center`` gives a diverging scale, for differences;
     ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
     smaller than their cells show each pixel's ``reduce="max"`` (default, peaks survive)
@@ -406,7 +412,8 @@ def model_view(
                 add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
         else:
             for ax, (_, data) in zip(axes, panels):
-                _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))
+                note = _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))
+                notes += [note] if note else []
         for ax, (title, _) in zip(axes, panels):
             if title:
                 ax.set_title(title, pad=2 * mpl.rcParams["font.size"])
