@@ -92,3 +92,20 @@ def test_model_view_lines_of_weights_keep_opacity_equal_to_the_weight_and_no_not
     assert rgba[:, 3].max() == pytest.approx(float(data.weights.max()), abs=1e-6)
     assert not any("opacity" in t.get_text() for t in fig.findobj(plt.Text))
     plt.close(fig)
+
+
+@pytest.mark.parametrize("scale", [0.05, 0.5])
+def test_lines_and_head_view_of_norms_share_one_scale_across_heads_and_say_norm(scale):
+    """A norm's opacity is its value over the layer's largest norm (every head on one scale),
+    below 1 as above it; the figure says "norm" and the value drawn opaque."""
+    data = norms(scale=scale)
+    layer_max = float(data.weights[1].max())
+    weakest = int(np.argmin(data.weights[1].max(axis=(1, 2))))  # the head whose own maximum is smallest
+    fig, ax = plt.subplots()
+    attnfig.lines(data, layer=1, heads=[weakest], ax=ax)
+    alphas = np.array(list(line_alphas(ax).values()))
+    assert alphas.max() == pytest.approx(float(data.weights[1, weakest].max()) / layer_max, rel=1e-5)
+    assert ax.get_title() == f"opacity \u221d norm, max {layer_max:.2g}"
+    grid = attnfig.head_view(data, layer=1, layout="grid")
+    assert f"opacity \u221d norm, max {layer_max:.2g}" in grid.get_suptitle()
+    plt.close("all")

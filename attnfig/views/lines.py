@@ -105,7 +105,9 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
     n_heads = weights.shape[0]
     alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
     largest = float(weights.max()) if weights.size else 0.0
-    if largest > 1:  # values that are not weights (norms): the largest is fully opaque
+    if norm_like(data):  # values that are not weights (norms): the layer's largest is opaque, in every head
+        alpha_scale /= norm_scale(data, layer_position, direction)
+    elif largest > 1:
         alpha_scale /= largest
     if direction != "all" and weights.size and weights.max() > 0:
         # One block of a sentence pair holds a small share of each row: its strongest line is opaque.
@@ -128,6 +130,26 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
                      tuple(h - key_offset for h in highlight if 0 <= h - key_offset < len(key_tokens)),
                      _shown_boundary(data.sentence_b_start, direction, len(query_tokens), len(key_tokens)),
                      key_offset, not data.token_blocks)
+
+
+def norm_like(data: AttentionData) -> bool:
+    """Whether `data` holds non-negative values that are not weights (norms): opacity is then
+    scaled to the largest value shown, and the figure says so. Differences keep opacity = value.
+
+    >>> import numpy as np, attnfig
+    >>> norm_like(attnfig.as_attention(np.full((1, 1, 2, 2), 0.5)))
+    False
+    """
+    return not data.normalized and data.weights.size > 0 and float(data.weights.min()) >= 0
+
+
+def norm_scale(data: AttentionData, layer_position: int, direction: str) -> float:
+    """The largest value of the layer's shown block over every head: the value drawn opaque, so
+    one opacity means one value in every panel of a head grid (1.0 when nothing is positive)."""
+    rows, cols = direction_slices(direction, data.sentence_b_start, *data.weights.shape[2:])
+    block = data.weights[layer_position][:, rows, cols]
+    largest = float(block.max()) if block.size else 0.0
+    return largest if largest > 0 else 1.0
 
 
 def _shown_boundary(sentence_b_start, direction: str, n_queries: int, n_keys: int) -> int | None:
@@ -294,6 +316,9 @@ def lines(
         plan.sentence_b_start = _shown_boundary(data.generated_start, direction, len(plan.query_tokens),
                                                 len(plan.key_tokens))
         plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
+    if norm_like(data):  # say what opacity shows when it is not a weight
+        largest = norm_scale(data, data.layer_position(layer), direction)
+        note = "\n".join(filter(None, [note, f"opacity \u221d {data.value_label}, max {largest:.2g}"]))
     ax = target_axes(ax)
     if note:
         ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
