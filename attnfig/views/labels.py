@@ -173,7 +173,7 @@ class TokenLocator(Locator):
         self.fit = self._own_fit()
         partners = [p for p in self.partners if p.axis is not None and p.axis.get_major_locator() is p]
         shared = min([self.fit.fontsize] + [p._own_fit().fontsize for p in partners])
-        self.axis.set_tick_params(labelsize=shared)
+        _set_label_size(self.axis, shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self.axis.get_major_ticks(len(self.fit.shown)), self.fit.shown):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
@@ -199,6 +199,16 @@ class TokenLocator(Locator):
 
     def tick_values(self, vmin, vmax):
         return self.positions
+
+
+def _set_label_size(axis, size: float) -> None:
+    """``axis.set_tick_params(labelsize=size)``, skipped when the axis and every tick label
+    already have that size (layout passes call the locator many times with the same fit)."""
+    ticks = axis.majorTicks
+    if axis._major_tick_kw.get("labelsize") == size and all(
+            tick.label1.get_fontsize() == size and tick.label2.get_fontsize() == size for tick in ticks):
+        return
+    axis.set_tick_params(labelsize=size)
 
 
 class TokenFormatter(Formatter):
