@@ -159,7 +159,7 @@ def _plot(args) -> int:
     if args.own_process:
         from .export.batch import TORCH_THREADS, freeze_loaded_heap
 
-        require_hf("torch").set_num_threads(TORCH_THREADS)  # the numbers (and bytes) `attnfig batch` gives
+        require_hf("torch").set_num_threads(TORCH_THREADS)  # the numbers `attnfig batch` computes
         freeze_loaded_heap()
     reason = too_long(tokenizer, model, Item(1, "plot", args.text, args.pair))
     if reason:
