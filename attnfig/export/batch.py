@@ -246,7 +246,8 @@ def freeze_loaded_heap() -> None:
     of the garbage collector's sight, in a process of attnfig's own (a worker, the command).
 
     Drawing a figure allocates enough to start full collections, and each one would walk
-    that whole heap again: about half the time of a model's first figure went there.
+    that whole heap again: running MiniLM and drawing its first head view went from 0.86 to
+    0.59 CPU s (measured once, on a loaded machine).
     """
     import gc
 
