@@ -157,6 +157,7 @@ def _plot(args) -> int:
     from .export.save import output_paths, save
     from .recording.model_folder import check_model_folder
     from .recording.models import load_model, resolve_model_path
+    from .recording.runtime import require_hf
 
     options = _options(args)
     output_paths(args.out)  # unknown extensions fail before the model loads
@@ -164,6 +165,11 @@ def _plot(args) -> int:
     check_model_folder(model_path)
     check_options_for_model(model_path, options)
     model, tokenizer = load_model(model_path)
+    if args.own_process:
+        from .export.batch import TORCH_THREADS, freeze_loaded_heap
+
+        require_hf("torch").set_num_threads(TORCH_THREADS)  # the numbers `attnfig batch` computes
+        freeze_loaded_heap()
     reason = too_long(tokenizer, model, Item(1, "plot", args.text, args.pair))
     if reason:
         raise ValueError(f"--text: {reason}; shorten it.")
@@ -188,6 +194,10 @@ def _batch(args) -> int:
     model_path = resolve_model_path(args.model)
     check_model_folder(model_path)  # once, before any worker starts
     check_options_for_model(model_path, options)
+    if args.own_process:
+        from .export.batch import freeze_loaded_heap
+
+        freeze_loaded_heap()  # torch is imported by now; this process only runs the batch
     with open(args.input, "rb") as handle:
         lines = split_lines(handle.read())
     report = run_batch(str(model_path), lines, args.out_dir, formats=formats,
@@ -211,6 +221,9 @@ def _styles(args) -> int:
 def main(argv=None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    # Run as the command (no argv given): the process is the command's own, whose torch threads
+    # and garbage collector it may set; called from Python (tests, notebooks) it leaves them.
+    args.own_process = argv is None
     command = {"plot": _plot, "batch": _batch, "styles": _styles}[args.command]
     try:
         return command(args)

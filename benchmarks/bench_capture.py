@@ -8,6 +8,12 @@ Each cell runs in a fresh process and reports its peak resident memory (VmHWM of
 /proc/self/status), so the numbers are each method's own. The machine is shared: from_model is
 measured only where it needs less than 4 GB; beyond that its peak is extrapolated from the
 measured cells as ``base + c * n^2`` (its attention tensors grow with n^2), and says so.
+
+Then the ratios against their floors, each side in a fresh process, interleaved (from_model,
+eager, from_model, eager...; `--repeats` rounds, at most `--long-repeats` at 4,096 tokens),
+printed best and median: from_model against ``model(..., output_attentions=True)`` with
+eager attention (time and peak memory above the model) at 2,048 and 4,096 tokens, and
+capture (every head pooled, one head) against the model's own forward at 4,096 tokens.
 """
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import peak_rss_mb, run_in_fresh_process
+from common import (Comparison, add_harness_arguments, interleaved, machine_note, peak_rss_mb, print_comparisons,
+                    run_in_fresh_process)
 
 LAYERS, HEADS, KV_HEADS, HIDDEN = 4, 8, 2, 256
 MACHINE_GB = 24.0
@@ -80,6 +87,8 @@ def run_method(model, tokenizer, method: str, text: str, cut: dict) -> None:
             model(**inputs, output_attentions=True)
     elif method == "from_model":
         attnfig.from_model(model, tokenizer, text, **cut).select(layers=[1])
+    elif method == "from_model_only":  # against the eager call: the same work, nothing selected after
+        attnfig.from_model(model, tokenizer, text, **cut)
     elif method == "capture_head":
         attnfig.capture(model, tokenizer, text, layers=[1], heads=[2], **cut)
     elif method == "capture_layer":
@@ -88,9 +97,12 @@ def run_method(model, tokenizer, method: str, text: str, cut: dict) -> None:
         attnfig.capture(model, tokenizer, text, pool=512, **cut)
 
 
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+OUTPUT = Path(__file__).resolve().parent / "output"
+
+
 def run_cell(method: str, n: int) -> dict:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    return run_in_fresh_process(__file__, method, n, env=env)
+    return run_in_fresh_process(__file__, method, n, env=ENV)
 
 
 def from_model_estimate_mb(measured: dict[int, float], n: int) -> float:
@@ -107,10 +119,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--cell", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--long-repeats", type=int, default=2,
+                        help="rounds at 4,096 tokens and more (default 2: each from_model run there holds GB)")
+    parser.add_argument("--tables", action=argparse.BooleanOptionalAction, default=True,
+                        help="the peak-memory table over 1,024..12,288 tokens first (--no-tables: ratios only)")
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
     if args.cell:
         print(json.dumps(cell(args.cell[0], int(args.cell[1]))))
         return 0
+    if args.quick:
+        args.repeats = 1
+    if args.tables:
+        memory_tables(args)
+    compare_with_floors(args)
+    return 0
+
+
+def memory_tables(args) -> None:
+    """Peak memory per method and size, one fresh process per cell."""
     sizes = [256, 512] if args.quick else [1024, 2048, 4096, 8192]
     long = 1024 if args.quick else 12288
     measured_from_model = {}
@@ -136,15 +163,45 @@ def main(argv=None) -> int:
     print(f"At {long} tokens: capture of one head peaks at {head['peak_mb']:.0f} MB; of every head with pool=512 "
           f"at {pooled['peak_mb']:.0f} MB (output_attentions would return "
           f"{LAYERS * HEADS * long * long * 4 / 1e9:.1f} GB of float32).")
+
+
+def compare_with_floors(args) -> None:
+    """from_model against the eager call it wraps, capture against the forward: ratios, interleaved."""
+    note = machine_note(args.repeats)
+    print("\n" + note, flush=True)
+    comparisons = []
+
+    def extra_mb(runs):
+        return [r["peak_mb"] - r["baseline_mb"] for r in runs]
+
+    for n in ([256, 512] if args.quick else [2048, 4096]):
+        repeats = args.repeats if n <= 2048 else min(args.repeats, args.long_repeats)
+        runs = interleaved(__file__, {"from_model": ("from_model_only", n), "eager": ("eager", n)}, repeats, env=ENV)
+        comparisons.append(Comparison(f"from_model at {n} tokens vs the eager call it wraps, time",
+                                      [r["seconds"] for r in runs["from_model"]], [r["seconds"] for r in runs["eager"]],
+                                      floor_name="model(..., output_attentions=True), eager", target="<= 1.5x",
+                                      met=lambda r: r <= 1.5))
+        comparisons.append(Comparison(f"from_model at {n} tokens vs the eager call it wraps, peak memory above the model",
+                                      extra_mb(runs["from_model"]), extra_mb(runs["eager"]), unit="MB",
+                                      floor_name="model(..., output_attentions=True), eager", target="<= 1.5x",
+                                      met=lambda r: r <= 1.5))
+        for comparison in comparisons[-2:]:
+            print(comparison.line(), flush=True)
     timing_n = 1024 if args.quick else 4096
-    runs = {"forward": [], "capture_head": []}
-    for _ in range(3):  # alternated, best of three: the machine is shared
-        for method in runs:
-            runs[method].append(run_cell(method, timing_n)["seconds"])
-    forward, captured = min(runs["forward"]), min(runs["capture_head"])
-    print(f"Time at {timing_n} tokens (best of 3 fresh processes, tokenizing included in both): capture of one "
-          f"head {captured:.2f} s vs the model's own forward {forward:.2f} s: {captured / forward:.2f}x.")
-    return 0
+    runs = interleaved(__file__, {"capture_pool": ("capture_pool", timing_n), "capture_head": ("capture_head", timing_n),
+                                  "forward": ("forward", timing_n)}, min(args.repeats, args.long_repeats), env=ENV)
+    forward = [r["seconds"] for r in runs["forward"]]
+    comparisons.append(Comparison(f"capture of every head, pool=512, {timing_n} tokens, time",
+                                  [r["seconds"] for r in runs["capture_pool"]], forward,
+                                  floor_name="the model's own forward", target="<= 3x", met=lambda r: r <= 3))
+    comparisons.append(Comparison(f"capture of one head, {timing_n} tokens, time", [r["seconds"] for r in runs["capture_head"]],
+                                  forward, floor_name="the model's own forward"))
+    for comparison in comparisons[-2:]:
+        print(comparison.line(), flush=True)
+    print()
+    print_comparisons(comparisons, note=note + " Tokenizing is included on both sides; peak memory is counted "
+                                                "above the loaded, warmed-up model.",
+                      output=OUTPUT / ("capture-quick.md" if args.quick else "capture.md"))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ The naive way (the paper's code) builds the whole layered graph in networkx and 
 maximum flow per (input token, output position) pair: all pairs. For one query that is one
 flow per input token; networkx is timed on `--networkx-sources` of them and scaled to all (its cost
 per source is the same graph each time). Both give the same values (checked on those sources).
+Each side runs in a fresh process, interleaved, 3 rounds (`--repeats`): best and median.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.common import bert_like_attention  # noqa: E402
+from benchmarks.common import Comparison, add_harness_arguments, bert_like_attention, interleaved, machine_note  # noqa: E402
 
 
 def networkx_flows(capacities: np.ndarray, sink: int, sources) -> np.ndarray:
@@ -33,32 +35,47 @@ def networkx_flows(capacities: np.ndarray, sink: int, sources) -> np.ndarray:
     return np.array([nx.maximum_flow_value(graph, (0, s), (layers, sink)) for s in sources])
 
 
+def cell(method: str, layers: int, tokens: int, sources: int) -> dict:
+    """Seconds of one method (networkx scaled to every source) and its flows from the sampled sources."""
+    from attnfig.summaries.flow import layered_max_flows, residual_attention
+
+    capacities = residual_attention(bert_like_attention(tokens, layers=layers, heads=4))
+    query, sampled = tokens // 2, np.arange(min(sources, tokens))
+    started = time.perf_counter()
+    if method == "attnfig":
+        flows = layered_max_flows(capacities, query)[sampled]
+        seconds = time.perf_counter() - started
+    else:
+        flows = networkx_flows(capacities, query, sampled)
+        seconds = (time.perf_counter() - started) * tokens / len(sampled)
+    return {"seconds": seconds, "flows": flows.tolist()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=12)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--networkx-sources", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="4 layers, 16 tokens")
+    parser.add_argument("--quick", action="store_true", help="4 layers, 16 tokens, 1 round")
+    parser.add_argument("--cell", nargs=4, metavar=("METHOD", "LAYERS", "TOKENS", "SOURCES"), help=argparse.SUPPRESS)
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
+    if args.cell:
+        method, *sizes = args.cell
+        print(json.dumps(cell(method, *map(int, sizes))))
+        return 0
     if args.quick:
-        args.layers, args.tokens = 4, 16
-    from attnfig.summaries.flow import layered_max_flows, residual_attention
-
-    weights = bert_like_attention(args.tokens, layers=args.layers, heads=4)
-    capacities = residual_attention(weights)
-    query = args.tokens // 2
-    started = time.perf_counter()
-    ours = layered_max_flows(capacities, query)
-    ours_seconds = time.perf_counter() - started
-    sampled = np.arange(min(args.networkx_sources, args.tokens))
-    started = time.perf_counter()
-    reference = networkx_flows(capacities, query, sampled)
-    networkx_seconds = (time.perf_counter() - started) * args.tokens / len(sampled)
-    error = float(np.abs(ours[sampled] - reference).max())
-    print(f"attention flow, {args.layers} layers x {args.tokens} tokens, one query ({args.tokens} max-flows)")
-    print(f"attnfig push-relabel: {ours_seconds:.2f} s")
-    print(f"networkx (scaled from {len(sampled)} sources): {networkx_seconds:.2f} s")
-    print(f"ratio networkx / attnfig: {networkx_seconds / ours_seconds:.1f}x; largest difference {error:.1e}")
+        args.layers, args.tokens, args.repeats = 4, 16, 1
+    sizes = (args.layers, args.tokens, args.networkx_sources)
+    runs = interleaved(__file__, {"attnfig": ("attnfig", *sizes), "networkx": ("networkx", *sizes)}, args.repeats)
+    error = max(float(np.abs(np.subtract(a["flows"], b["flows"])).max()) for a, b in zip(runs["attnfig"], runs["networkx"]))
+    comparison = Comparison(f"attention flow, {args.layers} layers x {args.tokens} tokens, one query, time",
+                            [r["seconds"] for r in runs["attnfig"]], [r["seconds"] for r in runs["networkx"]],
+                            floor_name=f"networkx max-flows (scaled from {min(args.networkx_sources, args.tokens)} sources)")
+    print(machine_note(args.repeats))
+    print(comparison.line())
+    print(f"ratio networkx / attnfig: {1 / comparison.best_ratio:.1f}x best, {1 / comparison.median_ratio:.1f}x median; "
+          f"largest difference {error:.1e}")
     return 0 if error < 1e-9 else 1
 
 

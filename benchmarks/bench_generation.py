@@ -8,7 +8,8 @@ key-value heads, sdpa as loaded). The naive way keeps every step's attention: ea
 ``generate(output_attentions=True, return_dict_in_generate=True)``. capture_generation keeps one
 head (layer 1, head 2) of the final sequence. The floor is the plain ``generate`` call. Each
 cell runs in a fresh process and reports its peak resident memory above the loaded model
-(VmHWM of /proc/self/status); times are the best of 3 alternated runs.
+(VmHWM of /proc/self/status); the methods run interleaved, 3 rounds (`--repeats`), and each
+ratio is printed best and median.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import os
 import sys
 import time
 
-from common import peak_rss_mb, run_in_fresh_process
+from common import Comparison, add_harness_arguments, interleaved, machine_note, peak_rss_mb, print_comparisons
 
 LAYERS, HEADS, KV_HEADS, HIDDEN = 4, 8, 2, 256
 METHODS = ("generate", "generate_output_attentions", "capture_generation")
@@ -83,27 +84,38 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--cell", nargs=3, metavar=("METHOD", "PROMPT", "NEW"), help=argparse.SUPPRESS)
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
     if args.cell:
         print(json.dumps(cell(args.cell[0], int(args.cell[1]), int(args.cell[2]))))
         return 0
     prompt_tokens, new_tokens = (256, 8) if args.quick else (2048, 64)
+    repeats = 1 if args.quick else args.repeats
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    runs: dict[str, list[dict]] = {method: [] for method in METHODS}
-    for _ in range(3):  # alternated: the machine is shared
-        for method in METHODS:
-            runs[method].append(run_in_fresh_process(__file__, method, prompt_tokens, new_tokens, env=env))
-    print(f"Random Llama with LM head, {LAYERS} layers x {HEADS} heads ({KV_HEADS} kv), hidden {HIDDEN}, sdpa; "
-          f"{prompt_tokens}-token prompt, {new_tokens} new tokens; fresh process per run, best of 3.\n")
-    print("| method | seconds | peak MB above the model | time vs generate | memory vs output_attentions |")
-    print("|---|---|---|---|---|")
-    best = {m: min(r["seconds"] for r in rs) for m, rs in runs.items()}
-    extra = {m: min(r["peak_mb"] - r["baseline_mb"] for r in rs) for m, rs in runs.items()}
-    names = {"generate": "generate (floor)", "generate_output_attentions": "generate(output_attentions=True), eager",
-             "capture_generation": "capture_generation, 1 head"}
-    for method in METHODS:
-        print(f"| {names[method]} | {best[method]:.2f} | {extra[method]:.0f} | {best[method] / best['generate']:.2f}x | "
-              f"{extra[method] / max(extra['generate_output_attentions'], 1e-9):.2f}x |")
+    runs = interleaved(__file__, {method: (method, prompt_tokens, new_tokens) for method in METHODS}, repeats, env=env)
+    note = (f"Random Llama with LM head, {LAYERS} layers x {HEADS} heads ({KV_HEADS} kv), hidden {HIDDEN}, sdpa; "
+            f"{prompt_tokens}-token prompt, {new_tokens} new tokens. " + machine_note(repeats)
+            + " Peak memory is counted above the loaded, warmed-up model.")
+
+    def seconds(method):
+        return [r["seconds"] for r in runs[method]]
+
+    def extra(method):
+        return [r["peak_mb"] - r["baseline_mb"] for r in runs[method]]
+
+    comparisons = [
+        Comparison("capture_generation, 1 head, time", seconds("capture_generation"), seconds("generate"),
+                   floor_name="generate (the floor)"),
+        Comparison("generate(output_attentions=True), eager, time", seconds("generate_output_attentions"),
+                   seconds("generate"), floor_name="generate (the floor)"),
+        Comparison("capture_generation, 1 head, peak memory above the model", extra("capture_generation"),
+                   [max(v, 1e-9) for v in extra("generate_output_attentions")], unit="MB",
+                   floor_name="generate(output_attentions=True)"),
+    ]
+    for comparison in comparisons:
+        print(comparison.line(), flush=True)
+    print()
+    print_comparisons(comparisons, note=note)
     return 0
 
 

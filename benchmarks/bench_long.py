@@ -10,6 +10,9 @@ Prints, and writes as Markdown to benchmarks/output/long.md:
   the heatmap grid against a grid of bare `imshow` Axes;
 - `lines` on worst-case attention (every query spreads its weight evenly over 512 keys);
 - PNG against PDF (rendered with pdfium at the same dpi) for each view at 512 tokens.
+
+Every timed cell runs in a fresh process, interleaved with its floor (A, B, A, B, A, B:
+`--repeats`, 3 by default; 1 with --quick); each ratio is printed best and median.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bert_like_attention, plt, run_in_fresh_process, timer, token_labels  # noqa: E402
+from common import (Comparison, add_harness_arguments, bert_like_attention, interleaved, machine_note,  # noqa: E402
+                    plt, print_comparisons, timer, token_labels)
 
 import attnfig  # noqa: E402
 
@@ -103,13 +107,9 @@ def cell(name: str, n: int, fmt: str, layers: int) -> dict:
     return {"seconds": t["seconds"], "peak_mb": _status_mb("VmHWM") - before, "input_mb": weights.nbytes / 1e6}
 
 
-IN_PROCESS = False  # --quick: no fresh process per cell (its memory numbers mean little)
-
-
-def run_cell(name: str, n: int, fmt: str, layers: int) -> dict:
-    if IN_PROCESS:
-        return cell(name, n, fmt, layers)
-    return run_in_fresh_process(__file__, name, n, fmt, layers)
+def fresh_runs(cells: dict, repeats: int) -> dict[str, list[dict]]:
+    """`cells` (name: (cell name, tokens, format, layers)) interleaved, each run in a fresh process."""
+    return interleaved(__file__, cells, repeats)
 
 
 def agreement(n: int, layers: int, dpi: int) -> list[tuple[str, float]]:
@@ -137,57 +137,73 @@ def agreement(n: int, layers: int, dpi: int) -> list[tuple[str, float]]:
     return shares
 
 
-class Rows(list):
-    def append(self, row):
-        super().append(row)
-        print("  " + " | ".join(str(v) for v in row), flush=True)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: check that the script runs")
     parser.add_argument("--cell", nargs=4, metavar=("NAME", "TOKENS", "FORMAT", "LAYERS"), help=argparse.SUPPRESS)
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
     if args.cell:
         name, n, fmt, layers = args.cell
         print(json.dumps(cell(name, int(n), fmt, int(layers))))
         return 0
-    global IN_PROCESS
-    IN_PROCESS = args.quick
+    repeats = 1 if args.quick else args.repeats
     long_n, grid_n, layers, worst_n = (128, 24, 2, 256) if args.quick else (4096, 512, 12, 4096)
-    rows = Rows()
-    print("| comparison | measure | value | target | met | numbers |")
-    ours, bare = run_cell("heatmap (1 head)", long_n, "pdf", 1), run_cell("bare imshow (1 head)", long_n, "pdf", 1)
-    ratio = ours["seconds"] / bare["seconds"]
-    rows.append((f"heatmap, 1 head, {long_n} tokens, to PDF, vs bare imshow", "time", f"{ratio:.2f}x", "<= 2x",
-                 "yes" if ratio <= 2 else "NO", f"{ours['seconds']:.2f} s vs {bare['seconds']:.2f} s"))
+    note = machine_note(repeats)
+    print(note, flush=True)
+    comparisons = []
+
+    def seconds(runs):
+        return [run["seconds"] for run in runs]
+
+    runs = fresh_runs({"ours": ("heatmap (1 head)", long_n, "pdf", 1),
+                       "bare": ("bare imshow (1 head)", long_n, "pdf", 1)}, repeats)
+    comparisons.append(Comparison(f"heatmap, 1 head, {long_n} tokens, to PDF, vs bare imshow, time", seconds(runs["ours"]),
+                                  seconds(runs["bare"]), floor_name="bare imshow", target="<= 2x",
+                                  met=lambda r: r <= 2))
+    print(comparisons[-1].line(), flush=True)
     for kind in ("lines", "heatmap"):
         for fmt in ("pdf", "png"):
-            result = run_cell(f"model_view {kind}", grid_n, fmt, layers)
-            extra = result["peak_mb"] / result["input_mb"]
-            rows.append((f"model_view {kind}, {layers} x {layers}, {grid_n} tokens, to {fmt.upper()}",
-                         "peak memory above the input / input", f"{extra:.2f}x", "< 2x",
-                         "yes" if extra < 2 else "NO", f"{result['seconds']:.2f} s, {result['peak_mb']:.0f} MB "
-                         f"above a {result['input_mb']:.0f} MB input (time limit 30 s: "
-                         f"{'met' if result['seconds'] < 30 else 'NOT met'})"))
+            cells = {"ours": (f"model_view {kind}", grid_n, fmt, layers)}
             if kind == "heatmap":
-                naive = run_cell("bare imshow grid", grid_n, fmt, layers)
-                rows.append((f"  vs a grid of bare imshow Axes, to {fmt.upper()}", "time / memory",
-                             f"{result['seconds'] / naive['seconds']:.2f}x / {result['peak_mb'] / max(naive['peak_mb'], 1):.2f}x",
-                             "-", "-", f"{naive['seconds']:.2f} s, {naive['peak_mb']:.0f} MB"))
-    worst = run_cell("lines, worst case", worst_n, "png", 1)
-    rows.append((f"lines, 1 head, {worst_n} tokens, {min(512, worst_n // 2)} equal keys per query, to PNG", "time",
-                 f"{worst['seconds']:.2f} s", "bounded (was > 120 s)", "yes" if worst["seconds"] < 30 else "NO",
-                 f"{worst['peak_mb']:.0f} MB above a {worst['input_mb']:.0f} MB input"))
+                cells["bare"] = ("bare imshow grid", grid_n, fmt, layers)
+            runs = fresh_runs(cells, repeats)
+            ours = runs["ours"]
+            name = f"model_view {kind}, {layers} x {layers}, {grid_n} tokens, to {fmt.upper()}"
+            comparisons.append(Comparison(f"{name}, peak memory above the input", [r["peak_mb"] for r in ours],
+                                          [r["input_mb"] for r in ours], floor_name="the input's size", unit="MB",
+                                          target="< 2x", met=lambda r: r < 2))
+            print(comparisons[-1].line(), flush=True)
+            if kind == "heatmap":
+                bare = runs["bare"]
+                comparisons.append(Comparison(f"  {name}, vs a grid of bare imshow Axes, time", seconds(ours),
+                                              seconds(bare), floor_name="bare imshow grid"))
+                print(comparisons[-1].line(), flush=True)
+                comparisons.append(Comparison(f"  {name}, vs a grid of bare imshow Axes, peak memory above the input",
+                                              [r["peak_mb"] for r in ours], [max(r["peak_mb"], 1) for r in bare],
+                                              floor_name="bare imshow grid", unit="MB"))
+                print(comparisons[-1].line(), flush=True)
+            else:
+                comparisons.append(Comparison(f"  {name}, time", seconds(ours), [30.0] * len(ours),
+                                              floor_name="the 30 s limit", target="< 1x", met=lambda r: r < 1))
+                print(comparisons[-1].line(), flush=True)
+    equal_keys = min(512, worst_n // 2)
+    worst = fresh_runs({"ours": ("lines, worst case", worst_n, "png", 1)}, repeats)["ours"]
+    comparisons.append(Comparison(f"lines, 1 head, {worst_n} tokens, {equal_keys} equal keys per query, to PNG, time",
+                                  seconds(worst), [30.0] * len(worst), floor_name="the 30 s bound (was > 120 s)",
+                                  target="< 1x", met=lambda r: r < 1))
+    print(comparisons[-1].line(), flush=True)
+    rows = []
     for dpi in (288,) if args.quick else (300, 288):
         for name, share in agreement(grid_n, layers if args.quick else 12, dpi):
-            rows.append((f"PNG vs PDF at {dpi} dpi, {name}, {grid_n} tokens", "pixels off by > 8/255",
-                         f"{share:.2%}", "< 2%", "yes" if share < 0.02 else "NO", "pdfium render"))
-    text = "\n".join(["| comparison | measure | value | target | met | numbers |", "|---|---|---|---|---|---|"]
-                     + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows])
+            rows.append(f"| PNG vs PDF at {dpi} dpi, {name}, {grid_n} tokens | pixels off by > 8/255 | {share:.2%} | "
+                        f"< 2% | {'yes' if share < 0.02 else 'NO'} | pdfium render |")
+            print(rows[-1], flush=True)
+    text = print_comparisons(comparisons, note=note)
+    text += "\n\n" + "\n".join(["| comparison | measure | value | target | met | numbers |", "|---|---|---|---|---|---|"]
+                                 + rows)
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / ("long-quick.md" if args.quick else "long.md")).write_text(text + "\n", encoding="utf-8")
-    print(text)
     return 0
 
 

@@ -8,18 +8,23 @@ only the bookkeeping a batch adds per input: describing what was written (identi
 SHA-256), appending its record, and on a re-run reading the manifest and checking that each
 file still holds what its record says. Linear means the per-input cost is the same at both
 sizes (ratio near 1); the earlier manifest, rewritten whole after every input, grew with
-the number of inputs (about 85 s of overhead at 10,000).
+the number of inputs (about 85 s of overhead at 10,000). Each size runs in a fresh process,
+interleaved, 3 rounds (`--repeats`).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import Comparison, add_harness_arguments, interleaved, machine_note  # noqa: E402
 
 from attnfig.export.atomic import describe  # noqa: E402
 from attnfig.export.manifest import Manifest, render_key  # noqa: E402
@@ -49,18 +54,29 @@ def measure(count: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200 and 2,000 inputs")
+    parser.add_argument("--quick", action="store_true", help="200 and 2,000 inputs, 1 round")
+    parser.add_argument("--cell", type=int, help=argparse.SUPPRESS)
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
+    if args.cell:
+        print(json.dumps(measure(args.cell)))
+        return 0
     sizes = (200, 2000) if args.quick else (1000, 10000)
-    results = {count: measure(count) for count in sizes}
+    repeats = 1 if args.quick else args.repeats
+    runs = interleaved(__file__, {count: (count,) for count in sizes}, repeats)
+    print(machine_note(repeats))
     print("| inputs | record, us per input | re-run check, us per input | total overhead, s |")
     print("|---|---|---|---|")
-    for count, cost in results.items():
-        total = (cost["record"] + cost["check"]) * count
-        print(f"| {count} | {cost['record'] * 1e6:.0f} | {cost['check'] * 1e6:.0f} | {total:.2f} |")
-    small, large = (results[count] for count in sizes)
-    ratio = (large["record"] + large["check"]) / (small["record"] + small["check"])
-    print(f"per-input cost ratio, {sizes[1]} vs {sizes[0]} inputs: {ratio:.2f} (1.00 is linear)")
+    for count in sizes:
+        record = statistics.median(r["record"] for r in runs[count])
+        check = statistics.median(r["check"] for r in runs[count])
+        print(f"| {count} | {record * 1e6:.0f} | {check * 1e6:.0f} | {(record + check) * count:.2f} |")
+    small, large = ([r["record"] + r["check"] for r in runs[count]] for count in sizes)
+    comparison = Comparison(f"per-input cost at {sizes[1]} inputs", large, small, unit="s",
+                            floor_name=f"per-input cost at {sizes[0]} (linear: 1.00x)", target="~1x")
+    print(comparison.line())
+    print(f"per-input cost ratio, {sizes[1]} vs {sizes[0]} inputs: {comparison.median_ratio:.2f} median, "
+          f"{comparison.best_ratio:.2f} best (1.00 is linear)")
     return 0
 
 

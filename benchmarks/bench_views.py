@@ -5,8 +5,10 @@
 
 Attention is shaped like BERT's (12 layers x 12 heads), each row the softmax of
 standard-normal scores times 3, fixed seed. Every figure is saved to PDF in memory.
-Prints each ratio with its target, a scaling table from 32 to 512 tokens, and writes
-the same as Markdown to benchmarks/output/views.md.
+Each comparison runs ours and the naive way interleaved, a fresh process per run (3 rounds,
+`--repeats`; 1 with --quick), and prints the ratio ours / naive, best and median, with its
+target; then a scaling table from 32 to 512 tokens; the same goes as Markdown to
+benchmarks/output/views.md.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import matplotlib as mpl  # noqa: E402
-from common import bert_like_attention, pdf_bytes, peak_rss_mb, plt, render_png, run_in_fresh_process, timer, token_labels  # noqa: E402
+from common import (TABLE_HEADER, Comparison, add_harness_arguments, bert_like_attention, interleaved,  # noqa: E402
+                    machine_note, pdf_bytes, peak_rss_mb, plt, render_png, run_in_fresh_process, timer, token_labels)
 from matplotlib.collections import LineCollection  # noqa: E402
 
 import attnfig  # noqa: E402
@@ -116,48 +119,62 @@ def timed_pdf(make):
     return t["seconds"], size
 
 
-class _Rows(list):
-    def append(self, row):
-        super().append(row)
-        name, what, value, target, ok, detail = row
-        print(f"  {name}: {what} {value:.3g} (target {target}) {detail}", flush=True)
+FIGURES = {  # cell name: the figure it saves, from BERT-shaped attention of `layers` x `layers` heads
+    "model_view heatmap": lambda w, t: attnfig.model_view(w, kind="heatmap"),
+    "bare imshow grid": lambda w, t: naive_imshow_grid(w),
+    "seaborn.heatmap grid": lambda w, t: naive_seaborn_grid(w),
+    "model_view lines": lambda w, t: attnfig.model_view(w),
+    "LineCollection grid": lambda w, t: naive_line_grid(w),
+    "head_view": lambda w, t: attnfig.head_view(w[:1], t),
+    "ax.plot per line": lambda w, t: naive_plot_per_line(w[0], t),
+}
 
 
-def ratios(tokens_grid, tokens_seaborn, tokens_head, layers=12):
-    rows = _Rows()
+def figure_cell(name: str, n: int, layers: int) -> dict:
+    """Seconds to build `name` at n tokens and save it to PDF, the PDF's bytes (fresh process)."""
+    weights, tokens = bert_like_attention(n, layers=layers, heads=layers), token_labels(n)
+    seconds, size = timed_pdf(lambda: FIGURES[name](weights, tokens))
+    return {"seconds": seconds, "bytes": size, "peak_mb": peak_rss_mb()}
+
+
+def ratios(tokens_grid, tokens_seaborn, tokens_head, layers=12, repeats=3):
+    """Each view against what a user writes by hand, interleaved in fresh processes."""
+    def compare(ours, naive, n, name, **options):
+        runs = interleaved(__file__, {"ours": ("figure", ours, n, layers), "naive": ("figure", naive, n, layers)},
+                           repeats)
+        times = [r["seconds"] for r in runs["ours"]], [r["seconds"] for r in runs["naive"]]
+        return runs, Comparison(name, *times, floor_name=naive, **options)
+
+    comparisons = []
+    _, grid = compare("model_view heatmap", "bare imshow grid", tokens_grid,
+                      f"model_view(kind='heatmap'), {tokens_grid} tokens vs bare imshow grid, time",
+                      target="<= 1.3x", met=lambda r: r <= 1.3)
+    comparisons.append(grid)
+    runs, seaborn = compare("model_view heatmap", "seaborn.heatmap grid", tokens_seaborn,
+                            f"model_view(kind='heatmap'), {tokens_seaborn} tokens vs seaborn.heatmap grid, time",
+                            target="<= 1/30x", met=lambda r: r <= 1 / 30)
+    comparisons.append(seaborn)
+    comparisons.append(Comparison(f"model_view(kind='heatmap'), {tokens_seaborn} tokens vs seaborn.heatmap grid, PDF size",
+                                  [r["bytes"] / 1e6 for r in runs["ours"]], [r["bytes"] / 1e6 for r in runs["naive"]],
+                                  floor_name="seaborn.heatmap grid", unit="MB", target="<= 1/10x",
+                                  met=lambda r: r <= 0.1))
+    comparisons.append(compare("model_view lines", "LineCollection grid", tokens_grid,
+                               f"model_view(kind='lines'), {tokens_grid} tokens vs LineCollection of all pairs per "
+                               "thumbnail, time", target="<= 0.3x", met=lambda r: r <= 0.3)[1])
+    comparisons.append(compare("head_view", "ax.plot per line", tokens_head,
+                               f"head_view, {layers} heads, {tokens_head} tokens vs one ax.plot per line, time",
+                               target="<= 1/20x", met=lambda r: r <= 1 / 20)[1])
+    for comparison in comparisons:
+        print("  " + comparison.line(), flush=True)
     w = bert_like_attention(tokens_grid, layers=layers, heads=layers)
-    ours, ours_size = timed_pdf(lambda: attnfig.model_view(w, kind="heatmap"))
-    bare, _ = timed_pdf(lambda: naive_imshow_grid(w))
-    rows.append((f"model_view(kind='heatmap'), {tokens_grid} tokens vs bare imshow grid", "time", ours / bare, "<= 1.3x",
-                 ours / bare <= 1.3, f"{ours:.2f} s vs {bare:.2f} s"))
-
-    w_small = bert_like_attention(tokens_seaborn, layers=layers, heads=layers)
-    ours, ours_size = timed_pdf(lambda: attnfig.model_view(w_small, kind="heatmap"))
-    sns_time, sns_size = timed_pdf(lambda: naive_seaborn_grid(w_small))
-    rows.append((f"model_view(kind='heatmap'), {tokens_seaborn} tokens vs seaborn.heatmap grid", "speed-up",
-                 sns_time / ours, ">= 30x", sns_time / ours >= 30, f"{ours:.2f} s vs {sns_time:.1f} s"))
-    rows.append((f"model_view(kind='heatmap'), {tokens_seaborn} tokens vs seaborn.heatmap grid", "PDF smaller",
-                 sns_size / ours_size, ">= 10x", sns_size / ours_size >= 10,
-                 f"{ours_size / 1e6:.2f} MB vs {sns_size / 1e6:.1f} MB"))
-
-    ours, _ = timed_pdf(lambda: attnfig.model_view(w))
-    naive, _ = timed_pdf(lambda: naive_line_grid(w))
-    rows.append((f"model_view(kind='lines'), {tokens_grid} tokens vs LineCollection of all pairs per thumbnail",
-                 "time", ours / naive, "<= 0.3x", ours / naive <= 0.3, f"{ours:.2f} s vs {naive:.1f} s"))
     ours_png = render_png(attnfig.model_view(w), dpi=150)
     reference_png = render_png(reference_of(attnfig.model_view(w), w), dpi=150)
     difference = np.abs(ours_png[..., :3] - reference_png[..., :3]) * 255
     visible = float((difference > 8).mean())
-    rows.append(("  same at 150 dpi: pixels differing by more than 8 of 255", "share", visible, "< 0.1%",
-                 visible < 0.001, f"max {difference.max():.0f}/255, mean {difference.mean():.2f}/255"))
-
-    tokens = token_labels(tokens_head)
-    w_head = bert_like_attention(tokens_head, layers=1, heads=layers)
-    ours, _ = timed_pdf(lambda: attnfig.head_view(w_head, tokens))
-    naive, _ = timed_pdf(lambda: naive_plot_per_line(w_head[0], tokens))
-    rows.append((f"head_view, 12 heads, {tokens_head} tokens vs one ax.plot per line", "speed-up", naive / ours,
-                 ">= 20x", naive / ours >= 20, f"{ours:.2f} s vs {naive:.1f} s"))
-    return rows
+    pixels = (f"same at 150 dpi: pixels differing by more than 8 of 255 | share | "
+              f"{visible:.3g} | max {difference.max():.0f}/255, mean {difference.mean():.2f}/255")
+    print("  " + pixels, flush=True)
+    return comparisons, pixels
 
 
 VIEWS = {
@@ -190,16 +207,15 @@ def scaling(sizes):
     table = []
     for n in sizes:
         for name in VIEWS:
-            seconds, size, peak = run_in_fresh_process(__file__, name, n)
+            seconds, size, peak = run_in_fresh_process(__file__, "scaling", name, n)
             table.append((name, n, seconds, size / 1e6, peak))
             print(f"  {name}, {n} tokens: {seconds:.2f} s, {size / 1e6:.2f} MB, peak RSS {peak:.0f} MB", flush=True)
     return table
 
 
-def report(rows, table, grid_limit_tokens):
-    lines = ["| comparison | measure | ratio | target | met | numbers |", "|---|---|---|---|---|---|"]
-    lines += [f"| {name} | {what} | {value:.3g} | {target} | {'yes' if ok else 'NO'} | {detail} |"
-              for name, what, value, target, ok, detail in rows]
+def report(comparisons, pixels, table, grid_limit_tokens, note):
+    lines = [note, "", TABLE_HEADER] + [comparison.row() for comparison in comparisons]
+    lines += ["", f"| {pixels} |"]
     lines += ["", "| view | tokens | seconds | PDF MB | peak RSS MB |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {n} | {s:.2f} | {mb:.2f} | {peak:.0f} |" for name, n, s, mb, peak in table]
     at_limit = [(name, s) for name, n, s, _, _ in table if n == grid_limit_tokens and "12 x 12" in name]
@@ -211,18 +227,26 @@ def report(rows, table, grid_limit_tokens):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: check that the script runs")
-    parser.add_argument("--cell", nargs=2, metavar=("VIEW", "TOKENS"), help=argparse.SUPPRESS)
+    parser.add_argument("--cell", nargs="+", help=argparse.SUPPRESS)
+    add_harness_arguments(parser)
     args = parser.parse_args(argv)
     if args.cell:
         import json
 
-        print(json.dumps(scaling_cell(args.cell[0], int(args.cell[1]))))
+        kind, *rest = args.cell
+        if kind == "figure":
+            print(json.dumps(figure_cell(rest[0], int(rest[1]), int(rest[2]))))
+        else:
+            print(json.dumps(scaling_cell(rest[0], int(rest[1]))))
         return 0
+    repeats = 1 if args.quick else args.repeats
+    note = machine_note(repeats)
+    print(note, flush=True)
     if args.quick:
-        rows, table, limit = ratios(16, 8, 16, layers=2), scaling([16, 32]), 32
+        (comparisons, pixels), table, limit = ratios(16, 8, 16, layers=2, repeats=repeats), scaling([16, 32]), 32
     else:
-        rows, table, limit = ratios(128, 64, 128), scaling([32, 64, 128, 256, 512]), 512
-    text = report(rows, table, limit)
+        (comparisons, pixels), table, limit = ratios(128, 64, 128, repeats=repeats), scaling([32, 64, 128, 256, 512]), 512
+    text = report(comparisons, pixels, table, limit, note)
     print(text)
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / ("views-quick.md" if args.quick else "views.md")).write_text(text + "\n", encoding="utf-8")

@@ -138,6 +138,35 @@ def test_load_model_refuses_a_folder_without_tokenizer(damaged_folders):
         attnfig.load_model(damaged_folders["no tokenizer"])
 
 
+def test_workers_start_with_their_share_of_the_cores_as_native_threads(monkeypatch):
+    from attnfig.export import batch
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 4)
+    assert [batch.threads_per_worker(w) for w in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the user's lower choice is kept
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    with batch._worker_environment(2):
+        assert [os.environ.get(name) for name in batch.THREAD_VARIABLES] == ["1", "2", "2"]
+    assert [os.environ.get(name) for name in batch.THREAD_VARIABLES] == ["1", None, "8"]
+
+
+def test_an_in_process_batch_leaves_the_callers_torch_threads(bert_folder, tmp_path):
+    import io
+
+    import torch
+
+    from attnfig.export.batch import run_batch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        report = run_batch(str(bert_folder), [record("a", "the rabbit")], tmp_path, log=io.StringIO())
+        assert report.written == ["a"] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_jobs_are_capped_at_usable_cores_and_inputs():
     assert worker_count(100, 1000) == usable_cores()
     assert worker_count(100, 3) == min(3, usable_cores())

@@ -247,6 +247,21 @@ def test_latex_text_without_latex_installed_is_a_save_error(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+def test_latex_tick_labels_alone_are_found_without_latex_installed(tmp_path, monkeypatch):
+    """The check walks the ticks an Axis has (it does not recompute them): LaTeX set on tick
+    labels only, as ``label.set_usetex(True)`` after a draw does, is still found."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    fig.canvas.draw()
+    for label in ax.get_yticklabels():
+        label.set_usetex(True)
+    with pytest.raises(SaveError, match=r"`latex` cannot be found"):
+        attnfig.save(fig, tmp_path / "ticks.pdf")
+    plt.close(fig)
+    assert list(tmp_path.iterdir()) == []
+
+
 def _pretend_windows(monkeypatch, kill):
     """`os` as the liveness check sees it on Windows (patched there only: pytest needs the real one)."""
     import types

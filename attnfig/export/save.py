@@ -82,9 +82,7 @@ def _check_dpi(dpi) -> None:
 
 def _check_latex(fig, paths) -> None:
     """Text set with LaTeX (``text.usetex``) needs `latex` (and `dvipng` for PNG) installed."""
-    from matplotlib.text import Text
-
-    if not (mpl.rcParams["text.usetex"] or any(text.get_usetex() for text in fig.findobj(Text))):
+    if not (mpl.rcParams["text.usetex"] or any(text.get_usetex() for text in _texts(fig))):
         return
     programs = ["latex"] + (["dvipng"] if any(path.suffix.lower() == ".png" for path in paths) else [])
     missing = [program for program in programs if shutil.which(program) is None]
@@ -94,6 +92,27 @@ def _check_latex(fig, paths) -> None:
             f"{' and '.join(f'`{p}`' for p in missing)} cannot be found on PATH. Install a TeX distribution, or "
             f"draw the figure with `text.usetex` False (matplotlib's mathtext needs no LaTeX). {NOTHING_WRITTEN}"
         )
+
+
+def _texts(fig):
+    """Every Text of `fig`, as ``fig.findobj(Text)`` finds them, without making ticks.
+
+    An Axis's children are its ticks for the current view, which ``get_children`` computes
+    (locators and formatters run); the ticks it already has stand for them, as new ticks
+    copy their text properties from the first one.
+    """
+    from matplotlib.axis import Axis
+    from matplotlib.text import Text
+
+    stack = [fig]
+    while stack:
+        artist = stack.pop()
+        if isinstance(artist, Text):
+            yield artist
+        if isinstance(artist, Axis):
+            stack += [artist.label, artist.offsetText, *artist.majorTicks, *artist.minorTicks]
+        else:
+            stack += artist.get_children()
 
 
 def _check_formats(formats) -> list[str] | None:

@@ -214,7 +214,7 @@ class TokenLocator(Locator):
         self.thinned_by_partner = len(self.positions) > len(self.fit.shown) > len(sparsest.shown)
         if self.thinned_by_partner:
             self.fit = LabelFit(sparsest.shown, self.fit.fontsize)
-        self._token_axis().set_tick_params(labelsize=shared)
+        _set_label_size(self._token_axis(), shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self._token_axis().get_major_ticks(len(self.fit.shown)), self.fit.shown):
                 tick.label1.set_fontweight("bold" if index in self.bold else "normal")
@@ -247,6 +247,16 @@ class TokenLocator(Locator):
 
     def tick_values(self, vmin, vmax):
         return self.positions
+
+
+def _set_label_size(axis: XAxis | YAxis, size: float) -> None:
+    """``axis.set_tick_params(labelsize=size)``, skipped when the axis and every tick label
+    already have that size (layout passes call the locator many times with the same fit)."""
+    ticks = axis.majorTicks
+    if axis._major_tick_kw.get("labelsize") == size and all(  # type: ignore[union-attr]  # private, not in the stubs
+            tick.label1.get_fontsize() == size and tick.label2.get_fontsize() == size for tick in ticks):
+        return
+    axis.set_tick_params(labelsize=size)
 
 
 class TokenFormatter(Formatter):
