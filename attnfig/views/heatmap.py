@@ -213,7 +213,7 @@ def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
     for axis, marked, marker in ((ax.yaxis, marked_rows, ">"), (ax.xaxis, marked_cols, "^")):
         if not marked:
             continue
-        size = MARK_FRACTION * mpl.rcParams[f"{axis.axis_name}tick.major.pad"]  # points
+        size = MARK_FRACTION * mpl.rcParams[f"{axis.axis_name}tick.major.pad"]  # type: ignore[index]  # points
         inch = size / 2 / 72  # the mark's centre sits half its size outside the map
         if axis.axis_name == "y":
             base = blended_transform_factory(ax.transAxes, ax.transData)
@@ -516,8 +516,9 @@ def _full_map_max(data, layer, head, robust: bool, vmin: float) -> float:
     else:
         matrix = weights[data.head_position(head)]
     if data.is_causal:
-        matrix = np.where(np.tri(*matrix.shape, dtype=bool), matrix, np.nan)
-    return float(color_norm(matrix, vmin, None, None, robust).vmax)
+        matrix = np.where(np.tri(*matrix.shape) > 0, matrix, np.nan)
+    top = color_norm(matrix, vmin, None, None, robust).vmax
+    return 1.0 if top is None else float(top)
 
 
 def generation_boundary(ax, generated_start: int | None, generated_rows_from: int | None = None):

@@ -280,9 +280,10 @@ class TokenLocator(Locator):
         direction = 1.0 if len(self.positions) < 2 or ends[1, along] >= ends[0, along] else -1.0
         scale = axis.axes.figure.dpi_scale_trans
         for tick, offset in zip(axis.get_major_ticks(len(fit.shown)), offsets):
-            shift = (0.0, direction * offset / 72) if along else (direction * offset / 72, 0.0)
-            tick.label1.set_transform(tick._get_text1_transform()[0] + ScaledTranslation(*shift, scale))
-            tick.label2.set_transform(tick._get_text2_transform()[0] + ScaledTranslation(*shift, scale))
+            dx, dy = (0.0, direction * offset / 72) if along else (direction * offset / 72, 0.0)
+            # The label's own transform (XTick/YTick's, private but stable since matplotlib 2), shifted.
+            for label, own in ((tick.label1, "_get_text1_transform"), (tick.label2, "_get_text2_transform")):
+                label.set_transform(getattr(tick, own)()[0] + ScaledTranslation(dx, dy, scale))
         self.moved = fit.offsets is not None
         if fit.crowded and not self.warned and not any(p.warned for p in self.partners):
             self.warned = True
