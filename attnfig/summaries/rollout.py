@@ -166,6 +166,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         kwargs.setdefault("xlabel", KEY_LABEL)
         kwargs.setdefault("ylabel", QUERY_LABEL)
         kwargs["cbar_kws"] = {"label": METHOD_LABELS[method], **(kwargs.get("cbar_kws") or {})}
+        kwargs.setdefault("numbered", (np.asarray(rows), np.flatnonzero(shown)))  # thinned labels: "17 the", as heatmap
         ax = matrix_heatmap(matrix, query_tokens, key_tokens, ax=ax, **kwargs)
     ax.set_title(title)
     return ax

@@ -100,9 +100,10 @@ def matrix_heatmap(
 
     Cells fill the Axes (seaborn's default); ``square=True`` keeps them square. Labels
     follow `attnfig.views.labels` (shrunk, then thinned; `highlight` rows and columns and
-    special tokens always shown; `highlight` rows and columns are outlined and their labels
+    special tokens always shown; `highlight` rows and columns are marked on the margin and their labels
     drawn in the highlight color; with `numbered`, thinned labels show their positions). With
     more cells than output pixels, each pixel shows the `reduce` ("max" or "mean") of its cells
+    (`numbered` may also be a pair: the numbers of the rows and of the columns)
     (see `attnfig.views.density`). seaborn's `xticklabels`/`yticklabels` ("auto": the label
     rule; True: all; False: none; an int n: every n-th; a list: these labels, by the label
     rule), `annot_kws`, `linewidths`, `linecolor` and `norm` mean what they mean in
@@ -183,9 +184,10 @@ def add_colorbar(figure, mappable, **kwargs):
 def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False, xticklabels="auto",
                 yticklabels="auto") -> None:
     n_rows, n_cols = len(plan.row_labels), len(plan.col_labels)
-    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight, numbered=numbered)
+    row_numbers, col_numbers = numbered if isinstance(numbered, tuple) else (numbered, numbered)
+    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight, numbered=row_numbers)
     cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, highlight, share_with=rows, rotation=90,
-                        numbered=numbered)
+                        numbered=col_numbers)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -198,17 +200,30 @@ def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False, xticklabel
                 locator.label_colors = {float(i): highlight_color() for i in marked}
 
 
-def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
-    """An outline around each highlighted row and column of cells (one collection, no fill)."""
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import Rectangle
+MARK_FRACTION = 0.8  # a highlight mark's size, as a fraction of the gap between the map and its tick labels
 
-    rectangles = ([Rectangle((-0.5, r - 0.5), n_cols, 1) for r in marked_rows]
-                  + [Rectangle((c - 0.5, -0.5), 1, n_rows) for c in marked_cols])
-    outline = PatchCollection(rectangles, facecolors="none", edgecolors=[highlight_color()],
-                              linewidths=mpl.rcParams["lines.linewidth"], label="highlight", clip_on=False)
-    ax.add_collection(outline, autolim=False)
-    return outline
+
+def _outline(ax, marked_rows, marked_cols, n_rows: int, n_cols: int):
+    """Triangles on the map's margin pointing at each highlighted row and column (one collection
+    per axis, labelled "highlight"), in the gap between the map and its tick labels: they mark
+    the cells without covering them, however thin the rows are."""
+    from matplotlib.transforms import ScaledTranslation, blended_transform_factory
+
+    marks = []
+    for axis, marked, marker in ((ax.yaxis, marked_rows, ">"), (ax.xaxis, marked_cols, "^")):
+        if not marked:
+            continue
+        size = MARK_FRACTION * mpl.rcParams[f"{axis.axis_name}tick.major.pad"]  # type: ignore[index]  # points
+        inch = size / 2 / 72  # the mark's centre sits half its size outside the map
+        if axis.axis_name == "y":
+            base = blended_transform_factory(ax.transAxes, ax.transData)
+            where, shift = (np.zeros(len(marked)), marked), ScaledTranslation(-inch, 0, ax.figure.dpi_scale_trans)
+        else:
+            base = blended_transform_factory(ax.transData, ax.transAxes)
+            where, shift = (marked, np.zeros(len(marked))), ScaledTranslation(0, -inch, ax.figure.dpi_scale_trans)
+        marks.append(ax.scatter(*where, s=size ** 2, marker=marker, color=highlight_color(), linewidths=0,
+                                transform=base + shift, clip_on=False, label="highlight", zorder=3))
+    return marks
 
 
 CHARACTER_WIDTH = 0.55  # a digit's width, as a fraction of the font size
@@ -241,12 +256,14 @@ def check_annotations_fit(ax, matrix, fmt: str, square: bool) -> None:
 
 def _tick_labels(axis, tokens, spec, highlight, share_with=None, rotation=None, numbered=False):
     """One axis's labels by seaborn's `xticklabels`/`yticklabels` `spec`; returns the
-    `TokenLocator` when the label rule places them ("auto" or a list), else None."""
+    `TokenLocator` when the label rule places them ("auto" or a list), else None. `numbered`:
+    True (thinned labels show their positions), False, or the numbers to show."""
     name = f"{axis.axis_name}ticklabels"
     positions = np.arange(len(tokens))
     if isinstance(spec, str) and spec == "auto":
+        numbers = None if numbered is None or numbered is False else positions if numbered is True else numbered
         return set_token_ticks(axis, positions, tokens, highlight=highlight, rotation=rotation, share_with=share_with,
-                               numbers=positions if numbered else None)
+                               numbers=numbers)
     if isinstance(spec, (bool, np.bool_)):
         shown = positions if spec else positions[:0]
     elif isinstance(spec, (int, np.integer)):
@@ -348,8 +365,12 @@ def heatmap(
     says how much of their attention goes outside the span when that is 1% or more
     (`highlight` and a full-size `mask` keep original positions); without `span`, labels
     thinned to fit show their positions (``"12 the"``). `highlight` rows and columns are
-    outlined and labelled in the highlight color. ``merge_subwords=True`` shows words, not
-    sub-word fragments (`attnfig.merge_subword_tokens`). `**kwargs` go to the image (`AxesImage`).
+    marked by triangles on the margin (never over the cells) and labelled in the highlight
+    color; highlighted labels too close together to fit are moved apart, in order, with a
+    warning. ``merge_subwords=True`` shows words, not sub-word fragments
+    (`attnfig.merge_subword_tokens`); `highlight` still counts the tokens as given (before
+    merging: a position marks the word that holds it) and thinned labels show the position of
+    each word's first token, while `span` counts the merged words. `**kwargs` go to the image (`AxesImage`).
 
     Parameters
     ----------
@@ -375,7 +396,8 @@ def heatmap(
     square : bool
         Square cells (the Axes' aspect ratio set to 1).
     highlight : list of int
-        Token positions whose labels are always shown (as special tokens are).
+        Token positions to mark, whose labels are always shown; positions of the tokens as
+        given, also with `merge_subwords` (the word holding each is marked) or `span`.
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     center : float, optional
@@ -392,7 +414,9 @@ def heatmap(
         Axis labels ("key" and "query"); None leaves the axis unlabelled.
     queries : {None, "generated"}
         "generated": only the rows of the tokens a model generated (`attnfig.capture_generation`),
-        over every key; a dashed line marks where generation started.
+        over every key; a dashed line marks where generation started, the title says
+        "generated queries", and the color scale is the full map's (its largest weight over
+        every query), so panels of the full and the generated rows side by side compare.
     **kwargs
         Passed to `matplotlib.axes.Axes.imshow`.
 
@@ -416,12 +440,20 @@ def heatmap(
     ['a', 'b', 'c']
     """
     check_keywords(heatmap, kwargs, *IMSHOW_TAKERS, exclude=HEATMAP_ARGUMENTS)
-    data = as_attention(attention, tokens, merge_subwords=merge_subwords)
+    data = as_attention(attention, tokens)
+    numbers = np.arange(data.weights.shape[3])  # each key's position in the input as given
+    if merge_subwords:
+        highlight, numbers, data = _merged(data, highlight)
     if prettify_tokens:
         data = data.prettified()
     first_query = data.generated_start if queries == "generated" else 0
     causal_rows = data.is_causal and queries == "generated"
+    if queries == "generated" and vmax is None and norm is None and center is None and data.normalized:
+        vmax = _full_map_max(data, layer, head, robust, 0.0 if vmin is None else vmin)  # the full map's scale: panels side by side compare
+    full_queries = data.weights.shape[2]
     data = query_rows(data, queries)
+    row_numbers = (numbers[first_query:] if data.weights.shape[2] < full_queries or merge_subwords
+                   else np.arange(data.weights.shape[2]))
     note = None
     highlight = check_positions("highlight", highlight, max(data.weights.shape[2:]) if span is None else position_count(data))
     if span is not None:
@@ -451,14 +483,42 @@ def heatmap(
         norm=norm, robust=robust, cbar=cbar, cbar_ax=cbar_ax, cbar_kws=cbar_kws, annot=annot, fmt=fmt,
         annot_kws=annot_kws, linewidths=linewidths, linecolor=linecolor, xticklabels=xticklabels,
         yticklabels=yticklabels, mask=mask, xlabel=xlabel, ylabel=ylabel, square=square, highlight=highlight,
-        reduce=reduce, numbered=span is None, **kwargs,
+        reduce=reduce, numbered=(row_numbers, numbers) if span is None else False, **kwargs,
     )
     if span is None:
         generation_boundary(ax, data.generated_start, first_query if queries == "generated" else None)
     label = "mean of heads" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"
     title = f"Layer {layer_label(data.layer_indices[data.layer_position(layer)])}, {label}"
+    if queries == "generated":
+        title += ": generated queries"
     ax.set_title(f"{title}\n{note}" if note else title)
     return ax
+
+
+def _merged(data, highlight):
+    """`data` with its sub-words merged, `highlight` (positions of the tokens as given) as the
+    positions of their words, and each word's number: the position of its first token."""
+    from ..input.data import merge_subword_tokens
+    from ..input.tokens import word_groups
+
+    merged = merge_subword_tokens(data)  # refuses cross attention before the groups are read
+    groups = word_groups(data.tokens, data.sentence_b_start)
+    word_of = {position: word for word, group in enumerate(groups) for position in group}
+    words = sorted({word_of[p] for p in check_positions("highlight", highlight, len(data.tokens))})
+    return tuple(words), np.array([group[0] for group in groups]), merged
+
+
+def _full_map_max(data, layer, head, robust: bool, vmin: float) -> float:
+    """The top of the color scale of the whole map (every query) of `layer` and `head`."""
+    weights = data.weights[data.layer_position(layer)]
+    if isinstance(head, str):
+        matrix = weights.mean(axis=0) if head == "mean" else weights[0]  # a bad `head` is refused later
+    else:
+        matrix = weights[data.head_position(head)]
+    if data.is_causal:
+        matrix = np.where(np.tri(*matrix.shape) > 0, matrix, np.nan)
+    top = color_norm(matrix, vmin, None, None, robust).vmax
+    return 1.0 if top is None else float(top)
 
 
 def generation_boundary(ax, generated_start: int | None, generated_rows_from: int | None = None):

@@ -11,12 +11,15 @@ figure size and after the layout engine has made room for the labels):
    Axes labelled together (a heatmap's rows and columns) share the smaller size.
 3. Otherwise the font shrinks, down to `min_fontsize` (`MIN_FONT_FRACTION` of the tick
    size, never below `MIN_FONT_POINTS`), until every label fits.
-4. When they still do not fit, labels are thinned at the smallest size: special tokens
-   (``[CLS]``, ``</s>``...), the `highlight` positions and the `bold` ones (a focused
-   query) are always kept; the others are taken evenly (every n-th, n as small as fits),
+4. When they still do not fit, labels are thinned at the smallest size. The `highlight`
+   positions and the `bold` ones (a focused query) are always labelled: when they crowd
+   each other, their labels are moved apart along the axis (in order, as little as
+   possible, centred on their tokens) and a warning says so; when even moved apart they
+   cannot fit the axis, the warning says they overlap. Special tokens (``[CLS]``,
+   ``</s>``...) are kept unless they would touch one of those (the first of a crowded run of
+   special tokens wins); the others are taken evenly (every n-th, n as small as fits),
    skipping any that would touch a kept label; n is a round step (`round_step`: 1-6, 8,
-   10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions. When kept labels crowd each other, the
-   `bold` ones win, then the first of each crowded run.
+   10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions.
 5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
    map), when both are thinned, show the same labels: the sparser of their two choices, so
    a token labelled on one axis is labelled on the other. An axis with room for every label
@@ -27,6 +30,8 @@ Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not m
 from __future__ import annotations
 
 import re
+import warnings
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,18 +98,25 @@ def min_fontsize(fontsize: float) -> float:
 
 @dataclass(frozen=True)
 class LabelFit:
-    """The labels an axis shows (indices into the tokens) and their font size in points."""
+    """The labels an axis shows (indices into the tokens) and their font size in points;
+    `offsets` (points along the axis, towards later tokens, one per shown label) move crowded
+    `must` labels apart (rule 4), `crowded` lists those moved and `overflow` says they did not fit
+    the axis even so."""
 
     shown: np.ndarray
     fontsize: float
+    offsets: np.ndarray | None = None
+    crowded: tuple[int, ...] = ()
+    overflow: bool = False
 
 
 def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), smallest: float | None = None,
-               first=()) -> LabelFit:
+               first=(), must=()) -> LabelFit:
     """Which of `n_labels` evenly spaced labels an axis of `axis_points` shows, at which size.
 
-    See the module docstring for the rule; `keep` are the positions always shown, and
-    `first` those shown even when kept labels crowd each other (a focused query).
+    See the module docstring for the rule; `keep` are the positions shown unless they crowd
+    a label that must be shown, `must` (highlights) and `first` (a focused query) those always
+    shown, moved apart when they crowd each other.
 
     >>> fit = fit_labels(11, axis_points=80, fontsize=8.0)    # 11 labels fit at 6.3 pt
     >>> len(fit.shown), round(fit.fontsize, 1)
@@ -114,6 +126,9 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
     (6.0, True, 16)
     >>> 2 in fit_labels(100, axis_points=120, fontsize=8.0, keep=[0, 1, 2], first=[2]).shown.tolist()
     True
+    >>> fit = fit_labels(243, axis_points=90, fontsize=6.0, keep=[0, 242], must=[52, 59, 66, 73])
+    >>> {52, 59, 66, 73} <= set(fit.shown.tolist()), fit.crowded, fit.overflow
+    (True, (52, 59, 66, 73), False)
     """
     if n_labels <= 0:
         return LabelFit(np.arange(0), fontsize)
@@ -123,7 +138,7 @@ def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), s
         return LabelFit(np.arange(n_labels), fontsize)
     if pitch >= smallest * LABEL_PITCH:
         return LabelFit(np.arange(n_labels), float(pitch / LABEL_PITCH))
-    return LabelFit(_thinned(n_labels, pitch, smallest, tuple(keep) + tuple(first), first), smallest)
+    return _thinned(n_labels, pitch, smallest, keep, tuple(first) + tuple(must))
 
 
 ROUND_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # times a power of ten
@@ -139,25 +154,55 @@ def round_step(gap: int) -> int:
     return int(next((m * scale for m in ROUND_STEPS + (10,) if m * scale >= gap and float(m * scale).is_integer())))
 
 
-def _thinned(n_labels: int, pitch: float, fontsize: float, keep, first=()) -> np.ndarray:
-    """Kept positions plus every n-th other one that does not crowd a kept label."""
-    gap = round_step(max(1, int(np.ceil(fontsize * LABEL_PITCH / max(pitch, 1e-9)))))  # positions a label needs
-    kept = np.unique(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1))
-    first = np.unique(np.clip(np.asarray(list(first), dtype=int), 0, n_labels - 1))
-    picked = list(kept)
-    for index in range(0, n_labels, gap):
-        if not kept.size or np.abs(kept - index).min() >= gap:
-            picked.append(index)
-    shown = np.unique(np.asarray(picked, dtype=int))
-    if len(kept) > 1 and np.diff(kept).min() < gap:
-        # Even kept labels crowd each other: keep `first`, then the first of each crowded run.
-        thinned: list[int] = []
-        for index in shown:
-            clear_of_first = not first.size or np.abs(first - index).min() >= gap or index in first
-            if clear_of_first and (index in first or not thinned or index - thinned[-1] >= gap):
-                thinned.append(index)
-        shown = np.asarray(thinned)
-    return shown
+def _thinned(n_labels: int, pitch: float, fontsize: float, keep, must=()) -> LabelFit:
+    """`must` labels (moved apart when they crowd), the `keep` ones clear of them, and every
+    n-th other one that does not crowd a kept label."""
+    need = fontsize * LABEL_PITCH  # points a label needs along the axis
+    gap = round_step(max(1, int(np.ceil(need / max(pitch, 1e-9)))))  # positions a label needs
+    must = np.unique(np.clip(np.asarray(list(must), dtype=int), 0, n_labels - 1))
+    specials = np.setdiff1d(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1), must)
+    placed = spread_apart((must + 0.5) * pitch, need, n_labels * pitch) / pitch - 0.5  # in positions
+    crowded = tuple(int(i) for i, p in zip(must, placed) if abs(p - i) > 1e-6)
+    overflow = len(must) > 1 and (len(must) - 1) * need > n_labels * pitch
+    kept = list(placed)
+    for index in specials:  # the first of a crowded run of special tokens, clear of the `must` labels
+        clear = not len(placed) or np.abs(placed - index).min() >= gap
+        if clear and all(abs(index - k) >= gap for k in kept[len(placed):]):
+            kept.append(float(index))
+    kept_specials = [int(k) for k in kept[len(placed):]]
+    others = [index for index in range(0, n_labels, gap)
+              if not kept or np.abs(np.asarray(kept) - index).min() >= gap]
+    shown = np.asarray(sorted(set(must.tolist()) | set(kept_specials) | set(others)), dtype=int)
+    offsets = np.zeros(len(shown))
+    moved = dict(zip(must.tolist(), (placed - must) * pitch))
+    for slot, index in enumerate(shown):
+        offsets[slot] = moved.get(int(index), 0.0)
+    return LabelFit(shown, fontsize, offsets if crowded else None, crowded, overflow)
+
+
+def spread_apart(centers, need: float, length: float) -> np.ndarray:
+    """Sorted label `centers` (points) moved apart to at least `need` between neighbours, each
+    crowded run centred on its labels and kept within ``[0, length]`` when it fits.
+
+    >>> spread_apart(np.array([10.0, 12.0, 40.0]), 6.0, 100.0).tolist()
+    [8.0, 14.0, 40.0]
+    """
+    runs: list[list[float]] = []  # each run: its centers; placed evenly `need` apart around their mean
+    for center in np.asarray(centers, dtype=float):
+        runs.append([float(center)])
+        while len(runs) > 1:
+            before, last = runs[-2], runs[-1]
+            end_before = np.mean(before) + (len(before) - 1) * need / 2
+            start_last = np.mean(last) - (len(last) - 1) * need / 2
+            if start_last - end_before >= need - 1e-9:
+                break
+            runs[-2:] = [before + last]
+    placed = []
+    for run in runs:
+        half = (len(run) - 1) * need / 2
+        middle = float(np.clip(np.mean(run), min(half, length / 2), max(length - half, length / 2)))
+        placed += [middle - half + k * need for k in range(len(run))]
+    return np.asarray(placed)
 
 
 def highlight_color():
@@ -180,10 +225,14 @@ class TokenLocator(Locator):
     whatever size the figure or layout gives it.
     """
 
-    def __init__(self, positions, span: float, keep=(), bold=(), fontsize: float | None = None, partners=()):
+    def __init__(self, positions, span: float, keep=(), bold=(), fontsize: float | None = None, partners=(),
+                 must=()):
         self.positions = np.asarray(positions, dtype=float)
         self.span = span  # how many label pitches the axis length holds
-        self.keep = tuple(keep)
+        self.keep = tuple(keep)  # special tokens: kept unless they crowd a `must` label
+        self.must = tuple(must)  # highlighted: always labelled, moved apart when crowded
+        self.moved = False  # the last draw moved some labels off their ticks
+        self.warned = False
         self.bold = frozenset(bold)
         self.fontsize = fontsize
         self.fit: LabelFit | None = None
@@ -191,13 +240,14 @@ class TokenLocator(Locator):
         self.label_colors: dict[float, Any] = {}  # position -> color of a marked (highlighted) label
         self.base_color: Any = None
         self.tokens: tuple[str, ...] | None = None  # the labels, to tell partners with the same tokens
+        self.numbers: list[int] | None = None  # each label's position in the input, when it has one
         self.thinned_by_partner = False  # the last draw showed a partner's sparser choice (rule 5)
 
     def _own_fit(self) -> LabelFit:
         fontsize = self.fontsize or font_points(f"{self._token_axis().axis_name}tick.labelsize")  # rcParams when not fixed
         pitch_points = axis_points(self.axis) / self.span
         return fit_labels(len(self.positions), pitch_points * len(self.positions), fontsize, keep=self.keep,
-                          first=sorted(self.bold))
+                          first=sorted(self.bold), must=self.must)
 
     def __call__(self):
         if self.axis is None or not len(self.positions):
@@ -207,13 +257,16 @@ class TokenLocator(Locator):
         partner_fits = [(p, p._own_fit()) for p in partners]
         shared = min([self.fit.fontsize] + [fit.fontsize for _, fit in partner_fits])
         twins = [fit for p, fit in partner_fits if self.tokens is not None and p.tokens == self.tokens
-                 and p.keep == self.keep and p.bold == self.bold]
+                 and p.keep == self.keep and p.must == self.must and p.bold == self.bold]
         sparsest = min(twins, key=lambda fit: len(fit.shown), default=self.fit)
         # Rule 5 holds between thinned axes only: an axis with room for every label shows them all
         # (rule 2), a superset of whatever its partner shows.
         self.thinned_by_partner = len(self.positions) > len(self.fit.shown) > len(sparsest.shown)
-        if self.thinned_by_partner:
-            self.fit = LabelFit(sparsest.shown, self.fit.fontsize)
+        if self.thinned_by_partner:  # the partner's labels, moved apart as this axis's length needs
+            own = {} if self.fit.offsets is None else dict(zip(self.fit.shown.tolist(), self.fit.offsets))
+            offsets = np.array([own.get(index, 0.0) for index in sparsest.shown.tolist()])
+            self.fit = dataclasses.replace(self.fit, shown=sparsest.shown,
+                                           offsets=offsets if self.fit.offsets is not None else None)
         _set_label_size(self._token_axis(), shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self._token_axis().get_major_ticks(len(self.fit.shown)), self.fit.shown):
@@ -221,7 +274,34 @@ class TokenLocator(Locator):
                 tick.label2.set_fontweight("bold" if index in self.bold else "normal")
         if self.label_colors:
             self._color_labels(self.fit)
+        if self.fit.offsets is not None or self.moved:
+            self._move_labels(self.fit)
         return self.positions[self.fit.shown]
+
+    def _move_labels(self, fit: LabelFit) -> None:
+        """Shift crowded labels along the axis by ``fit.offsets`` (rule 4); others back in place."""
+        from matplotlib.transforms import ScaledTranslation
+
+        axis = self._token_axis()
+        offsets = np.zeros(len(fit.shown)) if fit.offsets is None else fit.offsets
+        ends = axis.axes.transData.transform(np.column_stack([self.positions[[0, -1]]] * 2))
+        along = 1 if axis.axis_name == "y" else 0
+        direction = 1.0 if len(self.positions) < 2 or ends[1, along] >= ends[0, along] else -1.0
+        scale = axis.axes.figure.dpi_scale_trans
+        for tick, offset in zip(axis.get_major_ticks(len(fit.shown)), offsets):
+            dx, dy = (0.0, direction * offset / 72) if along else (direction * offset / 72, 0.0)
+            # The label's own transform (XTick/YTick's, private but stable since matplotlib 2), shifted.
+            for label, own in ((tick.label1, "_get_text1_transform"), (tick.label2, "_get_text2_transform")):
+                label.set_transform(getattr(tick, own)()[0] + ScaledTranslation(dx, dy, scale))
+        self.moved = fit.offsets is not None
+        if fit.crowded and not self.warned and not any(p.warned for p in self.partners):
+            self.warned = True
+            warnings.warn(
+                f"The labels of highlighted tokens {[self.numbers[i] if self.numbers else i for i in fit.crowded]} are closer together than a label's height "
+                f"({fit.fontsize * LABEL_PITCH:.1f} pt) on this axis: "
+                + ("they cannot all fit it and overlap" if fit.overflow else "they are drawn moved apart, in order")
+                + ". Use a larger figure, fewer tokens (`span=`) or fewer highlights to label them in place.",
+                stacklevel=2)
 
     @property
     def thinned(self) -> bool:
@@ -281,8 +361,8 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     """Label `axis` (an Axis, e.g. ``ax.yaxis``) with `tokens` at `positions` by the module's rule.
 
     `span` is how many label pitches fit the axis length (the number of tokens when they
-    fill the axis, the default); special tokens, `highlight` and `bold` positions are always
-    kept (`bold` ones first). `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
+    fill the axis, the default); `highlight` and `bold` positions are always labelled (moved
+    apart, with a warning, when they crowd each other), special tokens unless they crowd those. `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
     the smaller of their two font sizes, and, when both have the same tokens, the same labels. `numbers` (each token's position in its input) are
     written before the labels when the axis thins them. Returns the locator, whose ``fit`` says what was shown
     after a draw.
@@ -295,10 +375,12 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     ['[CLS]', '\\\\$x\\\\$', '[SEP]']
     """
     tokens = [str(t) for t in tokens]
-    keep = sorted(set(special_positions(tokens)) | {int(h) for h in highlight if 0 <= int(h) < len(tokens)})
+    must = sorted({int(h) for h in highlight if 0 <= int(h) < len(tokens)})
     # The style's tick size now, not at draw time: the figure may be drawn outside the style.
-    locator = TokenLocator(positions, span or len(tokens), keep, bold, fontsize=font_points(f"{axis.axis_name}tick.labelsize"))
+    locator = TokenLocator(positions, span or len(tokens), special_positions(tokens), bold,
+                           fontsize=font_points(f"{axis.axis_name}tick.labelsize"), must=must)
     locator.tokens = tuple(tokens)
+    locator.numbers = None if numbers is None else [int(n) for n in numbers]
     if share_with is not None:
         locator.partners.append(share_with)
         share_with.partners.append(locator)
