@@ -1,0 +1,41 @@
+"""The reviewer's rejects of the encoder-decoder grid, the image grid, image PDFs and the CLI
+sizes: each test failed before its fix."""
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import pytest
+
+import attnfig
+from attnfig.lint import figure_problems
+
+from conftest import SEED_PAIR, SEED_TEXT
+
+VENUES = [("icml",), ("acl",), ("neurips",), ("icml", "dark")]
+
+
+@pytest.fixture(scope="module")
+def bart_result(tiny_models):
+    return attnfig.from_model(*tiny_models["bart"], SEED_TEXT, decoder_text=SEED_PAIR)
+
+
+# --- encoder-decoder model_view: the default size fits its content -------------------------------
+
+@pytest.mark.parametrize(("styles", "kind"), [(styles, "lines") for styles in VENUES] + [(("acl",), "heatmap")],
+                         ids=lambda value: "-".join(value) if isinstance(value, tuple) else value)
+def test_encoder_decoder_model_view_default_size_is_readable(bart_result, styles, kind):
+    r = bart_result
+    with attnfig.style(*styles), warnings.catch_warnings():
+        warnings.simplefilter("error")  # "constrained_layout not applied because axes sizes collapsed"
+        fig = attnfig.model_view(encoder_attention=r.encoder, decoder_attention=r.decoder, cross_attention=r.cross,
+                                 encoder_tokens=r.encoder.tokens, decoder_tokens=r.decoder.tokens, kind=kind)
+        fig.canvas.draw()
+        grids = [ax for ax in fig.axes if ax.get_title()]
+        assert [ax.get_title() for ax in grids] == ["Encoder", "Decoder", "Cross"]
+        for ax in grids:
+            box = ax.get_window_extent()
+            # 2 layers x 4 heads: a thumbnail at least 0.1 in high, not a 1-px strip
+            assert box.height / fig.dpi / 2 > 0.1, box
+        assert figure_problems(fig) == []  # "ayer", "0" on "1"
+    plt.close(fig)
