@@ -5,10 +5,11 @@ from __future__ import annotations
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 import attnfig
-from attnfig.lint import figure_problems
+from attnfig.lint import drawn_text, figure_problems
 
 from conftest import SEED_PAIR, SEED_TEXT
 
@@ -38,4 +39,35 @@ def test_encoder_decoder_model_view_default_size_is_readable(bart_result, styles
             # 2 layers x 4 heads: a thumbnail at least 0.1 in high, not a 1-px strip
             assert box.height / fig.dpi / 2 > 0.1, box
         assert figure_problems(fig) == []  # "ayer", "0" on "1"
+    plt.close(fig)
+
+
+# --- image_attention_grid: the colorbar label fits, a given figure is filled ------------------------
+
+def _six_heads():
+    rng = np.random.default_rng(0)
+    weights = rng.dirichlet(np.ones(17), size=(1, 6, 17))  # [CLS] and 4 x 4 patches
+    return weights, rng.random((32, 32, 3))
+
+
+@pytest.mark.parametrize("styles", VENUES, ids="-".join)
+def test_image_grid_colorbar_label_stays_in_the_figure(styles):
+    weights, picture = _six_heads()
+    with attnfig.style(*styles):
+        fig = attnfig.image_attention_grid(weights, picture, grid=(4, 4), ncols=6)
+        assert figure_problems(fig) == []  # acl: "ttention weight"
+        assert "attention weight" in drawn_text(fig)
+    plt.close(fig)
+
+
+def test_image_grid_without_ncols_fills_a_given_figure():
+    weights, picture = _six_heads()
+    with attnfig.style("neurips"):
+        fig = attnfig.image_attention_grid(weights, picture, grid=(4, 4), figsize=attnfig.figsize("neurips"))
+        fig.canvas.draw()
+        panels = [ax for ax in fig.axes if ax.images]
+        boxes = [ax.get_window_extent() for ax in panels]
+        assert len({round(box.y0) for box in boxes}) == 2  # 2 rows of 3, not 1 row of 6
+        used = (max(box.y1 for box in boxes) - min(box.y0 for box in boxes)) / fig.bbox.height
+        assert used > 0.6, used  # was a third
     plt.close(fig)
