@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
+from .._compat import root_figure
 from ..errors import ArgumentError, AttentionInputError
 from ..input.data import AttentionData, as_attention
 from ..themes import remember_style
@@ -294,6 +295,10 @@ def plot_image_attention(
     picture = _image_of(data, image)
     ax = target_axes(ax)
     remember_style(ax.figure)
+    # The photograph and the map stay two images in a PDF or SVG: merged into one
+    # (``image.composite_image``), they are resampled once more and the PDF shows a weaker
+    # overlay in other colors than the PNG.
+    root_figure(ax).suppressComposite = True
     height, width = picture.shape[:2]
     extent = (-0.5, width - 0.5, height - 0.5, -0.5)
     ax.imshow(picture, extent=extent, interpolation="antialiased", cmap="gray" if picture.ndim == 2 else None)
