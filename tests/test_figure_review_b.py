@@ -108,3 +108,30 @@ def test_image_attention_pdf_matches_its_png(panels):
         # Composited for vector output, photo and map came out 15-24/255 off on average.
         difference = float(np.abs(png[rows, columns] - pdf[rows, columns]).mean())
         assert difference < 3, difference
+
+
+# --- the command line: flag names in errors, sizes exactly attnfig.figsize ----------------------------
+
+def test_cli_out_of_range_head_error_names_the_head_flag(tiny_model_folders, tmp_path, capsys):
+    from attnfig.cli import main
+
+    code = main(["plot", "--model", str(tiny_model_folders["bert"]), "--text", SEED_TEXT, "--view", "heatmap",
+                 "--head", "20", "--out", str(tmp_path / "h.png")])
+    error = capsys.readouterr().err
+    assert code == 2 and "--head 20 is not a head of this model" in error and "--heads" not in error
+    assert not (tmp_path / "h.png").exists()
+
+
+@pytest.mark.parametrize(("venue", "columns"), [("acl", 1), ("acl", 2)])
+def test_cli_venue_size_is_attnfig_figsize(tiny_model_folders, tmp_path, venue, columns):
+    from PIL import Image
+
+    from attnfig.cli import main
+
+    out = tmp_path / "h.png"
+    assert main(["plot", "--model", str(tiny_model_folders["bert"]), "--text", SEED_TEXT, "--view", "heatmap",
+                 "--venue", venue, "--columns", str(columns), "--out", str(out)]) == 0
+    width, height = attnfig.figsize(venue, columns=columns)
+    with attnfig.style(venue):
+        dpi = plt.rcParams["savefig.dpi"]
+    assert Image.open(out).size == (round(width * dpi), round(height * dpi))  # acl was 909 x 561, not 562
