@@ -146,10 +146,10 @@ def _options(args):
     if args.columns != 1 and args.venue is None:
         raise ValueError("--columns needs --venue (the venue says how wide a column is).")
     styles = tuple(name for name in (args.venue, args.style) if name) or (DEFAULT_STYLE,)
-    width = figsize(args.venue, args.columns)[0] if args.venue else None
+    venue_size = figsize(args.venue, args.columns) if args.venue else None
     return ViewOptions(view=args.view, layer=args.layer, heads=args.heads, kind=args.kind,
                        style=styles[0] if len(styles) == 1 else styles, head=args.head, figsize=args.figsize,
-                       width=width)
+                       venue_size=venue_size)
 
 
 def _plot(args) -> int:

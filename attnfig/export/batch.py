@@ -59,7 +59,7 @@ class ViewOptions:
     style: str | tuple[str, ...] | None = None  # one style name, or names composed left to right
     head: int | str | None = None  # the heatmap's head ("mean" when None and no `heads`)
     figsize: tuple[float, float] | None = None  # inches; None: the view's own size at the style's width
-    width: float | None = None  # figure.figsize's width for the views' own sizes (a venue's columns)
+    venue_size: tuple[float, float] | None = None  # figure.figsize for the views' own sizes: attnfig.figsize(venue)
 
 
 @dataclass
@@ -167,7 +167,7 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
     names = (options.style,) if isinstance(options.style, str) else tuple(options.style or ())
     import matplotlib as mpl
 
-    with style(*names) if names else contextlib.nullcontext(), mpl.rc_context(_width_rc(options.width)):
+    with style(*names) if names else contextlib.nullcontext(), mpl.rc_context(_venue_rc(options.venue_size)):
         if isinstance(result, EncoderDecoderAttention):
             # AttentionData carries its tokens, so no encoder_tokens/decoder_tokens are needed.
             parts: dict[str, Any] = dict(encoder_attention=result.encoder, decoder_attention=result.decoder,
@@ -187,14 +187,9 @@ def figure_for_text(model, tokenizer, text: str, pair: str | None, options: View
         return figure
 
 
-def _width_rc(width: float | None) -> dict:
-    """rcParams giving the views `width` inches (the height keeps the style's proportion)."""
-    if width is None:
-        return {}
-    import matplotlib as mpl
-
-    old_width, old_height = mpl.rcParams["figure.figsize"]
-    return {"figure.figsize": (width, old_height * width / old_width)}
+def _venue_rc(size: tuple[float, float] | None) -> dict:
+    """rcParams giving the views a venue's size (`attnfig.figsize`, not its sheet's rounded one)."""
+    return {} if size is None else {"figure.figsize": size}
 
 
 def check_options_for_model(model_path, options: ViewOptions) -> None:
@@ -205,14 +200,15 @@ def check_options_for_model(model_path, options: ViewOptions) -> None:
     sizes = {"layer": ("num_hidden_layers", "decoder_layers"), "head": ("num_attention_heads", "decoder_attention_heads")}
     counts = {what: min((v for v in (getattr(config, name, None) for name in names) if isinstance(v, int)), default=None)
               for what, names in sizes.items()}
-    chosen = {"layer": [] if options.layer is None else [options.layer],
-              "head": list(options.heads or ()) + ([options.head] if isinstance(options.head, int) else [])}
-    for what, indices in chosen.items():
+    chosen = [("layer", "--layer", [] if options.layer is None else [options.layer]),
+              ("head", "--heads", list(options.heads or ())),
+              ("head", "--head", [options.head] if isinstance(options.head, int) else [])]
+    for what, flag, indices in chosen:
         count = counts[what]
         for index in indices:
             if count is not None and not -count <= index < count:
                 raise ValueError(
-                    f"--{what if what == 'layer' else 'heads'} {index} is not a {what} of this model: it has {count} "
+                    f"{flag} {index} is not a {what} of this model: it has {count} "
                     f"{what}s, 0 to {count - 1} (negative indices count from the end)."
                 )
 

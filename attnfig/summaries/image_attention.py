@@ -18,15 +18,24 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.image import AxesImage
 
+from .._compat import root_figure
 from ..errors import ArgumentError, AttentionInputError
 from ..input.data import AttentionData, as_attention
 from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
-from ..views.colors import colormap
+from ..views.colors import colormap, font_points
+from ..views.figures import figure_inches
 from .rollout import attention_rollout
 
 MODES = ("overlay", "threshold")
 _PATCH_LABEL = re.compile(r"^\((\d+),(\d+)\)$")
+# The grid of head panels: a panel with its title is this many image heights tall; the
+# figure title, a colorbar beside the panels and one below them take these inches.
+PANEL_WITH_TITLE = 1.25
+SUPTITLE_INCHES = 0.3
+COLORBAR_BESIDE_INCHES = 0.8
+COLORBAR_LABEL = "attention weight"
+COLORBAR_SHRINK = 0.8
 # The arguments plot_image_attention sets on the map's imshow itself.
 _SET_HERE = ("X", "extent", "cmap", "alpha", "norm", "vmin", "vmax", "interpolation", "origin", "zorder")
 
@@ -286,6 +295,10 @@ def plot_image_attention(
     picture = _image_of(data, image)
     ax = target_axes(ax)
     remember_style(ax.figure)
+    # The photograph and the map stay two images in a PDF or SVG: merged into one
+    # (``image.composite_image``), they are resampled once more and the PDF shows a weaker
+    # overlay in other colors than the PNG.
+    root_figure(ax).suppressComposite = True
     height, width = picture.shape[:2]
     extent = (-0.5, width - 0.5, height - 0.5, -0.5)
     ax.imshow(picture, extent=extent, interpolation="antialiased", cmap="gray" if picture.ndim == 2 else None)
@@ -401,7 +414,9 @@ def image_attention_grid(
         The heads to show, in order; by default every head the data holds. "mean" adds the
         mean of the heads as a panel.
     ncols : int, optional
-        Panels per row; by default as many as keep the panels about 0.8 in wide or more.
+        Panels per row; by default, in a figure of a given size (`figsize`, `figure`), the
+        number that gives the largest panels, else as many as keep them about 0.8 in wide
+        or more, in rows as full as can be.
     query, grid
         As in `image_attention_map`.
     vmin, vmax : float, optional
@@ -446,19 +461,28 @@ def image_attention_grid(
     shared_vmax = float(max(m.max() for m in maps)) if vmax is None else vmax
     if shared_vmax <= shared_vmin:
         shared_vmax = shared_vmin + 1e-12
-    if figure is None:
-        width = figsize[0] if figsize else mpl.rcParams["figure.figsize"][0]
-    else:
-        width = figure.get_figwidth() if hasattr(figure, "get_figwidth") else mpl.rcParams["figure.figsize"][0]
+    colorbar = cbar and kwargs.get("mode", "overlay") == "overlay"
+    aspect = picture.shape[0] / picture.shape[1]
+    size = figsize if figure is None else figure_inches(figure)
     if ncols is None:
-        ncols = max(1, min(len(heads), math.floor(width / 0.8)))
+        if size:
+            ncols = _filling_columns(len(heads), size, aspect, colorbar)
+        else:  # panels 0.8 in wide or more, in rows as full as can be (6 heads: 2 x 3, not 4 + 2)
+            widest = max(1, min(len(heads), math.floor(mpl.rcParams["figure.figsize"][0] / 0.8)))
+            ncols = math.ceil(len(heads) / math.ceil(len(heads) / widest))
     elif isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
         raise ArgumentError(f"`ncols` must be a positive integer, but {ncols!r} was passed.")
     nrows = math.ceil(len(heads) / ncols)
+    if size:
+        below = colorbar and _colorbar_below(size[1] - SUPTITLE_INCHES)
+    else:
+        width = mpl.rcParams["figure.figsize"][0]
+        rows_inches = nrows * ((width - colorbar * COLORBAR_BESIDE_INCHES) / ncols) * aspect * PANEL_WITH_TITLE
+        below = colorbar and _colorbar_below(rows_inches)
+        if below:
+            rows_inches = nrows * (width / ncols) * aspect * PANEL_WITH_TITLE
+        figsize = (width, min(9.0, rows_inches + SUPTITLE_INCHES + below * _colorbar_below_inches()))
     if figure is None:
-        if figsize is None:
-            aspect = picture.shape[0] / picture.shape[1]
-            figsize = (width, min(9.0, nrows * (width / ncols) * aspect * 1.25 + 0.3))
         figure = plt.figure(figsize=figsize, layout="constrained")
     remember_style(figure)
     axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -469,6 +493,36 @@ def image_attention_grid(
     for ax in axes[len(heads):]:
         ax.set_axis_off()
     figure.suptitle(f"Layer {layer_index}: attention from {data.query_tokens[_query_position(data, query)]}")
-    if cbar and kwargs.get("mode", "overlay") == "overlay":
-        figure.colorbar(axes[0].images[1], ax=list(axes), label="attention weight", shrink=0.8)
+    if colorbar:
+        figure.colorbar(axes[0].images[1], ax=list(axes), label=COLORBAR_LABEL, shrink=COLORBAR_SHRINK,
+                        location="bottom" if below else "right", aspect=40 if below else 20)
     return figure
+
+
+def _colorbar_below(rows_inches: float) -> bool:
+    """Whether the colorbar goes below the panels: beside rows of `rows_inches`, its label
+    (about half a font size a character) would be longer than the bar and leave the figure."""
+    label_inches = len(COLORBAR_LABEL) * 0.5 * font_points("axes.labelsize") / 72
+    return bool(label_inches > COLORBAR_SHRINK * rows_inches)
+
+
+def _colorbar_below_inches() -> float:
+    """A colorbar below the panels: its bar, tick labels and label (a line and a half each)."""
+    return 0.1 + 1.5 * (font_points("xtick.labelsize") + font_points("axes.labelsize")) / 72 + 0.05
+
+
+def _filling_columns(n_panels: int, size: tuple[float, float], aspect: float, colorbar: bool) -> int:
+    """The columns that give `n_panels` panels of height/width `aspect` the largest side in a
+    figure of `size` inches, with its title and colorbar (fewer columns on a tie).
+
+    >>> _filling_columns(6, (5.5, 3.4), 1.0, True), _filling_columns(6, (6.75, 1.2), 1.0, True)
+    (3, 6)
+    """
+    def side(ncols: int) -> float:
+        rows = math.ceil(n_panels / ncols) * aspect * PANEL_WITH_TITLE
+        height = size[1] - SUPTITLE_INCHES
+        if colorbar and _colorbar_below(height):
+            return min(size[0] / ncols, (height - _colorbar_below_inches()) / rows)
+        return min((size[0] - colorbar * COLORBAR_BESIDE_INCHES) / ncols, height / rows)
+
+    return max(range(1, n_panels + 1), key=lambda ncols: (round(side(ncols), 3), -ncols))

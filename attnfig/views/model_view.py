@@ -35,6 +35,7 @@ from .figures import figure_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
 from .labels import LABEL_PITCH, set_token_ticks
+from .head_view import PAGE_INCHES
 from .readability import keep_mask, line_width_points, uses_density, thumbnail_top_k
 
 KINDS = ("lines", "heatmap")
@@ -245,12 +246,36 @@ def _label_mosaic(ax, data: AttentionData, layout: Mosaic) -> None:
 COLORBAR_INCHES = 0.8  # a colorbar with its tick labels and title
 
 
-def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool) -> tuple[float, float]:
-    """The style's figure width for all panels; the height keeps thumbnails square."""
+def colorbar_location(n_panels: int) -> str:
+    """Where the shared colorbar goes: beside one grid, below side-by-side grids (beside
+    them, its label would be taller than the grids of a narrow column)."""
+    return "right" if n_panels == 1 else "bottom"
+
+TITLE_LINE = 1.5  # a line of text with its spacing, in font sizes
+
+
+def grid_figsize(rows: int, cols: float, n_panels: int, colorbar: bool, *, titled: bool = False,
+                 note: bool = False) -> tuple[float, float]:
+    """The style's figure width for all panels; the height is what the content needs: the
+    head labels, the panel titles (`titled`) and the span note (`note`) above and below
+    square thumbnails, at most a page's text block (`PAGE_INCHES`). The colorbar is beside
+    one panel and below several (`colorbar_location`).
+
+    >>> import matplotlib as mpl
+    >>> with mpl.rc_context({"figure.figsize": (3.25, 2), "font.size": 8}):
+    ...     [round(h, 2) for h in (grid_figsize(2, 4, 3, False)[1], grid_figsize(2, 4, 3, False, titled=True)[1])]
+    [0.76, 1.15]
+    """
     width = mpl.rcParams["figure.figsize"][0]
-    label_inches = 4 * font_points("font.size") / 72
-    panel_width = (width - label_inches * n_panels - COLORBAR_INCHES * colorbar) / n_panels
-    return (width, label_inches + panel_width * rows / cols)
+    font = font_points("font.size")
+    label_inches = 4 * font / 72
+    below = colorbar and colorbar_location(n_panels) == "bottom"
+    panel_width = (width - label_inches * n_panels - COLORBAR_INCHES * (colorbar and not below)) / n_panels
+    # A title is a line of text and its pad (two font sizes, see `model_view`); a note a line;
+    # a colorbar below is its bar, its tick labels and its label.
+    extra_points = (titled * (TITLE_LINE + 2) * font + note * TITLE_LINE * font_points("legend.fontsize")
+                    + below * (TITLE_LINE * (font + font_points("xtick.labelsize")) + font))
+    return (width, min(label_inches + extra_points / 72 + panel_width * rows / cols, PAGE_INCHES))
 
 
 def _shared_norm(panels, vmin, vmax, center, robust, norm=None):
@@ -400,7 +425,8 @@ def model_view(
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
         if figure is None:
-            figsize = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar)
+            figsize = figsize or grid_figsize(rows, cols / len(panels), len(panels), kind == "heatmap" and cbar,
+                                              titled=any(title for title, _ in panels), note=bool(notes))
         figure = target_figure(figure, figsize=figsize)
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         if kind == "heatmap":
@@ -409,7 +435,8 @@ def model_view(
             images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
                 label = panels[0][1].value_label if center is None else "difference"
-                add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label)
+                add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label,
+                             location=colorbar_location(len(panels)))
         else:
             for ax, (_, data) in zip(axes, panels):
                 note = _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))
