@@ -126,3 +126,25 @@ def test_rollout_numbers_thinned_labels_like_the_heatmap(exclude_special):
         for label in labels:  # was "the", "it": duplicates that cannot be told apart
             number, token = label.split(" ")
             assert tokens[int(number)] == token  # original positions, also with special tokens left out
+
+
+@pytest.mark.parametrize("view", ["lines", "head_view"])
+def test_lines_and_head_view_mark_the_word_holding_each_highlight_and_focus_under_merge_subwords(view):
+    """`highlight` and `focus` count the tokens as given, as in the heatmap: after merging
+    "hop ##ped" the token "far" (position 4) is word 3, not whatever word 4 is."""
+    tokens = ["[CLS]", "the", "hop", "##ped", "far", "[SEP]"]
+    weights = np.random.default_rng(0).dirichlet(np.ones(6), size=(1, 2, 6))
+    if view == "lines":
+        ax = attnfig.lines(weights, tokens, merge_subwords=True, highlight=[4], focus=3,
+                           ax=Figure(figsize=(3, 3)).subplots())
+        figure = ax.figure
+    else:
+        figure = attnfig.head_view(weights, tokens, merge_subwords=True, highlight=[4], focus=3, layout="overlay")
+        ax = figure.axes[0]
+    figure.canvas.draw()
+    red = to_rgba(highlight_color())
+    marked = {t.get_text() for a in figure.axes for t in a.get_yticklabels()
+              if t.get_visible() and t.get_text() and to_rgba(t.get_color()) == red}
+    bold = {t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"}
+    assert marked == {"far"}
+    assert bold == {"hopped"}  # focus=3 is "##ped": the word "hopped"

@@ -193,3 +193,20 @@ def check_positions(argument: str, values, length: int) -> tuple[int, ...]:
             f"`{argument}` must be a list of integer token positions, but {values!r} ({type(values).__name__}) was passed."
         )
     return tuple(check_position(argument, value, length) for value in values)
+
+
+def word_positions(data: Any, argument: str, positions: Any) -> tuple[int, ...]:
+    """The positions, among `data`'s words (`attnfig.merge_subword_tokens`), of the words that hold
+    `positions` of its tokens as given: what `highlight` and `focus` mean under ``merge_subwords``.
+
+    >>> import numpy as np, attnfig
+    >>> data = attnfig.as_attention(np.full((1, 1, 4, 4), 0.25), ["[CLS]", "hop", "##ped", "[SEP]"])
+    >>> word_positions(data, "highlight", [2, 3])
+    (1, 2)
+    """
+    from ..input.tokens import word_groups
+
+    groups = word_groups(data.tokens, data.sentence_b_start)
+    word_of = {position: word for word, group in enumerate(groups) for position in group}
+    return tuple(sorted({word_of[p] for p in check_positions(argument, positions, len(data.tokens))}))
+

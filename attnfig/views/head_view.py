@@ -9,9 +9,9 @@ from matplotlib.collections import LineCollection
 
 from .._docstrings import with_parameters
 
-from .arguments import check_html_action, check_keywords
+from .arguments import check_html_action, check_keywords, word_positions
 from .colors import font_points, head_colors
-from ..input.data import as_attention
+from ..input.data import as_attention, merge_subword_tokens
 from .lines import column_headings, direction_slices, draw_head_legend, lines, mark_band_points, show_sentence_marks
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
@@ -175,8 +175,13 @@ def head_view(
     check_html_action(html_action)
     check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE + ("merge_subwords",))
     if merge_subwords:  # words before prettifying: "##" marks the pieces to merge
-        attention, tokens, sentence_b_start = as_attention(attention, tokens, sentence_b_start=sentence_b_start,
-                                                           merge_subwords=True), None, None
+        as_given = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
+        for argument in ("highlight", "focus"):  # positions of the tokens as given: their words
+            if kwargs.get(argument) is not None:
+                words = word_positions(as_given, argument, kwargs[argument] if argument == "highlight"
+                                       else [kwargs[argument]])
+                kwargs[argument] = words if argument == "highlight" else words[0]
+        attention, tokens, sentence_b_start = merge_subword_tokens(as_given), None, None
     with display_mode_style(display_mode):
         panels = resolve_panels(PanelArguments.pick(locals()))
         first = panels[0][1]

@@ -24,7 +24,7 @@ from .density import ResolutionImage, check_reduce, fit_to_pixels
 from .labels import CellTextSizer, highlight_color, literal, set_token_ticks
 from ..themes import remember_style
 from ..options import layer_label
-from .arguments import check_keywords, check_positions, target_axes
+from .arguments import check_keywords, check_positions, target_axes, word_positions
 from ..errors import ArgumentError
 
 if TYPE_CHECKING:
@@ -503,9 +503,7 @@ def _merged(data, highlight):
 
     merged = merge_subword_tokens(data)  # refuses cross attention before the groups are read
     groups = word_groups(data.tokens, data.sentence_b_start)
-    word_of = {position: word for word, group in enumerate(groups) for position in group}
-    words = sorted({word_of[p] for p in check_positions("highlight", highlight, len(data.tokens))})
-    return tuple(words), np.array([group[0] for group in groups]), merged
+    return word_positions(data, "highlight", highlight), np.array([group[0] for group in groups]), merged
 
 
 def _full_map_max(data, layer, head, robust: bool, vmin: float) -> float:

@@ -18,7 +18,7 @@ from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
 from .contrast import axes_background, readable_rgba
 from .colors import head_colors as colors_by_head
-from ..input.data import AttentionData, as_attention
+from ..input.data import AttentionData, as_attention, merge_subword_tokens
 from ..input.generated import query_rows
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
@@ -27,7 +27,7 @@ from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque
 from .labels import highlight_color, set_token_ticks
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
-from .arguments import check_keywords, check_position, check_positions, target_axes
+from .arguments import check_keywords, check_position, check_positions, target_axes, word_positions
 
 DIRECTIONS = ("all", "a->a", "a->b", "b->a", "b->b")
 
@@ -261,9 +261,11 @@ def lines(
     direction : {"all", "a->a", "a->b", "b->a", "b->b"}
         Keep one block of a sentence pair (with `sentence_b_start`).
     focus : int, optional
-        Keep the lines of this query and mark each head's weight beside each key.
+        Keep the lines of this query and mark each head's weight beside each key (a position of
+        the tokens as given, also with `merge_subwords`: the word holding it).
     highlight : list of int
-        Token positions whose labels are always shown (as special tokens are).
+        Token positions whose labels are always shown (as special tokens are); positions of the
+        tokens as given, also with `merge_subwords` (the word holding each is marked).
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     legend : bool, optional
@@ -294,7 +296,11 @@ def lines(
     2
     """
     check_keywords(lines, kwargs, LineCollection)
-    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords)
+    data = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
+    if merge_subwords:  # `highlight` and `focus` are positions of the tokens as given: their words
+        highlight = word_positions(data, "highlight", highlight)
+        focus = None if focus is None else word_positions(data, "focus", [focus])[0]
+        data = merge_subword_tokens(data)
     if prettify_tokens:
         data = data.prettified()
     data = query_rows(data, queries)
