@@ -106,7 +106,7 @@ def test_rollout_title_names_the_first_layer_taken(weights):
 
 def test_difference_title_names_the_layer_and_head_drawn(weights):
     ax = attnfig.plot_difference(weights, weights[::-1], TOKENS, layer=-1, head=-2)
-    assert ax.get_title() == "Layer 1, head 1: first \u2212 second"
+    assert ax.get_title() == "first \u2212 second, layer 1, head 1"
     np.testing.assert_allclose(ax.images[0].get_array(), weights[1, 1] - weights[0, 1], atol=1e-6)
 
 
