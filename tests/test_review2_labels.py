@@ -50,7 +50,7 @@ def test_heatmap_warns_only_when_highlight_labels_are_moved_far(venue):
     tokens = ["[CLS]"] + [f"w{i}" for i in range(1, N - 1)] + ["[SEP]"]
     with attnfig.style(venue):
         figure = Figure(figsize=attnfig.figsize(venue), layout="constrained")
-        ax = attnfig.heatmap(random_attention(1, 1, N), tokens, highlight=CROWDED, ax=figure.subplots())
+        attnfig.heatmap(random_attention(1, 1, N), tokens, highlight=CROWDED, ax=figure.subplots())
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # was "closer together than a label's height" for legible labels
             figure.draw_without_rendering()
