@@ -180,3 +180,51 @@ def test_image_figures_pass_the_lint_at_venue_size(venue):
         attnfig.plot_image_attention(data, ax=axes[0], cbar=True)
         attnfig.plot_image_attention(data, rollout=True, mode="threshold", ax=axes[1])
         assert figure_problems(figure) == []
+
+
+@functools.lru_cache(maxsize=None)
+def _gallery_script():
+    """The globals of gallery/plot_image_attention.py, run without writing any file."""
+    import os
+    import runpy
+    import sys
+    from pathlib import Path
+
+    gallery = Path(__file__).resolve().parents[1] / "gallery"
+    saved = {name: os.environ.get(name) for name in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
+    os.environ.update(dict.fromkeys(saved, "0"))
+    sys.path.insert(0, str(gallery))
+    try:
+        script = runpy.run_path(str(gallery / "plot_image_attention.py"))
+        import matplotlib.pyplot as plt
+        from _seed import FIGURES
+
+        for figure in FIGURES:  # the one publish() saw
+            plt.close(figure)
+        FIGURES.clear()
+        return script
+    finally:
+        sys.path.remove(str(gallery))
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+
+
+@pytest.mark.parametrize("venue", ["icml", "acl", "neurips"])
+def test_gallery_composite_has_readable_heads_and_one_scale_for_heads_and_mean(venue):
+    """Second figure review, reject 7: the heads were 0.17 in wide at acl, and the mean panel's
+    yellow was 0.008 where the heads' was 0.014 (same quantity, two scales)."""
+    import matplotlib.pyplot as plt
+
+    script = _gallery_script()
+    with attnfig.style(venue):
+        figure = script["composite"](script["attention"], venue)
+        figure.draw_without_rendering()
+    heads = [ax for ax in figure.subfigs[0].axes if ax.images]
+    mean = figure.subfigs[1].axes[0]
+    assert len(heads) == 6 and mean.get_title().endswith("mean")
+    assert min(ax.get_window_extent().width for ax in heads) / figure.dpi >= 0.6
+    maps = [attnfig.image_attention_map(script["attention"], layer=-1, head=h) for h in range(6)]
+    expected = (pytest.approx(min(m.min() for m in maps)), pytest.approx(max(m.max() for m in maps)))
+    assert {ax.images[1].get_clim() for ax in heads} | {mean.images[1].get_clim()} == {mean.images[1].get_clim()}
+    assert mean.images[1].get_clim() == expected
+    plt.close(figure)

@@ -14,12 +14,14 @@ figure size and after the layout engine has made room for the labels):
 4. When they still do not fit, labels are thinned at the smallest size. The `highlight`
    positions and the `bold` ones (a focused query) are always labelled: when they crowd
    each other, their labels are moved apart along the axis (in order, as little as
-   possible, centred on their tokens) and a warning says so; when even moved apart they
-   cannot fit the axis, the warning says they overlap. Special tokens (``[CLS]``,
+   possible, centred on their tokens); a warning says so only when that leaves them hard to
+   read: moved more than `MAX_LABEL_SHIFT` label pitches from their tokens, or, when even
+   moved apart they cannot fit the axis, overlapping. Special tokens (``[CLS]``,
    ``</s>``...) are kept unless they would touch one of those (the first of a crowded run of
    special tokens wins); the others are taken evenly (every n-th, n as small as fits),
-   skipping any that would touch a kept label; n is a round step (`round_step`: 1-6, 8,
-   10, 15, 20, 25, 30, 40, 50...), so labels fall on round positions.
+   skipping any that would touch a kept label (closer than a label pitch to it, where it is
+   drawn); n is a round step (`round_step`: 1-6, 8, 10, 15, 20, 25, 30, 40, 50...), so
+   labels fall on round positions.
 5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
    map), when both are thinned, show the same labels: the sparser of their two choices, so
    a token labelled on one axis is labelled on the other. An axis with room for every label
@@ -47,6 +49,7 @@ from .colors import font_points
 from .layout import settle_layout
 
 LABEL_PITCH = 1.15
+MAX_LABEL_SHIFT = 2.0  # label pitches a moved label may sit from its token before a warning
 MIN_FONT_FRACTION = 0.75
 MIN_FONT_POINTS = 5.0
 REPLACEMENT = "\ufffd"  # shown for characters no font can draw (lone surrogates)
@@ -109,6 +112,13 @@ class LabelFit:
     crowded: tuple[int, ...] = ()
     overflow: bool = False
 
+    @property
+    def legible(self) -> bool:
+        """Whether every label can be read as its token's: none overlap and none was moved
+        more than `MAX_LABEL_SHIFT` label pitches from its token (rule 4)."""
+        shift = 0.0 if self.offsets is None or not len(self.offsets) else float(np.abs(self.offsets).max())
+        return not self.overflow and shift <= MAX_LABEL_SHIFT * self.fontsize * LABEL_PITCH + 1e-9
+
 
 def fit_labels(n_labels: int, axis_points: float, fontsize: float, *, keep=(), smallest: float | None = None,
                first=(), must=()) -> LabelFit:
@@ -164,14 +174,15 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, must=()) -> Lab
     placed = spread_apart((must + 0.5) * pitch, need, n_labels * pitch) / pitch - 0.5  # in positions
     crowded = tuple(int(i) for i, p in zip(must, placed) if abs(p - i) > 1e-6)
     overflow = len(must) > 1 and (len(must) - 1) * need > n_labels * pitch
+    touch = need / max(pitch, 1e-9) - 1e-6  # positions closer than this would touch a label drawn there
     kept = list(placed)
     for index in specials:  # the first of a crowded run of special tokens, clear of the `must` labels
-        clear = not len(placed) or np.abs(placed - index).min() >= gap
+        clear = not len(placed) or np.abs(placed - index).min() >= touch
         if clear and all(abs(index - k) >= gap for k in kept[len(placed):]):
             kept.append(float(index))
     kept_specials = [int(k) for k in kept[len(placed):]]
-    others = [index for index in range(0, n_labels, gap)
-              if not kept or np.abs(np.asarray(kept) - index).min() >= gap]
+    others = [index for index in range(0, n_labels, gap)  # clear of kept labels where they are drawn
+              if not kept or np.abs(np.asarray(kept) - index).min() >= touch]
     shown = np.asarray(sorted(set(must.tolist()) | set(kept_specials) | set(others)), dtype=int)
     offsets = np.zeros(len(shown))
     moved = dict(zip(must.tolist(), (placed - must) * pitch))
@@ -294,12 +305,15 @@ class TokenLocator(Locator):
             for label, own in ((tick.label1, "_get_text1_transform"), (tick.label2, "_get_text2_transform")):
                 label.set_transform(getattr(tick, own)()[0] + ScaledTranslation(dx, dy, scale))
         self.moved = fit.offsets is not None
-        if fit.crowded and not self.warned and not any(p.warned for p in self.partners):
+        if fit.crowded and not fit.legible and not self.warned and not any(p.warned for p in self.partners):
             self.warned = True
+            pitch = fit.fontsize * LABEL_PITCH
             warnings.warn(
                 f"The labels of highlighted tokens {[self.numbers[i] if self.numbers else i for i in fit.crowded]} are closer together than a label's height "
-                f"({fit.fontsize * LABEL_PITCH:.1f} pt) on this axis: "
-                + ("they cannot all fit it and overlap" if fit.overflow else "they are drawn moved apart, in order")
+                f"({pitch:.1f} pt) on this axis: "
+                + ("they cannot all fit it and overlap" if fit.overflow else
+                   f"moved apart, in order, some are drawn {np.abs(offsets).max():.1f} pt from their tokens "
+                   f"(more than {MAX_LABEL_SHIFT:g} label heights)")
                 + ". Use a larger figure, fewer tokens (`span=`) or fewer highlights to label them in place.",
                 stacklevel=2)
 
