@@ -533,7 +533,7 @@ def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray
     total = (len(layers), 1, *shape) if len(shape) == 2 else (len(layers), *shape[-3:])
     if 0 in total:
         raise AttentionInputError(f"attention is empty: its shape [layers, heads, q, k] is {list(total)}.")
-    stacked = np.empty(total, dtype=np.float32)
+    stacked = _empty_float32(total, tensors=_is_tensor(layers[0]))
     bits = 64
     scan = _Scan(square=total[2] == total[3] and total[2] > 1)
     rows = _rows_per_chunk(total[1] * total[3])
@@ -563,6 +563,20 @@ def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray
             layers[position] = None
             del layer, source, array
     return stacked, bits, scan
+
+
+def _empty_float32(shape, tensors: bool) -> np.ndarray:
+    """An uninitialised float32 array; from torch's allocator when the layers are tensors.
+
+    numpy asks the kernel for huge pages on large arrays, and the first such request of a
+    process can stall on memory compaction (0.6 s for 0.5 GB measured on a loaded machine,
+    against 0.2 s from torch's memory): torch is already there when the layers are tensors.
+    """
+    if not tensors:
+        return np.empty(shape, dtype=np.float32)
+    import torch
+
+    return torch.empty(shape, dtype=torch.float32).numpy()
 
 
 def _numpy_view(tensor) -> np.ndarray | None:
