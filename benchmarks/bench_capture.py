@@ -66,10 +66,10 @@ def cell(method: str, n: int) -> dict:
     # warm up (first-call costs), then time
     run_method(model, tokenizer, method, long_text(32), dict(truncation=True, max_length=32))
     baseline = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     run_method(model, tokenizer, method, text, cut)
-    seconds = time.perf_counter() - started
-    return {"peak_mb": peak_rss_mb(), "baseline_mb": baseline, "seconds": seconds}
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"peak_mb": peak_rss_mb(), "baseline_mb": baseline, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
 
 def run_method(model, tokenizer, method: str, text: str, cut: dict) -> None:

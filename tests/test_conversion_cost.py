@@ -84,3 +84,62 @@ def test_model_view_thumbnails_are_reduced_only_when_drawn(monkeypatch):
     assert calls == []  # was once per layer at 1 x 1 pixel, before any drawing
     fig.savefig(io.BytesIO(), format="png")
     assert len(calls) == 2 and min(calls[0]) > 1
+
+
+def _changed(case: str) -> tuple[np.ndarray, bool]:
+    """Causal softmax layers with one change in a late row of the last layer; whether normalized."""
+    weights = _softmax_rows((3, 2, 40, 40), causal=True)
+    row = weights[2, 1, 37]
+    if case == "future":  # weight on a later key, far from the first rows
+        row[39] = 0.01
+        row /= row.sum()
+    elif case == "negative zero":
+        row[39] = -0.0
+    elif case == "nan":
+        row[3] = np.nan
+    elif case == "negative":
+        row[3] = -0.1
+    elif case == "row sum":
+        row[3] += 0.05  # beyond the tolerance of bfloat16 rows too
+    elif case == "raw scores":
+        with np.errstate(divide="ignore"):
+            weights = np.log(weights)  # -inf on later keys (not causal: not zero), rows far from 1
+        return weights, False
+    return weights, True
+
+
+def _outcome(attention, normalized):
+    try:
+        data = attnfig.as_attention(attention, normalized=normalized)
+    except attnfig.AttentionInputError as err:
+        return str(err)
+    return np.asarray(data.weights).copy(), data.is_causal
+
+
+@pytest.mark.parametrize("kind", ["numpy", "float32", "bfloat16"])
+@pytest.mark.parametrize("case", ["clean", "future", "negative zero", "nan", "negative", "row sum", "raw scores"])
+def test_the_checks_made_while_copying_layers_agree_with_the_full_checks(monkeypatch, case, kind):
+    monkeypatch.setattr(data_module, "CHUNK_VALUES", 2 * 40 * 4)  # 4 rows a chunk: 10 chunks a layer
+    weights, normalized = _changed(case)
+    layers, whole = list(weights), weights
+    if kind != "numpy":
+        torch = pytest.importorskip("torch")
+        layers = [torch.from_numpy(layer).to(getattr(torch, kind)) for layer in weights]
+        whole = torch.stack(layers)  # one tensor: converted whole, then checked by the full functions
+    scanned, full = _outcome(layers, normalized), _outcome(whole, normalized)
+    if isinstance(full, str):
+        assert scanned == full
+    else:
+        np.testing.assert_array_equal(scanned[0], full[0])
+        assert scanned[1] == full[1] == (case in ("clean", "negative zero"))
+
+
+@pytest.mark.parametrize("case", ["clean", "future"])
+def test_layers_with_weight_on_later_keys_are_reported_before_any_other_check(monkeypatch, case):
+    monkeypatch.setattr(data_module, "CHUNK_VALUES", 2 * 40 * 4)
+    weights, _ = _changed(case)
+    seen = []
+    data_module.attention_from_layers(list(weights), on_future_weights=seen.append)
+    assert len(seen) == (case == "future")
+    if seen:
+        np.testing.assert_array_equal(seen[0], weights)

@@ -232,19 +232,23 @@ def as_attention(
     if is_pattern_cache(attention):
         attention, cache_layers = cached_patterns(attention)
 
-    weights, bits = _to_layer_array(attention, batch)
+    weights, bits, scan = _to_layer_array(attention, batch)
     return _validated(weights, bits, tokens, batch=batch, attention_mask=attention_mask, normalized=normalized,
                       key_tokens=key_tokens, sentence_b_start=sentence_b_start, merge_subwords=merge_subwords,
-                      layer_indices=cache_layers)
+                      layer_indices=cache_layers, scan=scan)
 
 
-def attention_from_layers(layers: list, tokens: Sequence[str] | None = None, **options) -> AttentionData:
+def attention_from_layers(layers: list, tokens: Sequence[str] | None = None, *, on_future_weights=None,
+                          **options) -> AttentionData:
     """`as_attention` of a list of per-layer tensors that it may empty as it converts them.
 
     Each layer is copied into the result and its list entry set to None, so that (when the
     caller holds no other reference) its memory is freed before the next one is copied: the
     conversion holds one layer more than the result, never a second copy of every layer.
-    Used by `from_model` on the attentions it owns.
+    Used by `from_model` on the attentions it owns. `on_future_weights`, when given, is called
+    with the ``[layers, heads, q, q]`` weights (before any other check) when some query gives
+    weight to a later key: the check of a model that declares itself causal, found by the
+    same pass that copies the layers.
 
     >>> import numpy as np
     >>> layers = [np.full((1, 2, 3, 3), 1 / 3, dtype=np.float32) for _ in range(2)]
@@ -252,14 +256,20 @@ def attention_from_layers(layers: list, tokens: Sequence[str] | None = None, **o
     ((2, 2, 3, 3), [None, None])
     """
     batch = options.pop("batch", 0)
-    weights, bits = _stack_layers(layers, batch, release=True)
-    return _validated(weights, bits, tokens, batch=batch, **options)
+    weights, bits, scan = _stack_layers(layers, batch, release=True)
+    if scan.future and on_future_weights is not None:
+        on_future_weights(weights)
+    return _validated(weights, bits, tokens, batch=batch, scan=scan, **options)
 
 
 def _validated(weights: np.ndarray, bits: int, tokens, *, batch: int = 0, attention_mask: Any = None,
                normalized: bool = True, key_tokens=None, sentence_b_start=None, merge_subwords: bool = False,
-               layer_indices: tuple[int, ...] = ()) -> AttentionData:
-    _check_values(weights, normalized)
+               layer_indices: tuple[int, ...] = (), scan: "_Scan | None" = None) -> AttentionData:
+    # A clean scan (gathered while the layers were copied) stands for the checks of the same
+    # array; anything it flags, or an array changed since (padding dropped), is checked in full.
+    scanned = weights
+    if scan is None or not scan.values_valid(normalized):
+        _check_values(weights, normalized)
     query_tokens = _pick_batch_tokens(tokens, batch, "tokens")
     key_tokens = _pick_batch_tokens(key_tokens, batch, "key_tokens")
     if key_tokens is None and weights.shape[2] == weights.shape[3]:
@@ -268,7 +278,7 @@ def _validated(weights: np.ndarray, bits: int, tokens, *, batch: int = 0, attent
         weights, query_tokens, key_tokens, sentence_b_start = _drop_padding(
             weights, attention_mask, batch, query_tokens, key_tokens, sentence_b_start
         )
-    if normalized:
+    if normalized and not (weights is scanned and scan is not None and scan.rows_valid(bits)):
         _check_rows(weights, bits)
     query_tokens = _check_tokens(query_tokens, weights.shape[2], "tokens", "query")
     key_tokens = _check_tokens(key_tokens, weights.shape[3], "key_tokens", "key")
@@ -278,7 +288,8 @@ def _validated(weights: np.ndarray, bits: int, tokens, *, batch: int = 0, attent
         query_tokens=query_tokens,
         key_tokens=key_tokens,
         sentence_b_start=None if sentence_b_start is None else int(sentence_b_start),
-        is_causal=detect_causal(weights),
+        is_causal=(scan.square and not scan.future) if weights is scanned and scan is not None
+        else detect_causal(weights),
         normalized=normalized,
         layer_indices=layer_indices,
     )
@@ -456,8 +467,9 @@ def _unwrap_model_output(attention):
     return attention
 
 
-def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
-    """Convert to float32 ``[layers, heads, q, k]``; also return the source float width."""
+def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int, "_Scan | None"]:
+    """Convert to float32 ``[layers, heads, q, k]``; also return the source float width and,
+    for a list of layers, the `_Scan` of the checks gathered as they were copied."""
     attention = _unwrap_model_output(attention)
     if attention is None:
         raise AttentionInputError("attention is None. " + SDPA_HINT)
@@ -490,10 +502,10 @@ def _to_layer_array(attention, batch: int) -> tuple[np.ndarray, int]:
             f"attention is empty: its shape [layers, heads, q, k] is {list(stacked.shape)}."
         )
     with np.errstate(over="ignore"):  # values beyond float32 become inf, reported next
-        return np.ascontiguousarray(stacked, dtype=np.float32), bits
+        return np.ascontiguousarray(stacked, dtype=np.float32), bits, None
 
 
-def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray, int]:
+def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray, int, "_Scan"]:
     """Copy per-layer ``[batch, heads, q, k]`` (or ``[heads, q, k]``, ``[q, k]``) arrays or tensors
     into one float32 ``[layers, heads, q, k]`` array, converting each layer as it is copied.
 
@@ -521,25 +533,110 @@ def _stack_layers(layers, batch: int, release: bool = False) -> tuple[np.ndarray
     total = (len(layers), 1, *shape) if len(shape) == 2 else (len(layers), *shape[-3:])
     if 0 in total:
         raise AttentionInputError(f"attention is empty: its shape [layers, heads, q, k] is {list(total)}.")
-    stacked = np.empty(total, dtype=np.float32)
+    stacked = _empty_float32(total, tensors=_is_tensor(layers[0]))
     bits = 64
+    scan = _Scan(square=total[2] == total[3] and total[2] > 1)
+    rows = _rows_per_chunk(total[1] * total[3])
     for position, layer in enumerate(layers):
         source = layer[item] if len(shape) == 4 else layer
-        target = stacked[position, 0] if len(shape) == 2 else stacked[position]
+        target = stacked[position]  # [heads, q, k]; a [q, k] layer is one head
+        array = None
         if _is_tensor(source):
             bits = min(bits, _tensor_bits(source))
-            import torch  # a tensor was passed, so torch is there
+            array = _numpy_view(source.detach())
+            if array is None:  # on another device, or bfloat16: torch converts the whole layer
+                import torch  # a tensor was passed, so torch is there
 
-            torch.from_numpy(target).copy_(source.detach())
+                torch.from_numpy(target if len(shape) != 2 else target[0]).copy_(source.detach())
+                for start in range(0, total[2], rows):
+                    scan.add(target[:, start:start + rows], start)
         else:
             array, layer_bits = _array_to_numpy(source, f"attention[{position}]")
             bits = min(bits, layer_bits)
-            with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, reported next
-                target[...] = array
+        if array is not None:
+            array = array[None] if len(shape) == 2 else array
+            for start in range(0, total[2], rows):
+                with np.errstate(over="ignore", invalid="ignore"):  # beyond float32: inf, reported next
+                    target[:, start:start + rows] = array[:, start:start + rows]
+                scan.add(target[:, start:start + rows], start)
         if release:
             layers[position] = None
-            del layer, source
-    return stacked, bits
+            del layer, source, array
+    return stacked, bits, scan
+
+
+def _empty_float32(shape, tensors: bool) -> np.ndarray:
+    """An uninitialised float32 array; from torch's allocator when the layers are tensors.
+
+    numpy asks the kernel for huge pages on large arrays, and the first such request of a
+    process can stall on memory compaction (0.6 s for 0.5 GB measured on a loaded machine,
+    against 0.2 s from torch's memory): torch is already there when the layers are tensors.
+    """
+    if not tensors:
+        return np.empty(shape, dtype=np.float32)
+    import torch
+
+    return torch.empty(shape, dtype=torch.float32).numpy()
+
+
+def _numpy_view(tensor) -> np.ndarray | None:
+    """`tensor`'s memory seen by numpy (no copy) when it is on the CPU in a dtype numpy has.
+
+    numpy then copies it chunk by chunk, on one thread: torch's threaded copies of small
+    chunks cost more than they save on a loaded machine.
+    """
+    if tensor.device.type != "cpu" or str(tensor.dtype) not in ("torch.float32", "torch.float16", "torch.float64"):
+        return None
+    return tensor.numpy()
+
+
+CHUNK_VALUES = 1 << 18  # 1 MB of float32: a chunk copied and checked while it is in the cache
+
+
+def _rows_per_chunk(values_per_row: int) -> int:
+    return max(1, CHUNK_VALUES // max(1, values_per_row))
+
+
+class _Scan:
+    """What the checks need, gathered chunk by chunk as `_stack_layers` copies the layers.
+
+    Each chunk (every head, a few query rows) is checked right after its copy, while it is in
+    the cache, instead of a pass over the whole array per check: its min and max (NaN
+    propagates), the largest distance of a row sum from 1 (`rows_valid`) and, for square
+    attention until one is found, weight on later keys (as `has_future_weights`). `_validated` trusts only a clean scan; anything it flags is checked
+    again by the full functions, which say where.
+    """
+
+    def __init__(self, square: bool):
+        self.square = square
+        self.future = False
+        self.lows: list = []
+        self.highs: list = []
+        self.row_error = 0.0
+
+    def add(self, chunk: np.ndarray, start: int) -> None:
+        """Check `chunk`, rows ``start:`` of a layer's ``[heads, q, k]``."""
+        self.lows.append(chunk.min())
+        self.highs.append(chunk.max())
+        with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are reported by the full checks
+            error = float(np.abs(chunk.sum(axis=-1) - 1.0).max())
+        if not error <= self.row_error:  # NaN is kept, and fails every later comparison
+            self.row_error = error
+        if self.square and not self.future:  # any() is True for NaN and False for -0.0, as `_nonzero`
+            stop = start + chunk.shape[1]
+            self.future = bool(chunk[..., stop:].any() or np.triu(chunk[..., start:stop], 1).any())
+
+    def rows_valid(self, bits: int) -> bool:
+        """True only when `_check_rows` would pass: the float32 row sums are within half its
+        tolerance (their rounding, below 1e-5 for rows of weights >= 0 summing to about 1,
+        cannot bridge the other half); otherwise `_check_rows` decides."""
+        return self.row_error <= ROW_SUM_TOLERANCE.get(bits, 1e-3) / 2
+
+    def values_valid(self, normalized: bool) -> bool:
+        """The condition of `_check_values`, from the chunks' min and max."""
+        lowest, highest = np.min(self.lows), np.max(self.highs)
+        return bool(not (np.isnan(lowest) or np.isnan(highest)) and highest < np.inf
+                    and (lowest >= 0 if normalized else True))
 
 
 def _check_batch(batch, size: int) -> int:

@@ -132,19 +132,21 @@ def from_model(
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
         check_input_ids(model, decoder_ids, argument="decoder text")
         inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
-    outputs = _run(model, inputs)
+    single = not is_encoder_decoder and not _is_batch(text, kind)  # its conversion checks the causal mask
+    outputs = _run(model, inputs, check_causal=not single)
 
     if is_encoder_decoder:
         encoder_tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
         decoder_tokens = tokenizer.convert_ids_to_tokens(inputs["decoder_input_ids"][0])
         return _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens)
     windows = layer_windows(model.config, len(outputs.attentions))
-    if not _is_batch(text, kind):  # the only user of the attentions: convert them while freeing them
+    if single:  # the only user of the attentions: convert them while freeing them
         attentions = list(outputs.attentions)
         del outputs
         return _with_windows(attention_from_layers(
             attentions,
             tokenizer.convert_ids_to_tokens(encoded["input_ids"][0]),
+            on_future_weights=_future_check(model),
             attention_mask=mask,
             sentence_b_start=_sentence_b_start(encoded, 0) if text_pair is not None else None,
         ), windows)
@@ -199,14 +201,29 @@ def _per_item(value, count: int, argument: str) -> list:
     return values
 
 
-def _run(model, inputs):
-    """One forward pass with attention weights, checked for a causal mask that was ignored."""
+def _run(model, inputs, check_causal: bool = True):
+    """One forward pass with attention weights, checked for a causal mask that was ignored
+    (unless `check_causal` is False: the caller checks it as it converts, `_future_check`)."""
     with prepared(model):
         outputs = model(**inputs, output_attentions=True)
-    if declares_causal(model):
+    if check_causal and declares_causal(model):
         decoder = getattr(outputs, "decoder_attentions", None)
         check_no_future_weights(decoder if decoder is not None else outputs.attentions, model)
     return outputs
+
+
+def _future_check(model):
+    """For a model that declares itself causal: the check `attention_from_layers` calls on
+    attention that gives weight to later keys (it raises as `_run` would), else None."""
+    if not declares_causal(model):
+        return None
+
+    def check(weights) -> None:
+        import torch
+
+        check_no_future_weights(torch.from_numpy(weights), model)
+
+    return check
 
 
 def _with_windows(data: AttentionData, windows) -> AttentionData:
