@@ -132,15 +132,15 @@ def from_model(
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
         check_input_ids(model, decoder_ids, argument="decoder text")
         inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
-    single = not is_encoder_decoder and not _is_batch(text, kind)  # its conversion checks the causal mask
-    outputs = _run(model, inputs, check_causal=not single)
+    one_text = not is_encoder_decoder and not _is_batch(text, kind)  # its conversion checks the causal mask
+    outputs = _run(model, inputs, check_causal=not one_text)
 
     if is_encoder_decoder:
         encoder_tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
         decoder_tokens = tokenizer.convert_ids_to_tokens(inputs["decoder_input_ids"][0])
         return _encoder_decoder_attention(model, outputs, encoder_tokens, decoder_tokens)
     windows = layer_windows(model.config, len(outputs.attentions))
-    if single:  # the only user of the attentions: convert them while freeing them
+    if one_text:  # the only user of the attentions: convert them while freeing them
         attentions = list(outputs.attentions)
         del outputs
         return _with_windows(attention_from_layers(
