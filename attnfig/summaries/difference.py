@@ -184,12 +184,12 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
         raise ArgumentError(f"`head` must be a head index or \"mean\", but {head!r} was passed.")
     matrix = layer_weights.mean(axis=0) if isinstance(head, str) else layer_weights[diff.head_position(head)]
     limit = vmax if vmax is not None else float(np.abs(matrix).max()) or 1.0
-    # The row and column of the largest |difference| keep their labels (both axes: a square map's
-    # rows and columns show the same tokens); thinned labels carry their positions ("5 [SEP]").
-    largest = np.unravel_index(int(np.argmax(np.abs(matrix))), matrix.shape) if matrix.size else ()
+    # The row and the column of the largest |difference| keep their labels; thinned labels carry
+    # their positions ("5 [SEP]").
+    largest = [(int(i),) for i in np.unravel_index(int(np.argmax(np.abs(matrix))), matrix.shape)] if matrix.size else ()
     ax = matrix_heatmap(matrix, diff.query_tokens, diff.key_tokens, ax=ax, cmap=cmap or DIVERGING_CMAP,
                         vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"},
-                        labelled=tuple(sorted({int(i) for i in largest})),
+                        labelled=tuple(largest),
                         **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, "numbered": True, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
     shown_head = "mean of heads" if isinstance(head, str) else f"head {diff.head_indices[diff.head_position(head)]}"

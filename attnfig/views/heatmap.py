@@ -104,8 +104,8 @@ def matrix_heatmap(
     special tokens always shown; `highlight` rows and columns are marked on the margin and their labels
     drawn in the highlight color; with `numbered`, thinned labels show their positions). With
     more cells than output pixels, each pixel shows the `reduce` ("max" or "mean") of its cells
-    (`numbered` may also be a pair: the numbers of the rows and of the columns; `labelled`
-    rows and columns are always labelled, like `highlight`, but not marked)
+    (`numbered` may also be a pair: the numbers of the rows and of the columns; `labelled`,
+    a pair (rows, columns), are always labelled, like `highlight`, but not marked)
     (see `attnfig.views.density`). seaborn's `xticklabels`/`yticklabels` ("auto": the label
     rule; True: all; False: none; an int n: every n-th; a list: these labels, by the label
     rule), `annot_kws`, `linewidths`, `linecolor` and `norm` mean what they mean in
@@ -187,10 +187,12 @@ def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False, xticklabel
                 yticklabels="auto", labelled=()) -> None:
     n_rows, n_cols = len(plan.row_labels), len(plan.col_labels)
     row_numbers, col_numbers = numbered if isinstance(numbered, tuple) else (numbered, numbered)
-    always = tuple(highlight) + tuple(labelled)  # labelled whatever the thinning; only `highlight` is marked
-    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, always, numbered=row_numbers)
-    cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, always, share_with=rows, rotation=90,
-                        numbered=col_numbers)
+    labelled_rows, labelled_cols = labelled if labelled else ((), ())
+    # Labelled whatever the thinning; only `highlight` is marked.
+    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, tuple(highlight) + tuple(labelled_rows),
+                        numbered=row_numbers)
+    cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, tuple(highlight) + tuple(labelled_cols),
+                        share_with=rows, rotation=90, numbered=col_numbers)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
