@@ -9,7 +9,6 @@ from typing import Any, Sequence
 from matplotlib.axes import Axes
 import dataclasses
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
@@ -23,6 +22,9 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
+from ..views.colors import font_points
+from ..views.figures import figure_inches
+from ..views.titles import text_points
 from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
@@ -155,7 +157,11 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         smallest, largest = (float(matrix.min()), float(matrix.max())) if matrix.size else (0.0, 0.0)
         scaled = opacity_scale(matrix, smallest, largest)
         ax = target_axes(ax)
-        ax.set_xlabel(opacity_note(METHOD_LABELS[method], smallest, largest), fontsize=mpl.rcParams["legend.fontsize"])
+        note = opacity_note(METHOD_LABELS[method], smallest, largest)
+        size = font_points("legend.fontsize")
+        if text_points(note, size) > ax.get_position().width * figure_inches(ax.figure)[0] * 72:
+            note = note.replace(" from ", "\nfrom ", 1)  # wider than the Axes: the range on a line of its own
+        ax.set_xlabel(note, fontsize=size)
         rolled = dataclasses.replace(data, weights=_square(scaled, rows, shown)[None, None].astype(np.float32),
                                      query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
