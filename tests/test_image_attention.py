@@ -145,6 +145,26 @@ def test_bad_plot_arguments_get_attnfig_errors(arguments, match):
         attnfig.plot_image_attention(np.full((1, 1, 5, 5), 0.2), grid=(2, 2), **arguments)
 
 
+def test_titles_number_layers_by_the_layer_base_option_as_every_figure():
+    """Image titles printed the raw index whatever `layer_base` (pattern shares and the rest honored it)."""
+    import matplotlib.pyplot as plt
+
+    weights = np.full((4, 2, 5, 5), 0.2)
+    picture = np.zeros((8, 8, 3))
+    titles = {}
+    for base in (0, 1):
+        with attnfig.set_options(layer_base=base):
+            head = attnfig.plot_image_attention(weights, picture, grid=(2, 2), layer=2, head=1,
+                                                ax=plt.figure().subplots()).get_title()
+            rolled = attnfig.plot_image_attention(weights, picture, grid=(2, 2), layer=-1, rollout=True,
+                                                  ax=plt.figure().subplots()).get_title()
+            grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2), layer=1, heads=[0]).get_suptitle()
+            titles[base] = (head, rolled, grid)
+    assert titles[0] == ("layer 2, head 1", "rollout to layer 3", "Layer 1: attention from 0")
+    assert titles[1] == ("layer 3, head 1", "rollout to layer 4", "Layer 2: attention from 0")
+    plt.close("all")
+
+
 def test_without_an_image_the_error_says_where_to_get_one():
     with pytest.raises(ArgumentError, match="from_model"):
         attnfig.plot_image_attention(np.full((1, 1, 5, 5), 0.2), grid=(2, 2))

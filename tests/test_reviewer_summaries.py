@@ -131,6 +131,36 @@ def test_difference_titles_say_what_minus_what():
         attnfig.plot_difference(weights, weights, names="tuned")
 
 
+def test_difference_labels_thinned_to_fit_carry_positions_and_keep_the_largest_difference_unmarked():
+    """At acl, 40 tokens are thinned: each label says its position (two "[SEP]" told apart), and the
+    row and the column of the largest |difference| (7, 13: off the round steps) are labelled, not marked."""
+    tokens = ["[CLS]"] + [f"w{i}" for i in range(1, 19)] + ["[SEP]"] + [f"v{i}" for i in range(20, 39)] + ["[SEP]"]
+    first = np.full((1, 1, 40, 40), 1 / 40)
+    second = first.copy()
+    second[0, 0, 7, [11, 12, 13]] += [-0.01, -0.02, 0.03]  # largest |difference| at (7, 13)
+    with attnfig.style("acl"):
+        figure = Figure(figsize=attnfig.figsize("acl"), layout="constrained")
+        ax = attnfig.plot_difference(first, second, tokens, ax=figure.subplots())
+        figure.draw(figure._get_renderer())
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        cols = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(rows) < 40 and len(cols) < 40  # thinned
+        assert "19 [SEP]" in rows and "39 [SEP]" in rows  # the two [SEP] are told apart
+        assert all(text.split(" ", 1)[0].isdigit() for text in rows + cols)
+        assert "7 w7" in rows and "13 w13" in cols  # the largest |difference|'s row and column
+        colors = {t.get_text(): t.get_color() for t in ax.get_yticklabels() + ax.get_xticklabels()}
+        assert colors["7 w7"] == colors["13 w13"] == colors["0 [CLS]"]  # in the label color, not the highlight one
+        assert not [c for c in ax.collections if c.get_label() == "highlight"]
+
+
+
+def test_a_special_token_exactly_a_gap_from_a_kept_label_is_kept_whatever_the_rounding():
+    """acl's difference map (59.17 pt for 11 rows, max |difference| in row 7): "5 [SEP]" was dropped
+    for "4 hopped", because row 7 came back from the points-to-positions round trip as 6.9999999."""
+    from attnfig.views.labels import _thinned
+
+    assert _thinned(11, 59.171895000000006 / 11, 6.0, (0, 5, 10), (7,)).shown.tolist() == [0, 2, 5, 7, 10]
+
 # --- long heatmaps ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("venue", ["acl", "icml", "neurips"])

@@ -130,7 +130,7 @@ def test_rollout_plots_as_heatmap_or_lines():
     np.testing.assert_allclose(ax.images[0].get_array(), attnfig.attention_rollout(weights), rtol=1e-6)
     fig, axis = plt.subplots()
     attnfig.plot_rollout(weights, TOKENS, kind="lines", ax=axis, min_weight=0)
-    assert len(axis.collections[0].get_segments()) == 36
+    assert len(axis.collections[0].get_segments()) == 35  # every pair but the smallest value, drawn clear (opacity 0)
     with pytest.raises(AttentionInputError, match=r"`kind` must be one of \['heatmap', 'lines'\]"):
         attnfig.plot_rollout(weights, kind="bars")
 
@@ -411,6 +411,37 @@ def test_head_map_labels_stay_in_the_frame_off_other_markers_and_markers_read_on
         assert scatter.get_linewidths()[0] > 0
         assert np.all(np.abs(edges[:, :3] - background).sum(axis=1) > 0.6)
         assert to_rgb(edges[0]) == to_rgb(mpl.rcParams["axes.edgecolor"])
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("style", [("icml",), ("icml", "dark")])
+def test_head_map_every_layer_fill_and_colorbar_swatch_stands_out_from_the_background(style):
+    """In dark, viridis' first color (#440154, L* 15) on black read as hollow markers and an
+    invisible "0" swatch: every layer's color keeps 30 L* from a dark face."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+    from matplotlib.collections import QuadMesh
+    from attnfig.views.contrast import lightness
+
+    least = 30.0  # L*: attnfig.views.contrast.MIN_FILL_CONTRAST
+
+    weights = np.random.default_rng(7).dirichlet(np.ones(5), size=(6, 2, 5))
+    with attnfig.style(*style):
+        fig, ax = plt.subplots(figsize=attnfig.figsize(style[0]), layout="constrained")
+        attnfig.plot_head_map(weights, ax=ax, labels=False)
+        fig.canvas.draw()
+        face = float(lightness(np.array(to_rgb(ax.get_facecolor()))))
+        fills = ax.collections[0].get_facecolors()[:, :3]
+        solids = [c for c in fig.axes[-1].collections if isinstance(c, QuadMesh)]  # the colorbar's swatches
+        swatches = solids[0].get_facecolors()[:, :3]
+        assert len(swatches) == 6
+        assert len({tuple(c) for c in fills.round(6)}) == 6  # one color per layer
+        if face < 50:
+            assert np.abs(lightness(fills) - face).min() >= least - 0.5
+            assert np.abs(lightness(swatches) - face).min() >= least - 0.5
+        else:  # on white the style's colormap is drawn whole, as before
+            np.testing.assert_allclose(fills[0], mpl.colormaps["viridis"](0.0)[:3], atol=1e-6)
         plt.close(fig)
 
 

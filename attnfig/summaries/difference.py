@@ -129,7 +129,8 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
     """Heatmap of ``first - second`` for one head (or ``head="mean"``), centred on 0; returns the Axes.
 
     The scale runs from ``-vmax`` to ``vmax`` (by default the largest absolute difference).
-    `**kwargs` go to `imshow`.
+    Labels thinned to fit show their positions ("5 [SEP]"), and the row and column of the
+    largest absolute difference are always labelled. `**kwargs` go to `attnfig.heatmap`.
 
     Parameters
     ----------
@@ -173,7 +174,7 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
     'A − B, layer 0, head 0'
     """
     check_keywords(plot_difference, kwargs, matrix_heatmap, *IMSHOW_TAKERS,
-                   exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "center", "cbar_kws"))
+                   exclude=MATRIX_ARGUMENTS_SET_BY_CALLER + ("vmin", "vmax", "center", "cbar_kws", "labelled"))
     if vmax is not None and check_real("vmax", vmax) <= 0:
         raise ArgumentError(f"`vmax` is the half-width of a scale centred on 0: it must be > 0, but {vmax!r} was passed.")
     names = difference_names(first, second, names)
@@ -183,9 +184,13 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
         raise ArgumentError(f"`head` must be a head index or \"mean\", but {head!r} was passed.")
     matrix = layer_weights.mean(axis=0) if isinstance(head, str) else layer_weights[diff.head_position(head)]
     limit = vmax if vmax is not None else float(np.abs(matrix).max()) or 1.0
+    # The row and the column of the largest |difference| keep their labels; thinned labels carry
+    # their positions ("5 [SEP]").
+    largest = [(int(i),) for i in np.unravel_index(int(np.argmax(np.abs(matrix))), matrix.shape)] if matrix.size else ()
     ax = matrix_heatmap(matrix, diff.query_tokens, diff.key_tokens, ax=ax, cmap=cmap or DIVERGING_CMAP,
                         vmin=-limit, vmax=limit, center=0.0, cbar_kws={"label": "difference"},
-                        **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, **kwargs})
+                        labelled=tuple(largest),
+                        **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, "numbered": True, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
     shown_head = "mean of heads" if isinstance(head, str) else f"head {diff.head_indices[diff.head_position(head)]}"
     box = ax.get_position()  # before layout: the Axes' room, less than the colorbar took

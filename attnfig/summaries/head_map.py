@@ -25,6 +25,7 @@ from ..recording.engine import run_corpus
 from ..themes import remember_style
 from ..views.arguments import check_keywords, target_axes
 from ..views.colors import colormap, font_points
+from ..views.contrast import axes_background, contrasting_colormap
 from ..views.heatmap import add_colorbar
 from .accumulators import summarize
 from .entropy import row_entropy
@@ -297,7 +298,9 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     ax : matplotlib.axes.Axes, optional
         Where to draw; the current Axes by default.
     cmap : str or Colormap, optional
-        The colormap of the layers; the style's ``image.cmap`` by default.
+        The colormap of the layers; the style's ``image.cmap`` by default. On a dark
+        background its ends within `attnfig.views.contrast.MIN_FILL_CONTRAST` lightness (L*)
+        of the Axes' face are cut, so every layer's markers and colorbar swatch read.
     labels : bool
         Label heads ``layer-head``: each beside its marker, inside the Axes, where it keeps a
         gap from every other label, overlaps no other marker and is nearer its own marker than
@@ -341,9 +344,11 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     kwargs.setdefault("s", marker_points(ax, len(points)) ** 2)
     kwargs.setdefault("linewidths", EDGE_WIDTH)
     kwargs.setdefault("edgecolors", mpl.rcParams["axes.edgecolor"])
-    # One color step per layer, so the colorbar reads as a legend of layers.
+    # One color step per layer, so the colorbar reads as a legend of layers; on a dark background the
+    # colormap's ends too close to it in lightness are cut, so every layer's fill (and swatch) reads.
     steps = max(layer_indices) - min(layer_indices) + 1
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=colormap(cmap).resampled(steps),
+    layer_colors = contrasting_colormap(colormap(cmap), axes_background(ax)).resampled(steps)
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=layer_colors,
                          vmin=min(layer_indices) - 0.5, vmax=max(layer_indices) + 0.5, **kwargs)
     if labels:
         texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",

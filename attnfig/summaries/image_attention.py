@@ -21,6 +21,7 @@ from matplotlib.image import AxesImage
 from .._compat import root_figure
 from ..errors import ArgumentError, AttentionInputError
 from ..input.data import AttentionData, as_attention
+from ..options import layer_label
 from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
 from ..views.colors import colormap, font_points
@@ -199,9 +200,9 @@ def _title(data: AttentionData, layer: int, head: int | str, query: int | str, r
     position = _query_position(data, query)
     prefix = "" if position == 0 else f"{data.query_tokens[position]}: "
     if rollout:
-        return f"{prefix}rollout to layer {layer_index}"
+        return f"{prefix}rollout to layer {layer_label(layer_index)}"
     heads = "mean" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"  # "mean", checked
-    return f"{prefix}layer {layer_index}, {heads}"
+    return f"{prefix}layer {layer_label(layer_index)}, {heads}"
 
 
 def plot_image_attention(
@@ -492,7 +493,7 @@ def image_attention_grid(
                              vmax=shared_vmax, ax=ax, title="mean" if head == "mean" else f"head {head}", **kwargs)
     for ax in axes[len(heads):]:
         ax.set_axis_off()
-    figure.suptitle(f"Layer {layer_index}: attention from {data.query_tokens[_query_position(data, query)]}")
+    figure.suptitle(f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}")
     if colorbar:
         figure.colorbar(axes[0].images[1], ax=list(axes), label=COLORBAR_LABEL, shrink=COLORBAR_SHRINK,
                         location="bottom" if below else "right", aspect=40 if below else 20)

@@ -9,7 +9,6 @@ from typing import Any, Sequence
 from matplotlib.axes import Axes
 import dataclasses
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.collections import LineCollection
 
@@ -23,6 +22,9 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
+from ..views.colors import font_points
+from ..views.figures import figure_inches
+from ..views.titles import text_points
 from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
@@ -81,9 +83,10 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     special tokens' rows and columns out of the figure (not renormalised: the colors scale
     to what remains, so [CLS]'s large column no longer saturates it), and ``query=i`` (an
     original position) shows that query's row only. The title says both. With
-    ``kind="lines"`` a line's opacity is its value over the largest value shown (flows
-    stay below about 0.2, and would otherwise all be faint); the axis says so
-    ("opacity ∝ attention flow, max 0.16 (opaque)").
+    ``kind="lines"`` a line's opacity runs over the range of the values shown,
+    ``(v - min) / (max - min)``: the smallest value is clear, the largest opaque (flows are
+    nearly uniform, 0.07-0.17 on a short text, and scaled to the maximum alone would all be
+    half opaque); the axis says so ("opacity: attention flow from 0.07 (clear) to 0.17 (opaque)").
 
     Rollout and flow multiply attention weights (rows summing to 1): norms
     (`attnfig.attention_norms`), raw scores and differences are refused.
@@ -150,11 +153,15 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     query_tokens = [data.query_tokens[i] for i in rows]
     key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
-        # Opacity relative to the largest value shown (flows stay below ~0.2): it is opaque, and the axis says so.
-        largest = float(matrix.max()) if matrix.size else 0.0
-        scaled = matrix / largest if largest > 0 else matrix
+        # Opacity over the range shown (flows are nearly uniform): min clear, max opaque; the axis says so.
+        smallest, largest = (float(matrix.min()), float(matrix.max())) if matrix.size else (0.0, 0.0)
+        scaled = opacity_scale(matrix, smallest, largest)
         ax = target_axes(ax)
-        ax.set_xlabel(opacity_note(METHOD_LABELS[method], largest), fontsize=mpl.rcParams["legend.fontsize"])
+        note = opacity_note(METHOD_LABELS[method], smallest, largest)
+        size = font_points("legend.fontsize")
+        if text_points(note, size) > ax.get_position().width * figure_inches(ax.figure)[0] * 72:
+            note = note.replace(" from ", "\nfrom ", 1)  # wider than the Axes: the range on a line of its own
+        ax.set_xlabel(note, fontsize=size)
         rolled = dataclasses.replace(data, weights=_square(scaled, rows, shown)[None, None].astype(np.float32),
                                      query_tokens=tuple(key_tokens), key_tokens=tuple(key_tokens),
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
@@ -172,13 +179,26 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     return ax
 
 
-def opacity_note(label: str, largest: float) -> str:
-    """What a line's opacity means when the largest value shown is opaque.
+def opacity_scale(matrix: np.ndarray, smallest: float, largest: float) -> np.ndarray:
+    """Opacities ``(v - smallest) / (largest - smallest)``; values all equal are opaque (or clear at 0).
 
-    >>> opacity_note("attention flow", 0.1634)
-    'opacity \u221d attention flow, max 0.16 (opaque)'
+    >>> opacity_scale(np.array([0.07, 0.12, 0.17]), 0.07, 0.17).round(2).tolist()
+    [0.0, 0.5, 1.0]
     """
-    return f"opacity \u221d {label}, max {largest:.2g} (opaque)"
+    if largest > smallest:
+        return (matrix - smallest) / (largest - smallest)
+    return matrix / largest if largest > 0 else matrix
+
+
+def opacity_note(label: str, smallest: float, largest: float) -> str:
+    """What a line's opacity means: the range of the values shown, from clear to opaque.
+
+    >>> opacity_note("attention flow", 0.0712, 0.1634)
+    'opacity: attention flow from 0.071 (clear) to 0.16 (opaque)'
+    """
+    if largest <= smallest:
+        return f"opacity: {label}, all {largest:.2g} (opaque)"
+    return f"opacity: {label} from {smallest:.2g} (clear) to {largest:.2g} (opaque)"
 
 
 def _single_query(query: Any) -> int | None:

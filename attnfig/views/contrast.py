@@ -91,3 +91,33 @@ def visible_alphas(colors, alphas: np.ndarray, background=None) -> np.ndarray:
         strict = np.concatenate([[True], np.diff(steps) > 0])  # first opacity reaching each step
         result[chosen] = np.interp(target, steps[strict], _GRID[strict])
     return result
+
+
+MIN_FILL_CONTRAST = 30.0  # L* between a filled marker's color and a dark background it sits on
+DARK_BACKGROUND = 50.0  # L* below which a background is dark
+
+
+def contrasting_colormap(cmap, background, min_contrast: float = MIN_FILL_CONTRAST):
+    """`cmap` with its ends cut where their colors lie within `min_contrast` lightness (L*) of a
+    dark `background`, so every color it gives reads as a fill there: near black, hue no longer
+    shows and only lightness does (viridis' dark purple on black reads as a hole). On a light
+    background (L* >= `DARK_BACKGROUND`) chroma still shows (viridis' yellow on white) and the
+    colormap is unchanged; it is also unchanged when its ends already contrast or nothing in it does.
+
+    >>> import matplotlib as mpl
+    >>> dark = contrasting_colormap(mpl.colormaps["viridis"], "black")
+    >>> bool(lightness(np.array(dark(0.0)[:3])) >= MIN_FILL_CONTRAST - 0.5)
+    True
+    >>> contrasting_colormap(mpl.colormaps["viridis"], "white").name
+    'viridis'
+    """
+    from matplotlib.colors import ListedColormap
+
+    floor = float(lightness(np.asarray(to_rgba(background)[:3])))
+    if floor >= DARK_BACKGROUND:
+        return cmap
+    contrast = np.abs(lightness(cmap(_GRID)[:, :3]) - floor)
+    reads = np.flatnonzero(contrast >= min_contrast)
+    if not len(reads) or (reads[0] == 0 and reads[-1] == len(_GRID) - 1):
+        return cmap
+    return ListedColormap(cmap(np.linspace(_GRID[reads[0]], _GRID[reads[-1]], 256)), name=f"{cmap.name}_contrast")

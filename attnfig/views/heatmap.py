@@ -94,6 +94,7 @@ def matrix_heatmap(
     square=False,
     highlight=(),
     numbered=False,
+    labelled=(),
     **kwargs,
 ):
     """Draw any labelled matrix as a heatmap (the engine of every attnfig heatmap).
@@ -103,7 +104,8 @@ def matrix_heatmap(
     special tokens always shown; `highlight` rows and columns are marked on the margin and their labels
     drawn in the highlight color; with `numbered`, thinned labels show their positions). With
     more cells than output pixels, each pixel shows the `reduce` ("max" or "mean") of its cells
-    (`numbered` may also be a pair: the numbers of the rows and of the columns)
+    (`numbered` may also be a pair: the numbers of the rows and of the columns; `labelled`,
+    a pair (rows, columns), are always labelled, like `highlight`, but not marked)
     (see `attnfig.views.density`). seaborn's `xticklabels`/`yticklabels` ("auto": the label
     rule; True: all; False: none; an int n: every n-th; a list: these labels, by the label
     rule), `annot_kws`, `linewidths`, `linecolor` and `norm` mean what they mean in
@@ -116,7 +118,7 @@ def matrix_heatmap(
     remember_style(ax.figure)
     kwargs.setdefault("aspect", "equal" if square else "auto")
     image = _cell_image(ax, plan.matrix, plan, reduce, kwargs)
-    _label_axes(ax, plan, highlight, numbered, xticklabels, yticklabels)
+    _label_axes(ax, plan, highlight, numbered, xticklabels, yticklabels, labelled)
     if linewidths:
         _cell_lines(ax, plan.matrix.shape[0], plan.matrix.shape[1], linewidths, linecolor)
     if xlabel:
@@ -159,7 +161,7 @@ IMSHOW_TAKERS = (AxesImage, Axes.imshow)
 MATRIX_HEATMAP_ARGUMENTS = ("matrix", "row_labels", "col_labels", "ax", "cmap", "vmin", "vmax", "center",
                             "robust", "cbar", "cbar_ax", "cbar_kws", "annot", "fmt", "annot_kws", "linewidths",
                             "linecolor", "xticklabels", "yticklabels", "mask", "xlabel", "ylabel", "square",
-                            "highlight", "X", "norm", "reduce", "numbered")
+                            "highlight", "X", "norm", "reduce", "numbered", "labelled")
 # What every caller of `matrix_heatmap` sets: the matrix, its labels, where to draw.
 MATRIX_ARGUMENTS_SET_BY_CALLER = ("matrix", "row_labels", "col_labels", "ax", "X")
 # `heatmap` takes these itself (as named arguments) or sets them.
@@ -182,12 +184,15 @@ def add_colorbar(figure, mappable, **kwargs):
 
 
 def _label_axes(ax, plan: _HeatmapPlan, highlight=(), numbered=False, xticklabels="auto",
-                yticklabels="auto") -> None:
+                yticklabels="auto", labelled=()) -> None:
     n_rows, n_cols = len(plan.row_labels), len(plan.col_labels)
     row_numbers, col_numbers = numbered if isinstance(numbered, tuple) else (numbered, numbered)
-    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, highlight, numbered=row_numbers)
-    cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, highlight, share_with=rows, rotation=90,
-                        numbered=col_numbers)
+    labelled_rows, labelled_cols = labelled if labelled else ((), ())
+    # Labelled whatever the thinning; only `highlight` is marked.
+    rows = _tick_labels(ax.yaxis, plan.row_labels, yticklabels, tuple(highlight) + tuple(labelled_rows),
+                        numbered=row_numbers)
+    cols = _tick_labels(ax.xaxis, plan.col_labels, xticklabels, tuple(highlight) + tuple(labelled_cols),
+                        share_with=rows, rotation=90, numbered=col_numbers)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -171,7 +171,9 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, must=()) -> Lab
     gap = round_step(max(1, int(np.ceil(need / max(pitch, 1e-9)))))  # positions a label needs
     must = np.unique(np.clip(np.asarray(list(must), dtype=int), 0, n_labels - 1))
     specials = np.setdiff1d(np.clip(np.asarray(list(keep), dtype=int), 0, n_labels - 1), must)
-    placed = spread_apart((must + 0.5) * pitch, need, n_labels * pitch) / pitch - 0.5  # in positions
+    # In positions, rounded: an unmoved label lands back on its integer (7, not 6.9999999, which
+    # would crowd a special token exactly `gap` away).
+    placed = np.round(spread_apart((must + 0.5) * pitch, need, n_labels * pitch) / pitch - 0.5, 9)
     crowded = tuple(int(i) for i, p in zip(must, placed) if abs(p - i) > 1e-6)
     overflow = len(must) > 1 and (len(must) - 1) * need > n_labels * pitch
     touch = need / max(pitch, 1e-9) - 1e-6  # positions closer than this would touch a label drawn there
