@@ -242,14 +242,17 @@ def lines(
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
     line whose opacity is its weight divided by the number of heads shown (as in BertViz),
     one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection); on a dark background the opacities reach the share
+    keeps its color in any selection; heads are drawn weakest first, so where their lines
+    overlap the head with the strongest lines is on top, see `drawing_order`); on a dark
+    background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
     the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
     mark per head beside each key token, at full strength (opacity = that head's weight; an
     empty box is a weight of 0), the columns of marks numbered by head below the Axes (the
     key, in place of a legend);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
-    too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
+    too faint to change a pixel are not drawn (see `attnfig.views.readability`); many overlapping
+    lines on a background other than white are drawn as their ink image (`DARK_OVERLAP`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
     positions (integers; negative ones count from the end) and special tokens are always
     labelled. ``span=(start, stop)`` shows only the
@@ -286,7 +289,8 @@ def lines(
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     legend : bool, optional
-        Name the heads in a legend; by default when more than one head is drawn without
+        Name the heads in a legend titled with the layer ("Layer 2, head"); by default when
+        more than one head is drawn without
         `focus` (whose marks are numbered by head). Heads that need more than one row of
         swatches are keyed compactly: each number in a box of its color.
     **kwargs
