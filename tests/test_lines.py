@@ -26,10 +26,11 @@ def test_one_collection_per_head_and_only_visible_lines():
     ax = attnfig.lines(weights, TOKENS, layer=1)
     collections = line_collections(ax)
     assert len(collections) == 3
-    for head, collection in enumerate(collections):
+    assert sorted(c.get_label() for c in collections) == [f"head {h}" for h in range(3)]
+    for collection in collections:  # drawn weakest head first (`drawing_order`), each labelled
+        head = int(collection.get_label().split()[1])
         expected = int((weights[1, head] / 3 >= FAINT_ALPHA).sum())
         assert len(collection.get_segments()) == expected
-        assert collection.get_label() == f"head {head}"
 
 
 def test_alphas_are_weight_over_heads_and_colors_follow_the_palette():

@@ -114,7 +114,8 @@ def test_a_head_keeps_its_color_in_any_selection():
     every_colors = {h.get_label(): h.get_facecolor() for h in every.legends[0].legend_handles if h.get_visible()}
     some_colors = {h.get_label(): h.get_facecolor() for h in some.legends[0].legend_handles if h.get_visible()}
     assert some_colors == {"3": every_colors["3"], "7": every_colors["7"]}
-    lines = some.axes[0].collections
+    lines = sorted(some.axes[0].collections, key=lambda c: c.get_label())  # drawn weakest first: by label
+    assert lines[0].get_label() == "head 3"
     np.testing.assert_allclose(lines[0].get_colors()[:, :3], np.broadcast_to(every_colors["3"][:3], (len(lines[0].get_colors()), 3)))
 
 

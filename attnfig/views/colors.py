@@ -2,7 +2,9 @@
 
 Head colors mean the same across figures: the light, dark and venue styles share one cycle
 (tab10) and the same `EXTRA_COLORS` after it, so head h has one color in all of them. Only
-a style made to change the palette (``colorblind``) or a ``palette=`` changes it.
+a style made to change the palette (``colorblind``) or a ``palette=`` changes it. Heads never
+get a grey from the style's cycle (tab10's #7f7f7f): overlapping lines of several heads blend
+to a grey, which would read as that head.
 """
 from __future__ import annotations
 
@@ -18,13 +20,32 @@ from .arguments import check_color_limits
 
 # Colors after the style's cycle, for many heads: each far from tab10's colors and from
 # each other (at least 28 CIELAB units; picked greedily from Kelly's, Tol's and ColorBrewer's
-# sets), so the default gives 20 distinct. Every one keeps WCAG's 3:1 contrast for graphics
+# sets), so the default gives 20 distinct heads (tab10 without its grey, then these). Every one keeps WCAG's 3:1 contrast for graphics
 # on black and, like tab10's lightest (olive, cyan), about 2:1 on white: one sequence serves
 # the light and dark styles alike, so head h has the same color in every style.
 EXTRA_COLORS = ("#ff00ff", "#a6761d", "#911eb4", "#f99379", "#1b9e77", "#c2b280", "#cab2d6", "#e7298a",
-                "#b3446c", "#e6ab02")
+                "#b3446c", "#e6ab02", "#3366ff")
 MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
 MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
+# A grey: CIELAB chroma below this, lighter than black and darker than white (Okabe-Ito's black
+# in the colorblind style stays a head color).
+GREY_CHROMA = 15.0
+GREY_LIGHTNESS = (10.0, 90.0)
+
+
+def is_grey(color) -> bool:
+    """Whether `color` is a grey (near-neutral, neither near black nor near white).
+
+    >>> is_grey("#7f7f7f"), is_grey("#1f77b4"), is_grey("black")
+    (True, False, False)
+    """
+    rgb = to_rgba_array([color])[0, :3]
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz /= [0.95047, 1.0, 1.08883]  # D65 white
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    lightness, a, b = 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
 
 
 def relative_luminance(color) -> float:
@@ -48,18 +69,21 @@ def contrast_ratio(color, background) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def palette_colors(n: int, palette=None) -> np.ndarray:
+def palette_colors(n: int, palette=None, *, greys: bool = True) -> np.ndarray:
     """Return `n` RGBA colors: from the style's color cycle, a seaborn palette name or a list.
 
     The style's cycle is extended by `EXTRA_COLORS` (without repeats; the same ones on a
     light or dark background) before colors repeat; a list or palette name repeats past
-    its end, as BertViz does past 10 heads.
+    its end, as BertViz does past 10 heads. ``greys=False`` leaves the style's greys out (`is_grey`);
+    a `palette` given is used as it is.
 
     >>> palette_colors(3, ["red", "blue"])[:, :3].tolist()
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
     if palette is None:
         base = list(mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"]))
+        if not greys:
+            base = [c for c in base if not is_grey(c)] or base
         if n > len(base):
             known = {tuple(c) for c in to_rgba_array(base).round(3)}
             base += [c for c in EXTRA_COLORS if tuple(to_rgba_array([c])[0].round(3)) not in known]
@@ -80,7 +104,7 @@ def palette_colors(n: int, palette=None) -> np.ndarray:
 
 def head_colors(head_indices, palette=None) -> np.ndarray:
     """One RGBA color per head, chosen by its ORIGINAL index: a head keeps its color
-    whatever subset of heads is shown.
+    whatever subset of heads is shown. The style's greys are left out (see `is_grey`).
 
     >>> (head_colors([3, 7])[0] == head_colors(range(12))[3]).all()
     np.True_
@@ -88,7 +112,7 @@ def head_colors(head_indices, palette=None) -> np.ndarray:
     indices = np.asarray(list(head_indices), dtype=int)
     if not indices.size:
         return np.zeros((0, 4))
-    return palette_colors(int(indices.max()) + 1, palette)[indices]
+    return palette_colors(int(indices.max()) + 1, palette, greys=False)[indices]
 
 
 def _color_list(palette) -> list:

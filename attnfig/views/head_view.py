@@ -219,6 +219,7 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
                  label_points(data.key_tokens, min_fontsize(font_points("ytick.labelsize"))))
     marks = mark_band_points()[1] if data.sentence_b_start is not None else 0.0
     rows, cols = grid_shape(len(head_indices), width, (labels + mpl.rcParams["ytick.major.pad"] + marks) / 72)
+    sized_here = figure is None and figsize is None
     if figure is None:
         figsize = figsize or column_figsize(n_tokens, 1, rows)
     figure = target_figure(figure, figsize=figsize)
@@ -242,4 +243,25 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
             column_headings(ax, data, kwargs.get("direction", "all"), query=col == 0, key=last_col)
     title = f"Layer {layer_label(layer)}"
     figure.suptitle(f"{title}\n{note}" if note else title, fontsize=mpl.rcParams["axes.titlesize"])
+    if sized_here:
+        _grow_to_labels(figure, axes.flat[0], n_tokens, rows)
     return figure
+
+
+def _grow_to_labels(figure, ax, n_tokens: int, rows: int) -> None:
+    """Make a figure sized here taller by what its panels lack for `n_tokens` labels each at the
+    smallest label size (the estimate of `column_figsize` leaves out the layout's real margins and
+    a title's extra lines, such as a norm's "opacity ∝ ..."), within its height limits."""
+    engine = figure.get_layout_engine()
+    if engine is None:
+        return
+    engine.execute(figure)
+    needed = n_tokens * min_fontsize(font_points("ytick.labelsize")) * LABEL_SPACING / 72 * (1 + FIT_SLACK)
+    lacking = needed - ax.get_position().height * figure.get_figheight()
+    if lacking > 0:
+        default = mpl.rcParams["figure.figsize"][1]
+        limit = min(max(MAX_HEIGHT_FACTOR, rows) * default, PAGE_INCHES)
+        figure.set_figheight(min(figure.get_figheight() + rows * lacking, max(limit, figure.get_figheight())))
+
+
+FIT_SLACK = 0.02  # a panel this much taller than its labels need, against rounding in the layout

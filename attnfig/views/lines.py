@@ -12,16 +12,18 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cbook import normalize_kwargs
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch
 
 from .._docstrings import with_parameters
 from .colors import font_points, with_alphas
-from .contrast import axes_background, readable_rgba
+from .contrast import REFERENCE_BACKGROUND, axes_background, readable_rgba
 from .colors import head_colors as colors_by_head
 from ..input.data import AttentionData, as_attention, merge_subword_tokens
 from ..input.generated import query_rows
 from ..input.span import position_count, restrict_to_span
 from ..errors import AttentionInputError, one_of_message
+from ..options import layer_label
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
 from .labels import highlight_color, set_token_ticks
@@ -167,7 +169,7 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
     if kwargs["rasterized"]:
         raster_backdrop(ax, kwargs.get("zorder", 2))  # LineCollection draws at zorder 2
     background = axes_background(ax)
-    for head in range(len(plan.head_indices)):
+    for head in drawing_order(plan):
         q_index, k_index = np.nonzero(plan.keep[head])
         segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
         colors = readable_rgba(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale,
@@ -175,6 +177,21 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
         head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
                        **kwargs}
         ax.add_collection(LineCollection(segments, **head_kwargs), autolim=False)  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
+
+
+def drawing_order(plan: _LinePlan) -> list[int]:
+    """Head positions from the weakest to the strongest head, by the total squared weight of
+    the lines drawn (opacity = weight, so squared: how much visible ink; every softmax row
+    sums to 1, so plain totals would tie): where heads' lines overlap, the lines of the head
+    with the strongest lines are on top (ties keep head order).
+
+    >>> plan = _LinePlan(np.array([[[0.2]], [[0.9]], [[0.5]]]), np.ones((3, 1, 1), bool), 1.0, False,
+    ...                  (0, 1, 2), np.zeros((3, 4)), ("a",), ("a",), np.zeros(1), np.zeros(1), 0, None, None)
+    >>> drawing_order(plan)
+    [0, 2, 1]
+    """
+    totals = (np.where(plan.keep, plan.weights, 0) ** 2).reshape(len(plan.head_indices), -1).sum(axis=1)
+    return [int(h) for h in np.argsort(totals, kind="stable")]
 
 
 def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
@@ -187,7 +204,7 @@ def _density_image(ax, plan: _LinePlan, base_points: float, kwargs) -> None:
     def render(height: int, width: int, pixels_per_inch: float) -> np.ndarray:
         line_pixels = line_width_points(base_points, height * 72 / pixels_per_inch / n_rows) * pixels_per_inch / 72
         canvas = blank_canvas(height, width, background)
-        for head in range(weights.shape[0]):
+        for head in drawing_order(plan):
             ink = lines_ink(weights[head], height, width, line_pixels * plan.alpha_scale)
             canvas = over(ink_rgba(ink, plan.head_colors[head], contrast), canvas)
         return canvas
@@ -225,14 +242,17 @@ def lines(
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
     line whose opacity is its weight divided by the number of heads shown (as in BertViz),
     one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection); on a dark background the opacities reach the share
+    keeps its color in any selection; heads are drawn weakest first, so where their lines
+    overlap the head with the strongest lines is on top, see `drawing_order`); on a dark
+    background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
     the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
     mark per head beside each key token, at full strength (opacity = that head's weight; an
     empty box is a weight of 0), the columns of marks numbered by head below the Axes (the
     key, in place of a legend);
     `direction` ("a->a", "a->b", "b->a", "b->b") keeps one block of a sentence pair. Lines
-    too faint to change a pixel are not drawn (see `attnfig.views.readability`); `min_weight` and
+    too faint to change a pixel are not drawn (see `attnfig.views.readability`); many overlapping
+    lines on a background other than white are drawn as their ink image (`DARK_OVERLAP`); `min_weight` and
     `top_k` thin further. Token labels follow `attnfig.views.labels`: the `highlight`
     positions (integers; negative ones count from the end) and special tokens are always
     labelled. ``span=(start, stop)`` shows only the
@@ -269,7 +289,8 @@ def lines(
     span : (int, int), optional
         ``(start, stop)``: show the tokens from `start` to ``stop - 1`` only.
     legend : bool, optional
-        Name the heads in a legend; by default when more than one head is drawn without
+        Name the heads in a legend titled with the layer ("Layer 2, head"); by default when
+        more than one head is drawn without
         `focus` (whose marks are numbered by head). Heads that need more than one row of
         swatches are keyed compactly: each number in a box of its color.
     **kwargs
@@ -335,7 +356,8 @@ def lines(
 
     axis_points = ax.get_position().height * figure_inches(ax.figure)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
-    if uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET:
+    if (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
+            or _overlap_on_dark(ax, plan, axis_points)):
         _density_image(ax, plan, base_points, kwargs)
     else:
         _line_collections(ax, plan, line_points, kwargs)
@@ -343,8 +365,24 @@ def lines(
     if plan.focus_weights is not None:
         focus_marks(ax, plan)
     if legend if legend is not None else len(plan.head_indices) > 1 and plan.focus_weights is None:
-        head_legend(ax, plan.head_indices, plan.head_colors)
+        layer_index = data.layer_indices[data.layer_position(layer)]
+        head_legend(ax, plan.head_indices, plan.head_colors, title=f"Layer {layer_label(layer_index)}, head")
     return ax
+
+
+# On a background other than white, each line's opacity is raised to read as on paper
+# (`attnfig.views.contrast`); where many faint lines overlap, the raised opacities compound
+# into a solid field. Past this many lines per pixel row of the Axes (at the output dpi), the
+# lines are drawn as their ink image instead, whose composite opacity is raised once.
+DARK_OVERLAP = 2.0
+
+
+def _overlap_on_dark(ax, plan: _LinePlan, axis_points: float) -> bool:
+    """Whether the lines overlap so much that, on a non-white background, they must be composited first."""
+    if np.allclose(to_rgba(axes_background(ax))[:3], REFERENCE_BACKGROUND):
+        return False
+    pixel_rows = axis_points / 72 * output_dpi(ax.figure)
+    return bool(plan.keep.sum() > DARK_OVERLAP * max(pixel_rows, 1.0))
 
 
 def _focus_outside(focus, restricted) -> int:
@@ -683,8 +721,8 @@ def draw_head_legend(target, head_indices, head_colors, width_inches: float, tit
     return legend
 
 
-def head_legend(ax, head_indices, head_colors) -> None:
-    """Head swatches below the axes (the title keeps the space above)."""
+def head_legend(ax, head_indices, head_colors, title: str = "Head") -> None:
+    """Head swatches below the axes (the title keeps the space above), `title` first."""
     from .figures import figure_inches
 
     spec = ax.get_subplotspec()
@@ -693,4 +731,4 @@ def head_legend(ax, head_indices, head_colors) -> None:
         width = figure_inches(ax.figure)[0] * len(spec.colspan) / grid_columns
     else:
         width = ax.get_position().width * figure_inches(ax.figure)[0]
-    draw_head_legend(ax, head_indices, head_colors, width, loc="upper center", bbox_to_anchor=(0.5, 0.0))
+    draw_head_legend(ax, head_indices, head_colors, width, title, loc="upper center", bbox_to_anchor=(0.5, 0.0))
