@@ -224,3 +224,22 @@ def test_a_grid_of_one_block_is_sized_to_the_block_with_one_label_size():
     key_sizes = {t.get_fontsize() for t in ax.child_axes[0].get_yticklabels() if t.get_visible()}
     assert len(query_sizes) == 1 and key_sizes == query_sizes  # the shorter column was in a larger size
     assert figure_problems(block) == []
+
+
+@pytest.mark.parametrize("venue", ["icml", "neurips"])
+def test_focus_key_numbers_never_shrink_below_the_label_rule_and_stay_apart(venue):
+    """The focus key's head numbers shrank to 3.6 pt at icml; at the label rule's floor (5 pt) they
+    number every n-th column instead, each over its own column, none touching."""
+    from attnfig.views.labels import MIN_FONT_POINTS
+
+    with attnfig.style(venue):
+        figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, sentence_b_start=6, layer=2, focus=2)
+    smallest = MIN_FONT_POINTS
+    figure.draw_without_rendering()
+    key = [t for ax in figure.axes for t in ax.texts if t.get_gid() == "focus key"]
+    numbers = [t for t in key if t.get_text() != "head"]
+    assert min(t.get_fontsize() for t in key) >= smallest - 1e-9
+    assert numbers[0].get_text() == "0" and len(numbers) >= 4
+    boxes = sorted((t.get_window_extent() for t in numbers), key=lambda b: b.x0)
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+    assert figure_problems(figure) == []

@@ -598,9 +598,16 @@ def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) ->
     title keeps the space above), "head" before the numbers (a legend would squeeze a narrow Axes)."""
     from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
+    from .labels import MIN_FONT_POINTS
+
     widest = max(len(str(h)) for h in head_indices)
-    size = min(font_points("legend.fontsize"), (step - KEY_GAP_POINTS) / (DIGIT_WIDTH * widest))  # apart
-    for head, x in zip(head_indices, x_points):
+    style_size = font_points("legend.fontsize")
+    size = min(style_size, (step - KEY_GAP_POINTS) / (DIGIT_WIDTH * widest))  # apart
+    stride = 1
+    if size < min(style_size, MIN_FONT_POINTS):  # never below the label rule's floor: number every n-th column
+        size = min(style_size, MIN_FONT_POINTS)
+        stride = int(np.ceil((DIGIT_WIDTH * widest * size + KEY_GAP_POINTS) / step))
+    for head, x in list(zip(head_indices, x_points))[::stride]:
         transform = blended_transform_factory(ax.transAxes + ScaledTranslation(x / 72, 0, ax.figure.dpi_scale_trans),
                                               ax.transAxes)
         ax.text(1, 0, str(head), transform=transform + ScaledTranslation(0, -2 / 72, ax.figure.dpi_scale_trans),
