@@ -294,7 +294,7 @@ def _views(out, ids, heatmaps):
             (heatmaps / f"{i}.svg").read_bytes() else "head" for i in ids}
 
 
-COUNT_A = 40  # run B (10 inputs, another view) starts with A and ends before it
+COUNT_A = 60  # run B (10 inputs, another view) starts once A has written its first 10, and ends before A
 
 
 def test_two_concurrent_runs_leave_a_folder_whose_rerun_redoes_exactly_what_is_stale(capfd, bert_folder, tmp_path):
@@ -304,6 +304,9 @@ def test_two_concurrent_runs_leave_a_folder_whose_rerun_redoes_exactly_what_is_s
     (tmp_path / "b.jsonl").write_bytes(b"\n".join(many_lines(COUNT_A).splitlines()[:10]) + b"\n")
     run_a = start_cli("batch", "--model", bert_folder, "--input", tmp_path / "a.jsonl", "--out-dir", out,
                       "--view", "head", "--formats", "svg")
+    # B overwrites files A has already written (and recorded): started together, A could as well
+    # write its first 10 after B, leaving nothing stale, and the check below would prove nothing.
+    assert _wait_for(lambda: out.exists() and len([f for f in figures(out) if f.endswith(".svg")]) >= 10, 300)
     run_b = start_cli("batch", "--model", bert_folder, "--input", tmp_path / "b.jsonl", "--out-dir", out,
                       "--view", "heatmap", "--formats", "svg")
     _, stderr_b = run_b.communicate(timeout=600)
