@@ -176,11 +176,11 @@ def head_view(
     check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE + ("merge_subwords",))
     if merge_subwords:  # words before prettifying: "##" marks the pieces to merge
         as_given = as_attention(attention, tokens, sentence_b_start=sentence_b_start)
-        for argument in ("highlight", "focus"):  # positions of the tokens as given: their words
-            if kwargs.get(argument) is not None:
-                words = word_positions(as_given, argument, kwargs[argument] if argument == "highlight"
-                                       else [kwargs[argument]])
-                kwargs[argument] = words if argument == "highlight" else words[0]
+        # `highlight` and `focus` are positions of the tokens as given: the words holding them.
+        if kwargs.get("highlight") is not None:
+            kwargs["highlight"] = word_positions(as_given, "highlight", kwargs["highlight"])
+        if kwargs.get("focus") is not None:
+            kwargs["focus"] = word_positions(as_given, "focus", [kwargs["focus"]])[0]
         attention, tokens, sentence_b_start = merge_subword_tokens(as_given), None, None
     with display_mode_style(display_mode):
         panels = resolve_panels(PanelArguments.pick(locals()))

@@ -26,7 +26,7 @@ from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
-from .lines import column_positions, line_segments
+from .lines import column_positions, line_segments, norm_like
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style
@@ -146,8 +146,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
     """Draw one panel of line thumbnails; returns what opacity means when it is not the weight."""
     largest = float(data.weights.max()) if data.weights.size else 0.0
     note = None
-    norms = not data.normalized and float(data.weights.min()) >= 0  # differences keep opacity = value
-    if (largest > 1 or norms) and largest > 0:  # not weights (norms): the largest is opaque
+    if (largest > 1 or norm_like(data)) and largest > 0:  # not weights (norms): the largest is opaque
         note = f"line opacity \u221d {data.value_label}, max {largest:.2g} (opaque)"
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
