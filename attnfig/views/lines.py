@@ -145,6 +145,15 @@ def norm_like(data: AttentionData) -> bool:
     return not data.normalized and data.weights.size > 0 and float(data.weights.min()) >= 0
 
 
+def opacity_note(value_label: str, largest: float) -> str:
+    """What line opacity shows when it is not a weight, in every view that draws lines.
+
+    >>> opacity_note("norm", 5.23)
+    'line opacity ∝ norm, max 5.2 (opaque)'
+    """
+    return f"line opacity \u221d {value_label}, max {largest:.2g} (opaque)"
+
+
 def norm_scale(data: AttentionData, layer_position: int, direction: str) -> float:
     """The largest value of the layer's shown block over every head: the value drawn opaque, so
     one opacity means one value in every panel of a head grid (1.0 when nothing is positive)."""
@@ -345,7 +354,7 @@ def lines(
         plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
     if norm_like(data):  # say what opacity shows when it is not a weight
         largest = norm_scale(data, data.layer_position(layer), direction)
-        note = "\n".join(filter(None, [note, f"opacity \u221d {data.value_label}, max {largest:.2g}"]))
+        note = "\n".join(filter(None, [note, opacity_note(data.value_label, largest)]))
     ax = target_axes(ax)
     if note:
         ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])

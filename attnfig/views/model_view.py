@@ -26,7 +26,7 @@ from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
 from .heatmap import IMSHOW_TAKERS, add_colorbar
-from .lines import column_positions, line_segments, norm_like
+from .lines import column_positions, line_segments, norm_like, opacity_note
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style
@@ -147,7 +147,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
     largest = float(data.weights.max()) if data.weights.size else 0.0
     note = None
     if (largest > 1 or norm_like(data)) and largest > 0:  # not weights (norms): the largest is opaque
-        note = f"line opacity \u221d {data.value_label}, max {largest:.2g} (opaque)"
+        note = opacity_note(data.value_label, largest)
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
