@@ -272,11 +272,10 @@ def marker_points(ax: Axes, n_points: int) -> float:
     """Marker diameter in points for `n_points` heads in `ax`: `MARKER_SHARE` of the side of
     each head's share of the Axes' area, kept within [`MARKER_SMALLEST`, `MARKER_LARGEST`]
     tick label sizes."""
-    from ..views.figures import figure_inches
+    from ..views.figures import axes_inches
 
-    width, height = figure_inches(ax.figure)
-    box = ax.get_position()
-    share = np.sqrt(box.width * width * box.height * height * 72**2 / max(n_points, 1))
+    width, height = axes_inches(ax)
+    share = np.sqrt(width * height * 72**2 / max(n_points, 1))
     label = font_points("xtick.labelsize")
     return float(np.clip(MARKER_SHARE * share, MARKER_SMALLEST * label, MARKER_LARGEST * label))
 

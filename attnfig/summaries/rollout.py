@@ -23,7 +23,7 @@ from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
 from ..views.colors import font_points
-from ..views.figures import figure_inches
+from ..views.figures import axes_inches
 from ..views.titles import text_points
 from .._docstrings import with_parameters
 
@@ -159,7 +159,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         ax = target_axes(ax)
         note = opacity_note(METHOD_LABELS[method], smallest, largest)
         size = font_points("legend.fontsize")
-        if text_points(note, size) > ax.get_position().width * figure_inches(ax.figure)[0] * 72:
+        if text_points(note, size) > axes_inches(ax)[0] * 72:
             note = note.replace(" from ", "\nfrom ", 1)  # wider than the Axes: the range on a line of its own
         ax.set_xlabel(note, fontsize=size)
         rolled = dataclasses.replace(data, weights=_square(scaled, rows, shown)[None, None].astype(np.float32),

@@ -91,6 +91,22 @@ def figure_inches(figure) -> tuple[float, float]:
     return float(figure.bbox.width / dpi), float(figure.bbox.height / dpi)
 
 
+def axes_inches(ax) -> tuple[float, float]:
+    """Width and height in inches of the Axes `ax` as placed now, on its Figure or SubFigure.
+
+    The one measure of an Axes' size: `attnfig.views.labels.axis_points` gives an axis's length
+    in points from it. A fixed aspect is applied first, as drawing applies it.
+
+    >>> import matplotlib.figure
+    >>> left, right = matplotlib.figure.Figure(figsize=(6, 3)).subfigures(1, 2)
+    >>> axes_inches(right.add_axes((0.0, 0.5, 0.5, 0.5)))
+    (1.5, 1.5)
+    """
+    box = ax.get_position()
+    width, height = figure_inches(ax.figure)
+    return float(box.width * width), float(box.height * height)
+
+
 @contextlib.contextmanager
 def closing_new_figures():
     """Close, on the way out (error or not), the pyplot figures opened inside: the batch

@@ -16,7 +16,7 @@ from .lines import column_headings, direction_slices, draw_head_legend, lines, m
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
-from .figures import figure_inches, target_figure
+from .figures import axes_inches, figure_inches, target_figure
 from .readability import LABEL_SPACING
 from .labels import label_points, min_fontsize
 from ..errors import ArgumentError, one_of_message
@@ -257,7 +257,7 @@ def _grow_to_labels(figure, ax, n_tokens: int, rows: int) -> None:
         return
     engine.execute(figure)
     needed = n_tokens * min_fontsize(font_points("ytick.labelsize")) * LABEL_SPACING / 72 * (1 + FIT_SLACK)
-    lacking = needed - ax.get_position().height * figure.get_figheight()
+    lacking = needed - axes_inches(ax)[1]
     if lacking > 0:
         default = mpl.rcParams["figure.figsize"][1]
         limit = min(max(MAX_HEIGHT_FACTOR, rows) * default, PAGE_INCHES)

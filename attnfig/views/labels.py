@@ -46,6 +46,7 @@ from matplotlib.ticker import Formatter, Locator
 from ..errors import ArgumentError
 from ..input.tokens import is_special_token
 from .colors import font_points
+from .figures import axes_inches
 from .layout import settle_layout
 
 LABEL_PITCH = 1.15
@@ -75,10 +76,9 @@ def literal(token) -> str:
 
 
 def axis_points(axis) -> float:
-    """The length in points of a matplotlib `Axis` (its Axes' height for y, width for x), as drawn now."""
-    axes = axis.axes
-    box = axes.get_window_extent()
-    return (box.height if axis.axis_name == "y" else box.width) * 72 / axes.figure.dpi
+    """The length in points of a matplotlib `Axis` (its Axes' height for y, width for x), as placed now."""
+    width, height = axes_inches(axis.axes)
+    return (height if axis.axis_name == "y" else width) * 72
 
 
 def label_points(tokens, fontsize: float) -> float:
@@ -427,12 +427,11 @@ class CellTextSizer(Artist):
     def draw(self, renderer):
         if not self.texts or self.axes is None:
             return
-        points = 72 / self.axes.figure.dpi
-        box = self.axes.get_window_extent(renderer)
         longest = max(self.texts, key=lambda t: len(t.get_text()))
         longest.set_fontsize(self.fontsize)
-        width = longest.get_window_extent(renderer).width * points
-        cell_width, cell_height = box.width * points / self.n_cols, box.height * points / self.n_rows
+        width = longest.get_window_extent(renderer).width * 72 / self.axes.figure.dpi
+        axes_width, axes_height = axes_inches(self.axes)
+        cell_width, cell_height = axes_width * 72 / self.n_cols, axes_height * 72 / self.n_rows
         size = min(self.fontsize, cell_height / LABEL_PITCH, self.fontsize * 0.9 * cell_width / max(width, 1e-9))
         for text in self.texts:
             text.set_fontsize(size)

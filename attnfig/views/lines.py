@@ -26,6 +26,7 @@ from ..errors import AttentionInputError, one_of_message
 from ..options import layer_label
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
+from .figures import axes_inches
 from .labels import highlight_color, set_token_ticks
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
@@ -361,9 +362,7 @@ def lines(
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
-    from .figures import figure_inches
-
-    axis_points = ax.get_position().height * figure_inches(ax.figure)[1] * 72
+    axis_points = axes_inches(ax)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
     if (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
             or _overlap_on_dark(ax, plan, axis_points)):
@@ -458,12 +457,11 @@ class SentenceBars(LineCollection):
     def place(self) -> None:
         """Set the bars for the Axes' current size."""
         ax = self.axes_
-        box = ax.get_window_extent()
-        dpi = ax.figure.dpi
-        unit = abs(np.diff(ax.get_ylim())[0]) / max(box.height * 72 / dpi, 1e-9)  # data per point
+        width, height = axes_inches(ax)
+        unit = abs(np.diff(ax.get_ylim())[0]) / max(height * 72, 1e-9)  # data per point
         end_gap = MARK_GAP * self.fontsize * unit / 2  # half the A-B gap at each end
         half_break = (MARK_LETTER_HEIGHT / 2 + MARK_GAP) * self.fontsize * unit
-        xs = {"left": -self.offset_points / 72, "right": box.width / dpi + self.offset_points / 72}
+        xs = {"left": -self.offset_points / 72, "right": width + self.offset_points / 72}
         segments = []
         for side, x in xs.items():
             if self.sides[side]:
@@ -746,5 +744,5 @@ def head_legend(ax, head_indices, head_colors, title: str = "Head") -> None:
         grid_columns = spec.get_gridspec().ncols
         width = figure_inches(ax.figure)[0] * len(spec.colspan) / grid_columns
     else:
-        width = ax.get_position().width * figure_inches(ax.figure)[0]
+        width = axes_inches(ax)[0]
     draw_head_legend(ax, head_indices, head_colors, width, title, loc="upper center", bbox_to_anchor=(0.5, 0.0))

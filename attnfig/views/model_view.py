@@ -31,7 +31,7 @@ from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style
 from ..options import layer_label
-from .figures import figure_inches, target_figure
+from .figures import axes_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
 from .labels import LABEL_PITCH, set_token_ticks
@@ -169,9 +169,8 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
 
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
     """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
-    box = ax.get_position()
-    figure_width, figure_height = figure_inches(ax.figure)
-    return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
+    width, height = axes_inches(ax)
+    return min(width / layout.width, height / layout.height)
 
 
 def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
