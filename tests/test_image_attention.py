@@ -114,7 +114,7 @@ def test_the_overlay_lies_on_the_image_at_its_own_extent(vision):
     assert image.get_extent() == overlay.get_extent() == [-0.5, 31.5, 31.5, -0.5]
     np.testing.assert_allclose(image.get_array(), data.image)
     np.testing.assert_allclose(overlay.get_array(), reference[-1, 1, 0, PREFIXES[family]:].reshape(4, 4), atol=1e-5)
-    assert ax.child_axes[0].get_ylabel() == "attention from [CLS]"              # the colorbar says what it is
+    assert ax.child_axes[0].get_ylabel() == "attention weight"                  # the grid's name for it
     assert "head 1" in ax.get_title() and ax.get_xticks().size == 0
 
 
@@ -133,6 +133,30 @@ def test_threshold_mode_dims_exactly_the_patches_outside_the_mass():
     dim = ax.images[1].get_array()
     assert (dim[..., 3] == 0).tolist() == [[True, True], [False, False]]     # 50 + 30 >= 70 %
     assert len(ax.collections) == 1                                         # one outline
+    assert ax.get_title().splitlines()[-1] == "70% of mass kept"             # the panel says what it keeps
+
+
+def test_one_quantity_has_one_name_and_a_threshold_says_what_it_keeps():
+    """Audit of issue 21: the gallery's two colorbars read "attention weight" and "attention from
+    [CLS]" for one scale, and its threshold panel did not say that it keeps 60% of the mass."""
+    import matplotlib.pyplot as plt
+
+    weights = np.random.default_rng(1).dirichlet(np.ones(5), size=(2, 2, 5))
+    picture = np.zeros((8, 8, 3))
+    grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2))
+    single = attnfig.plot_image_attention(weights, picture, grid=(2, 2), cbar=True, ax=plt.figure().subplots())
+    rolled = attnfig.plot_image_attention(weights, picture, grid=(2, 2), rollout=True, cbar=True,
+                                          ax=plt.figure().subplots())
+    assert single.child_axes[0].get_ylabel() == grid.axes[-1].get_xlabel() + grid.axes[-1].get_ylabel()
+    assert rolled.child_axes[0].get_ylabel() == "rolled-out attention"           # another quantity
+    kept = attnfig.plot_image_attention(weights, picture, grid=(2, 2), rollout=True, mode="threshold",
+                                        ax=plt.figure().subplots())
+    assert kept.get_title().splitlines() == ["rollout to layer 1", "60% of mass kept"]
+    assert attnfig.plot_image_attention(weights, picture, grid=(2, 2), mode="threshold", title="mine",
+                                        ax=plt.figure().subplots()).get_title() == "mine"
+    dimmed = attnfig.image_attention_grid(weights, picture, grid=(2, 2), mode="threshold", threshold=0.45)
+    assert dimmed.get_suptitle().endswith(", 45% of mass kept")
+    plt.close("all")
 
 
 @pytest.mark.parametrize("arguments, match", [
@@ -247,4 +271,9 @@ def test_gallery_composite_has_readable_heads_and_one_scale_for_heads_and_mean(v
     expected = (pytest.approx(min(m.min() for m in maps)), pytest.approx(max(m.max() for m in maps)))
     assert {ax.images[1].get_clim() for ax in heads} | {mean.images[1].get_clim()} == {mean.images[1].get_clim()}
     assert mean.images[1].get_clim() == expected
+    # One scale, one colorbar (a second one beside the mean named it "attention from [CLS]"),
+    # and the threshold panel says what it keeps.
+    assert [ax.get_ylabel() for ax in figure.subfigs[0].axes if not ax.images] == ["attention weight"]
+    assert not mean.child_axes
+    assert figure.subfigs[1].axes[1].get_title().endswith("60% of mass kept")
     plt.close(figure)
