@@ -116,3 +116,49 @@ def test_head_view_letters_prompt_and_generated_beside_both_columns():
     assert letters == ["G", "G", "P", "P"]
     only = attnfig.head_view(data, layer=1, heads=[0], queries="generated")
     assert len(only.axes[0].get_yticks()) == 6
+
+
+def test_generated_queries_keep_the_boundary_on_the_key_column():
+    """Audit of issue 21: with queries="generated" the head view marked nothing, while the keys
+    still run over prompt and generated tokens (the heatmap marks them on its key axis)."""
+    import matplotlib.pyplot as plt
+
+    _, _, data, _, prompt_length, _ = _generation("gpt2")
+    figure = attnfig.head_view(data, layer=1, heads=[0], queries="generated")
+    figure.draw_without_rendering()
+    ax = figure.axes[0]
+    marks = {side: [t for t in ax.texts if t.get_gid() == f"sentence mark {side}"] for side in ("left", "right")}
+    assert [t.get_text() for t in marks["left"]] == ["G"] and [t.get_text() for t in marks["right"]] == ["P", "G"]
+    ticks = ax.child_axes[0].get_yticks()                                   # the key column's rows
+    assert len(ticks) == len(data.tokens)
+    p_mark, g_mark = (t.get_position()[1] for t in marks["right"])
+    assert ticks[0] < p_mark < ticks[prompt_length - 1] < ticks[prompt_length] < g_mark < ticks[-1]
+    (bars,) = [c for c in ax.collections if c.get_label() == "sentence marks"]
+    right = [segment[:, 1] for segment in bars.get_segments() if segment[0, 0] > 0]
+    between = (ticks[prompt_length - 1] + ticks[prompt_length]) / 2            # no bar runs across the boundary
+    assert right and not any(min(ys) < between < max(ys) for ys in right)
+    assert min(min(ys) for ys in right) < ticks[0] and max(max(ys) for ys in right) > ticks[-1]
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("venue", ["icml", "acl", "neurips"])
+def test_generation_figures_pass_the_lint_at_venue_size(venue):
+    """Audit of issue 21: the lint ran over the image figures at the three venues, never over the
+    generation ones, and the gallery page was drawn at neurips only."""
+    import matplotlib.pyplot as plt
+
+    from attnfig.lint import figure_problems
+    from conftest import gallery_script
+
+    script = gallery_script("plot_generation.py")
+    with attnfig.style(venue):
+        figure = script["composite"](script["data"], venue)
+        assert tuple(figure.get_size_inches()) == pytest.approx(attnfig.figsize(venue, aspect=1.0))
+        assert figure_problems(figure) == []
+        whole, generated = figure.subfigs[0].axes[:2]
+        assert [c.get_label() for c in generated.collections if c.get_label() == "generated boundary"]
+        assert sum(t.get_text() in ("P", "G") for ax in figure.subfigs[1].axes for t in ax.texts) == 4
+        only = attnfig.head_view(script["data"], layer=1, heads=[0, 1], queries="generated",
+                                 figsize=attnfig.figsize(venue))
+        assert figure_problems(only) == []
+    plt.close("all")
