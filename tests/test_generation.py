@@ -162,3 +162,32 @@ def test_generation_figures_pass_the_lint_at_venue_size(venue):
                                  figsize=attnfig.figsize(venue))
         assert figure_problems(only) == []
     plt.close("all")
+
+
+def test_merged_words_keep_the_generation_boundary():
+    """Audit of issue 21: `merge_subwords=True` dropped `generated_start` unchanged onto the words
+    (the boundary was drawn after the last word and queries="generated" refused, or, on longer
+    inputs, took the wrong rows), and merged a generated piece into the prompt's last word."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from attnfig.input.data import merge_subword_tokens
+    from conftest import random_attention
+
+    tokens = ["the", "rab", "##bit", "hop", "##ped", "a", "##way", "and", "ran"]      # "##way" is generated
+    data = dataclasses.replace(attnfig.as_attention(random_attention(1, 1, 9, causal=True), tokens), generated_start=6)
+    merged = merge_subword_tokens(data)
+    assert merged.generated_start == 4 and merged.tokens[3:5] == ("a", "##way")
+    words = [[0], [1, 2], [3, 4], [5], [6], [7], [8]]
+    keys = np.stack([data.weights[0, 0][:, w].sum(-1) for w in words], -1)             # keys summed
+    expected = np.stack([keys[w].mean(0) for w in words[4:]])                          # queries averaged
+    ax = attnfig.heatmap(data, head=0, merge_subwords=True, queries="generated", ax=plt.figure().subplots())
+    np.testing.assert_allclose(ax.images[0].get_array().filled(0), expected, atol=1e-6)
+    (boundary,) = [c for c in ax.collections if c.get_label() == "generated boundary"]
+    assert [s[0][0] for s in boundary.get_segments()] == [3.5]
+    figure = attnfig.head_view(data, layer=0, merge_subwords=True)
+    ticks = figure.axes[0].get_yticks()                                               # one row per word
+    left = {t.get_text(): t.get_position()[1] for t in figure.axes[0].texts if t.get_gid() == "sentence mark left"}
+    assert len(ticks) == 7 and left["P"] < ticks[3] < ticks[4] < left["G"]
+    plt.close("all")
