@@ -191,3 +191,30 @@ def test_merged_words_keep_the_generation_boundary():
     left = {t.get_text(): t.get_position()[1] for t in figure.axes[0].texts if t.get_gid() == "sentence mark left"}
     assert len(ticks) == 7 and left["P"] < ticks[3] < ticks[4] < left["G"]
     plt.close("all")
+
+
+@pytest.mark.parametrize("kind", ["lines", "heatmap"])
+def test_model_view_marks_the_boundary_in_every_thumbnail(kind):
+    """Audit of issue 21: "every view marks the prompt/generated boundary", but model_view drew none."""
+    import matplotlib.pyplot as plt
+
+    from attnfig.views.model_view import gap_pixels
+
+    _, _, data, ids, prompt_length, _ = _generation("gpt2")
+    figure = attnfig.model_view(data, kind=kind)
+    ax = figure.axes[0]
+    (marks,) = [c for c in ax.collections if c.get_label() == "generated boundary"]
+    segments = np.array(marks.get_segments())
+    n = ids.shape[1]
+    across = segments[segments[:, 0, 1] == segments[:, 1, 1]]                      # horizontal: the rows' boundary
+    assert len(across) == data.n_layers * data.n_heads
+    assert len(segments) == (2 if kind == "heatmap" else 1) * len(across)
+    if kind == "heatmap":  # on the mosaic's own pixels: between query prompt_length - 1 and prompt_length
+        height = ax.images[0].get_array().shape[0]
+        rows_per_unit = height / ax.images[0].get_extent()[2]
+        pixel_rows = sorted({round(y * rows_per_unit, 6) for y in across[:, 0, 1]})
+        assert pixel_rows == [layer * (n + gap_pixels(n)) + prompt_length for layer in range(data.n_layers)]
+    else:  # between the line ends of the last prompt token and the first generated one, in each thumbnail
+        first = sorted({y for y in across[:, 0, 1]})[0]
+        assert (prompt_length - 0.5) / n < first < (prompt_length + 0.5) / n
+    plt.close(figure)
