@@ -19,12 +19,18 @@ from _seed import publish
 model, tokenizer = build_generation_model("llama")
 data = attnfig.capture_generation(model, tokenizer, "the quick brown fox jumped over", max_new_tokens=6)
 
-with attnfig.style("neurips"):
-    fig = plt.figure(figsize=attnfig.figsize("neurips", aspect=1.0), layout="constrained")
+
+def composite(data, venue):
+    """The whole map and the generated rows above the head view, sized for `venue`."""
+    fig = plt.figure(figsize=attnfig.figsize(venue, aspect=1.0), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
     left, right = top.subplots(1, 2)
     attnfig.heatmap(data, layer=1, head=0, ax=left)
     attnfig.heatmap(data, layer=1, head=0, ax=right, queries="generated")
     right.set_title("generated queries")
     attnfig.head_view(data, layer=1, heads=[0, 1], figure=bottom)
-    publish(fig, "generation")
+    return fig
+
+
+with attnfig.style("neurips"):
+    publish(composite(data, "neurips"), "generation")

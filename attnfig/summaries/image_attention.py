@@ -37,6 +37,7 @@ SUPTITLE_INCHES = 0.3
 COLORBAR_BESIDE_INCHES = 0.8
 COLORBAR_LABEL = "attention weight"
 COLORBAR_SHRINK = 0.8
+THRESHOLD = 0.6  # DINO's: the patches that hold 60% of the mass stay visible
 # The arguments plot_image_attention sets on the map's imshow itself.
 _SET_HERE = ("X", "extent", "cmap", "alpha", "norm", "vmin", "vmax", "interpolation", "origin", "zorder")
 
@@ -216,7 +217,7 @@ def plot_image_attention(
     grid: tuple[int, int] | None = None,
     mode: str = "overlay",
     alpha: float = 0.6,
-    threshold: float = 0.6,
+    threshold: float = THRESHOLD,
     cmap: Any = None,
     vmin: float | None = None,
     vmax: float | None = None,
@@ -245,7 +246,8 @@ def plot_image_attention(
     alpha : float, default 0.6
         Opacity of the overlay (or of the dimming, in "threshold" mode).
     threshold : float, default 0.6
-        Share of the map's mass the kept patches hold, in "threshold" mode.
+        Share of the map's mass the kept patches hold, in "threshold" mode; the default title
+        says it on a second line ("60% of mass kept").
     cmap : str or Colormap, optional
         The overlay's colormap; the style's ``image.cmap`` by default.
     vmin, vmax : float, optional
@@ -255,7 +257,8 @@ def plot_image_attention(
         How the map is resampled to the image: "nearest" shows the patches as they are,
         "bilinear" smooths them.
     cbar : bool, default False
-        Add a colorbar beside the image.
+        Add a colorbar beside the image, labelled "attention weight" as `image_attention_grid`'s
+        ("rolled-out attention" with ``rollout=True``).
     cbar_kws : dict, optional
         Keywords for ``Figure.colorbar``.
     title : str, optional
@@ -312,13 +315,27 @@ def plot_image_attention(
     ax.set_ylim(extent[2], extent[3])
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(_title(data, layer, head, query, rollout) if title is None else title)
+    if title is None:
+        title = _title(data, layer, head, query, rollout)
+        if mode == "threshold":  # the panel says what it keeps, as DINO's captions do
+            title += "\n" + threshold_note(threshold)
+    ax.set_title(title)
     if cbar:
-        label = "rolled-out attention" if rollout else f"attention from {data.query_tokens[_query_position(data, query)]}"
+        # The grid's name for the same quantity: one figure, one word for it (the title names the query).
+        label = "rolled-out attention" if rollout else COLORBAR_LABEL
         # A colorbar as tall as the image as drawn (equal aspect), beside it.
         cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
         ax.figure.colorbar(overlay, cax=cax, **{"label": label, **(cbar_kws or {})})
     return ax
+
+
+def threshold_note(threshold: float) -> str:
+    """What a "threshold" panel keeps, for its title: the share of the map's mass its visible patches hold.
+
+    >>> threshold_note(0.6), threshold_note(0.655)
+    ('60% of mass kept', '65.5% of mass kept')
+    """
+    return f"{100 * threshold:.3g}% of mass kept"
 
 
 def kept_patches(attention_map: np.ndarray, threshold: float) -> np.ndarray:
@@ -429,7 +446,8 @@ def image_attention_grid(
     figure : Figure or SubFigure, optional
         Draw into this figure (e.g. a panel of ``fig.subfigures``) instead of a new one.
     **kwargs
-        Passed to `plot_image_attention` for each panel (`mode`, `alpha`, `cmap`...).
+        Passed to `plot_image_attention` for each panel (`mode`, `alpha`, `cmap`...). With
+        ``mode="threshold"`` the figure's title says the share of mass kept.
 
     Returns
     -------
@@ -493,7 +511,10 @@ def image_attention_grid(
                              vmax=shared_vmax, ax=ax, title="mean" if head == "mean" else f"head {head}", **kwargs)
     for ax in axes[len(heads):]:
         ax.set_axis_off()
-    figure.suptitle(f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}")
+    suptitle = f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}"
+    if kwargs.get("mode") == "threshold":
+        suptitle += f", {threshold_note(kwargs.get('threshold', THRESHOLD))}"
+    figure.suptitle(suptitle)
     if colorbar:
         figure.colorbar(axes[0].images[1], ax=list(axes), label=COLORBAR_LABEL, shrink=COLORBAR_SHRINK,
                         location="bottom" if below else "right", aspect=40 if below else 20)

@@ -217,7 +217,8 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
     width = figure_inches(figure)[0] if figure is not None else (figsize or mpl.rcParams["figure.figsize"])[0]
     labels = max(label_points(data.query_tokens, min_fontsize(font_points("ytick.labelsize"))),
                  label_points(data.key_tokens, min_fontsize(font_points("ytick.labelsize"))))
-    marks = mark_band_points()[1] if data.sentence_b_start is not None else 0.0
+    marked = data.sentence_b_start is not None or data.generated_start is not None  # A/B or P/G
+    marks = mark_band_points()[1] if marked else 0.0
     rows, cols = grid_shape(len(head_indices), width, (labels + mpl.rcParams["ytick.major.pad"] + marks) / 72)
     sized_here = figure is None and figsize is None
     if figure is None:

@@ -507,7 +507,7 @@ def _merged(data, highlight):
     from ..input.tokens import word_groups
 
     merged = merge_subword_tokens(data)  # refuses cross attention before the groups are read
-    groups = word_groups(data.tokens, data.sentence_b_start)
+    groups = word_groups(data.tokens, data.sentence_b_start, data.generated_start)
     return word_positions(data, "highlight", highlight), np.array([group[0] for group in groups]), merged
 
 

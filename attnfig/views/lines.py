@@ -58,6 +58,7 @@ class _LinePlan:
     key_offset: int = 0
     numbered: bool = True  # thinned labels show their positions (a span's labels already do)
     boundary_letters: tuple[str, str] = ("A", "B")  # sentences A and B, or prompt and generated ("P", "G")
+    key_b_start: int | None = None  # among the shown keys, when it is not `sentence_b_start` (generated queries only)
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -334,6 +335,7 @@ def lines(
         data = merge_subword_tokens(data)
     if prettify_tokens:
         data = data.prettified()
+    generated_start = data.generated_start
     data = query_rows(data, queries)
     note = None
     n_positions = max(data.weights.shape[2:]) if span is None else position_count(data)
@@ -353,6 +355,9 @@ def lines(
         plan.sentence_b_start = _shown_boundary(data.generated_start, direction, len(plan.query_tokens),
                                                 len(plan.key_tokens))
         plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
+    elif queries == "generated" and span is None and direction == "all" and 0 < generated_start < len(plan.key_tokens):
+        # Generated queries over every key: one G beside the queries, P and G beside the keys.
+        plan.sentence_b_start, plan.key_b_start, plan.boundary_letters = 0, generated_start, ("P", "G")
     if norm_like(data):  # say what opacity shows when it is not a weight
         largest = norm_scale(data, data.layer_position(layer), direction)
         note = "\n".join(filter(None, [note, opacity_note(data.value_label, largest)]))
@@ -435,7 +440,8 @@ def _decorate(ax, plan: _LinePlan) -> None:
     right.tick_params(length=0, pad=pad)
     right.spines["right"].set_visible(False)
     if plan.sentence_b_start is not None:
-        sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters)
+        sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters,
+                       key_y=None if plan.key_b_start is None else plan.key_y, key_b_start=plan.key_b_start)
     if plan.highlight_queries or plan.highlight_keys:
         highlight_bands(ax, plan)
 
@@ -443,7 +449,8 @@ def _decorate(ax, plan: _LinePlan) -> None:
 class SentenceBars(LineCollection):
     """The bars of the sentence marks, as one collection: x in inches from the Axes' left
     edge, y in data; each bar is broken around its letter with a gap and the A and B bars
-    are apart, both sized in points (so recomputed at every draw, from the Axes' size)."""
+    are apart, both sized in points (so recomputed at every draw, from the Axes' size).
+    `blocks` maps "left" and "right" to that column's ``(top, bottom, letter)`` blocks."""
 
     def __init__(self, ax, blocks, offset_points: float, fontsize: float, **kwargs):
         from matplotlib.transforms import ScaledTranslation, blended_transform_factory
@@ -465,7 +472,7 @@ class SentenceBars(LineCollection):
         segments = []
         for side, x in xs.items():
             if self.sides[side]:
-                for top, bottom, _ in self.blocks:
+                for top, bottom, _ in self.blocks[side]:
                     middle = (top + bottom) / 2
                     for start, stop in ((top + end_gap, middle - half_break), (middle + half_break, bottom - end_gap)):
                         if stop > start:
@@ -477,15 +484,24 @@ class SentenceBars(LineCollection):
         super().draw(renderer)
 
 
-def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B")) -> LineCollection:
+def _mark_blocks(y: np.ndarray, b_start: int, letters: tuple[str, str]) -> list[tuple[float, float, str]]:
+    """``(top, bottom, letter)`` of each block of a column at `y` (only the second when `b_start` is 0)."""
+    pitch = y[1] - y[0] if len(y) > 1 else 1.0
+    second = (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])
+    return [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]), second] if b_start else [second]
+
+
+def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B"), *,
+                   key_y: np.ndarray | None = None, key_b_start: int | None = None) -> LineCollection:
     """A bar beside each column for sentence A and for B (or prompt "P" and generated "G"),
     broken around its letter, in the text color, in a band between the lines and the labels
-    (`mark_band_points`): nothing touches the lines, the labels or another mark."""
+    (`mark_band_points`): nothing touches the lines, the labels or another mark. The key
+    column has its own rows and boundary with `key_y` and `key_b_start` (generated queries
+    over every key: `b_start` 0 marks the query column as one block)."""
     from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-    pitch = y[1] - y[0] if len(y) > 1 else 1.0
-    blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]),
-              (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])]
+    left = _mark_blocks(y, b_start, letters)
+    blocks = {"left": left, "right": left if key_y is None else _mark_blocks(key_y, key_b_start or 0, letters)}
     offset, _ = mark_band_points()
     size = font_points("legend.fontsize")
     color = mpl.rcParams["text.color"]
@@ -494,7 +510,7 @@ def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = (
     ax.add_collection(bars, autolim=False)
     for side, edge, dx in (("left", 0.0, -offset), ("right", 1.0, offset)):
         x_transform = ax.transAxes + ScaledTranslation(dx / 72, 0, ax.figure.dpi_scale_trans)
-        for top, bottom, letter in blocks:
+        for top, bottom, letter in blocks[side]:
             text = ax.text(edge, (top + bottom) / 2, letter, ha="center", va="center_baseline", color=color,
                            fontsize=size, clip_on=False, transform=blended_transform_factory(x_transform, ax.transData))
             text.set_gid(f"sentence mark {side}")

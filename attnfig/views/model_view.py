@@ -139,6 +139,7 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
     # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
     ax.set_aspect("auto")
     _label_mosaic(ax, data, layout)
+    generation_marks(ax, data, layout, keys=True)
     return image
 
 
@@ -164,7 +165,35 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
     ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
+    generation_marks(ax, data, layout, keys=False)
     return note
+
+
+def generation_marks(ax, data: AttentionData, layout: Mosaic, *, keys: bool) -> LineCollection | None:
+    """A dashed line in every thumbnail before the first generated token (`attnfig.capture_generation`),
+    as `heatmap` draws it: across the rows (a line thumbnail's two columns), and down the key
+    columns too when `keys` (heatmap thumbnails). One collection; None when nothing was generated.
+
+    >>> import dataclasses, numpy as np, attnfig
+    >>> data = dataclasses.replace(attnfig.as_attention(np.full((1, 2, 4, 4), 0.25)), generated_start=3)
+    >>> generation_marks(Figure().subplots(), data, Mosaic(1, 2, 0.5), keys=False).get_segments()[1].tolist()
+    [[1.5, 0.75], [2.5, 0.75]]
+    """
+    n_queries, n_keys = data.weights.shape[2:]
+    start = data.generated_start
+    if start is None or not 0 < start < n_queries or n_keys != n_queries:
+        return None
+    at = start / n_queries  # token i spans [i / n, (i + 1) / n] of a thumbnail (`column_positions`)
+    segments = []
+    for y0 in layout.origins(data.n_layers):
+        for x0 in layout.origins(data.n_heads):
+            segments.append([(x0, y0 + at), (x0 + 1, y0 + at)])
+            if keys:
+                segments.append([(x0 + at, y0), (x0 + at, y0 + 1)])
+    marks = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],  # type: ignore[arg-type]  # stubs: a list of segments
+                           linewidths=mpl.rcParams["axes.linewidth"], linestyles="--", label="generated boundary")
+    ax.add_collection(marks, autolim=False)
+    return marks
 
 
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
@@ -418,7 +447,9 @@ def model_view(
         notes = []
         if span is not None:
             spans = [restrict_to_span(data, span) for _, data in panels]
-            panels = [(title, restricted.data) for (title, _), restricted in zip(panels, spans)]
+            # A span's thumbnails show no generation mark: `generated_start` counts the whole input.
+            panels = [(title, dataclasses.replace(restricted.data, generated_start=None))
+                      for (title, _), restricted in zip(panels, spans)]
             notes = [restricted.note() or f"Tokens {restricted.start}-{restricted.stop - 1}" for restricted in spans]
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
