@@ -355,7 +355,8 @@ def lines(
         plan.sentence_b_start = _shown_boundary(data.generated_start, direction, len(plan.query_tokens),
                                                 len(plan.key_tokens))
         plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
-    elif queries == "generated" and span is None and direction == "all" and 0 < generated_start < len(plan.key_tokens):
+    elif (queries == "generated" and generated_start is not None and span is None and direction == "all"
+          and 0 < generated_start < len(plan.key_tokens)):
         # Generated queries over every key: one G beside the queries, P and G beside the keys.
         plan.sentence_b_start, plan.key_b_start, plan.boundary_letters = 0, generated_start, ("P", "G")
     if norm_like(data):  # say what opacity shows when it is not a weight

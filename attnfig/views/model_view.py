@@ -190,7 +190,7 @@ def generation_marks(ax, data: AttentionData, layout: Mosaic, *, keys: bool) -> 
             segments.append([(x0, y0 + at), (x0 + 1, y0 + at)])
             if keys:
                 segments.append([(x0 + at, y0), (x0 + at, y0 + 1)])
-    marks = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],  # type: ignore[arg-type]  # stubs: a list of segments
+    marks = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],
                            linewidths=mpl.rcParams["axes.linewidth"], linestyles="--", label="generated boundary")
     ax.add_collection(marks, autolim=False)
     return marks
