@@ -196,6 +196,14 @@ def test_ids_that_clash_on_case_insensitive_or_windows_file_systems_are_bad_line
         assert "is a device name on Windows (CON, NUL, COM1, LPT1...)" in reasons[line]
 
 
+def test_an_output_folder_that_is_a_file_is_named_so_before_anything_is_rendered(fake_model, tmp_path):
+    model, rendered = fake_model
+    (tmp_path / "out").write_text("kept")
+    with pytest.raises(SaveError, match=r"folder .*out': it is a file, not a folder\. Choose another --out-dir"):
+        run(model, IDS, tmp_path / "out")
+    assert rendered == [] and (tmp_path / "out").read_text() == "kept"
+
+
 def test_a_read_only_output_folder_fails_before_anything_is_rendered(fake_model, tmp_path):
     model, rendered = fake_model
     out = tmp_path / "out"
