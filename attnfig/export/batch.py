@@ -461,6 +461,9 @@ def check_output_folder(out_dir) -> None:
     from ..errors import SaveError
 
     folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise SaveError(f"Cannot write figures to the folder {str(folder)!r}: it is a file, not a folder. Choose "
+                        f"another --out-dir. {NOTHING_WRITTEN}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if read_only(folder):

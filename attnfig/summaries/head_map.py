@@ -90,7 +90,8 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: A
     if model is not None or engine != "local":  # corpus holds texts: stream them through the model
         return run_corpus(model, tokenizer, corpus, HeadDistanceAccumulator, engine=engine,
                           engine_options=engine_options).result()
-    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(as_corpus(corpus, tokens)))).result()
+    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(
+        as_corpus(corpus, tokens, summary="head_distances", streamed="head_distances")))).result()
 
 
 def _same_heads(inputs):
@@ -332,7 +333,7 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
         layer_indices = tuple(range(model.config.num_hidden_layers))
         head_indices = tuple(range(model.config.num_attention_heads))
     else:
-        inputs = as_corpus(corpus, tokens)
+        inputs = as_corpus(corpus, tokens, summary="plot_head_map", streamed="head_distances")
         distances = head_distances(inputs)
         layer_indices, head_indices = inputs[0].layer_indices, inputs[0].head_indices
     points = classical_mds(distances)

@@ -338,6 +338,8 @@ def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model
     >>> pattern_shares(np.tile(np.eye(4), (2, 3, 1, 1))).tolist()[0]
     [0.0, 1.0, 0.0, 0.0, 0.0]
     """
+    if model is None and engine == "local":  # maps: refused here if pooled, naming this function
+        attention, tokens = as_corpus(attention, tokens, summary="pattern_shares", streamed="pattern_shares"), None
     labels = head_patterns(attention, tokens, model=model, tokenizer=tokenizer, engine=engine,
                            engine_options=engine_options)
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
@@ -384,7 +386,7 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
 
     check_keywords(plot_pattern_shares, kwargs, BarPatch, exclude=("xy", "height", "bottom", "color", "label"))
     if model is None:  # read the corpus once (tokens may be an iterator); its layers name the bars
-        attention, tokens = as_corpus(attention, tokens), None
+        attention, tokens = as_corpus(attention, tokens, summary="plot_pattern_shares", streamed="pattern_shares"), None
     shares = pattern_shares(attention, tokens, model=model, tokenizer=tokenizer)
     layers = np.asarray(attention[0].layer_indices) if model is None else np.arange(shares.shape[0])
     ax = target_axes(ax)
