@@ -16,7 +16,7 @@ import matplotlib as mpl
 from matplotlib.lines import Line2D
 import numpy as np
 
-from ..views.colors import font_points, palette_colors
+from ..views.colors import category_colors, font_points
 from ..input.chunks import Chunk, float64, like, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..errors import ArgumentError, one_of_message
@@ -171,7 +171,8 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     ax : matplotlib Axes, optional
         Where to draw; the current Axes by default.
     palette : list of colors, optional
-        One color per target; the style's cycle by default.
+        One color per target; by default the style's category colors, none of them a head's
+        (`attnfig.views.colors.category_colors`).
     **kwargs
         Passed to `special_token_attention` (``model``, ``tokenizer``) and to
         `matplotlib.axes.Axes.plot`.
@@ -202,7 +203,7 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     kwargs.setdefault("marker", "o")
     # Markers no taller than the tick labels' letters, whatever the style's font size.
     kwargs.setdefault("markersize", min(mpl.rcParams["lines.markersize"], MARKER_SIZE * font_points("xtick.labelsize")))
-    for color, target in zip(palette_colors(len(targets), palette), targets):
+    for color, target in zip(category_colors(len(targets), palette), targets):
         values = per_input[target]  # [inputs, layers, heads]
         if np.isnan(values).all():
             continue

@@ -1,10 +1,19 @@
 """Colors come from the active style: the palette is rcParams' ``axes.prop_cycle``.
 
-Head colors mean the same across figures: the light, dark and venue styles share one cycle
-(tab10) and the same `EXTRA_COLORS` after it, so head h has one color in all of them. Only
-a style made to change the palette (``colorblind``) or a ``palette=`` changes it. Heads never
-get a grey from the style's cycle (tab10's #7f7f7f): overlapping lines of several heads blend
-to a grey, which would read as that head.
+One color means one thing across figures:
+
+- **heads** get the style's cycle (`head_colors`): the light, dark and venue styles share one
+  cycle (tab10 without its grey) and the same `EXTRA_COLORS` after it, so head h has one color
+  in all of them. Only a style made to change the palette (``colorblind``) or a ``palette=``
+  changes it. Heads never get a grey from the style's cycle (tab10's #7f7f7f): overlapping
+  lines of several heads blend to a grey, which would read as that head.
+- **other categories** (pattern types, special-token targets) get `category_colors`: colors
+  chosen, for the active style, far from the first `HEAD_COLORS_KEPT` head colors, so no
+  figure's "vertical" or "[CLS]" shares a color with a head.
+- **layers** (`model_view`) and other ordered quantities get the style's sequential colormap
+  (``image.cmap``, `layer_colors`), as `plot_head_map` colors its layers.
+- **one value** (rollout and flow lines, an image's threshold outline) is drawn in the style's
+  foreground (``text.color``, `foreground_color`).
 """
 from __future__ import annotations
 
@@ -18,13 +27,18 @@ from ..errors import ArgumentError
 from .arguments import check_color_limits
 
 
-# Colors after the style's cycle, for many heads: each far from tab10's colors and from
-# each other (at least 28 CIELAB units; picked greedily from Kelly's, Tol's and ColorBrewer's
-# sets), so the default gives 20 distinct heads (tab10 without its grey, then these). Every one keeps WCAG's 3:1 contrast for graphics
-# on black and, like tab10's lightest (olive, cyan), about 2:1 on white: one sequence serves
-# the light and dark styles alike, so head h has the same color in every style.
-EXTRA_COLORS = ("#ff00ff", "#a6761d", "#911eb4", "#f99379", "#1b9e77", "#c2b280", "#cab2d6", "#e7298a",
-                "#b3446c", "#e6ab02", "#3366ff")
+# Colors after the style's cycle, for many heads (heads 9 to 19 after tab10 without its grey).
+# Picked greedily from an sRGB grid (steps of 15/255) with CIELAB chroma >= 35: each in turn the
+# farthest in CAM02-UCS from tab10 and the ones before it, among those that keep, under 50%
+# deuteranomaly and protanomaly (colorspacious), at least 11 units from all of them (tab10's
+# own closest pair is 9.1 apart there). The 20 heads are then at least 18.2 CAM02-UCS units
+# apart (9.1 under those deficiencies), the 12 of a BERT layer 22.9 (tab10's purple and
+# pink); the set before had 16.0 for 12 heads (#e377c2 and #ff00ff) and 12.3 for 20. Every one
+# keeps WCAG's 3:1 contrast for graphics on black and, like tab10's lightest (olive, cyan),
+# about 2:1 on white: one sequence serves the light and dark styles alike, so head h has the
+# same color in every style.
+EXTRA_COLORS = ("#b4b4ff", "#00694b", "#b40087", "#5a1eff", "#786900", "#4bd296", "#ff9696", "#ff0087",
+                "#b4965a", "#4ba5ff", "#009687")
 MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
 MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
 # A grey: CIELAB chroma below this, lighter than black and darker than white (Okabe-Ito's black
@@ -39,13 +53,22 @@ def is_grey(color) -> bool:
     >>> is_grey("#7f7f7f"), is_grey("#1f77b4"), is_grey("black")
     (True, False, False)
     """
-    rgb = to_rgba_array([color])[0, :3]
+    lightness, a, b = cielab([color])[0]
+    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
+
+
+def cielab(colors) -> np.ndarray:
+    """CIELAB (D65) of matplotlib colors, one row ``(L*, a*, b*)`` per color.
+
+    >>> cielab(["white", "black"]).round(1).tolist()
+    [[100.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    rgb = to_rgba_array(colors)[:, :3]
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
     xyz /= [0.95047, 1.0, 1.08883]  # D65 white
     f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    lightness, a, b = 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
-    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=-1)
 
 
 def relative_luminance(color) -> float:
@@ -113,6 +136,73 @@ def head_colors(head_indices, palette=None) -> np.ndarray:
     if not indices.size:
         return np.zeros((0, 4))
     return palette_colors(int(indices.max()) + 1, palette, greys=False)[indices]
+
+
+# Categories other than heads take their colors from these well-known sets (Tol's bright,
+# muted, light and vibrant, Kelly's, Okabe-Ito's; greys and colors failing the head colors'
+# contrast rules left out), the ones farthest from the style's head colors first.
+CATEGORY_POOL = (
+    "#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#332288", "#88ccee", "#44aa99",
+    "#117733", "#999933", "#ddcc77", "#cc6677", "#882255", "#aa4499", "#666633", "#77aadd", "#99ddff",
+    "#44bb99", "#bbcc33", "#aaaa00", "#eedd88", "#ee8866", "#ffaabb", "#0077bb", "#33bbee", "#009988",
+    "#ee7733", "#cc3311", "#ee3377", "#f3c300", "#875692", "#f38400", "#a1caf1", "#be0032", "#c2b280",
+    "#008856", "#e68fac", "#0067a5", "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300", "#882d17",
+    "#8db600", "#e25822", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
+)
+HEAD_COLORS_KEPT = 20  # category colors keep away from this many head colors (the default's distinct ones)
+
+
+def category_colors(n: int, palette=None) -> np.ndarray:
+    """`n` RGBA colors for categories that are not heads (pattern types, special-token targets).
+
+    Chosen from `CATEGORY_POOL`, each in turn the farthest (CIELAB) from the style's first
+    `HEAD_COLORS_KEPT` head colors and the categories before it, so a category never takes a
+    color that means a head in another figure; a `palette` given is used as it is.
+
+    >>> from matplotlib.colors import to_hex
+    >>> [to_hex(c) for c in category_colors(2)]
+    ['#b3446c', '#e69f00']
+    """
+    if palette is not None:
+        return palette_colors(n, palette)
+    pool = [c for c in CATEGORY_POOL if not is_grey(c) and contrast_ratio(c, "black") >= MIN_CONTRAST_ON_DARK
+            and contrast_ratio(c, "white") >= MIN_CONTRAST_ON_LIGHT]
+    pool_lab = cielab(pool)
+    taken = cielab(head_colors(range(HEAD_COLORS_KEPT)))
+    chosen: list[int] = []
+    for _ in range(min(n, len(pool))):
+        distance = np.linalg.norm(pool_lab[:, None] - taken[None], axis=-1).min(axis=1)
+        distance[chosen] = -1.0
+        chosen.append(int(distance.argmax()))
+        taken = np.vstack([taken, pool_lab[chosen[-1]]])
+    return to_rgba_array(list(islice(cycle([pool[i] for i in chosen]), n)))
+
+
+def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:
+    """One RGBA color per layer, first to last: the sequential colormap (`cmap`, the style's
+    ``image.cmap`` by default) sampled evenly, its ends cut where they would not read as a line
+    on `background` (`attnfig.views.contrast.line_colormap`); a `palette` given is used as it is.
+
+    >>> layer_colors(3).shape
+    (3, 4)
+    """
+    if palette is not None:
+        return palette_colors(n, palette)
+    from .contrast import line_colormap
+
+    return line_colormap(colormap(cmap), background)(np.linspace(0.0, 1.0, n) if n > 1 else [0.5])
+
+
+def foreground_color():
+    """The style's foreground (``text.color``): the color of a figure's one value drawn as lines or
+    outlines, which no head or category owns.
+
+    >>> import matplotlib as mpl
+    >>> with mpl.rc_context({"text.color": "white"}):
+    ...     foreground_color()
+    'white'
+    """
+    return mpl.rcParams["text.color"]
 
 
 def _color_list(palette) -> list:
