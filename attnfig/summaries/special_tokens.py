@@ -27,6 +27,7 @@ from ..themes import remember_style
 from ..options import layer_label
 from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
+from .patterns import PATTERNS
 
 KEY_TARGETS = {  # targets chosen by the key's token
     "[CLS]": lambda token: token in CLS_TOKENS,
@@ -39,6 +40,15 @@ TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS, FIRST)
 # Clark et al.'s six, drawn by default; "first" is [CLS] again in BERT-like models.
 PLOTTED_TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
 SPREADS = ("heads", "corpus", None)
+
+
+def target_colors(targets, palette=None) -> np.ndarray:
+    """One color per target: by default each target's own, whichever targets are drawn (category
+    colors after the pattern types', so none means a head or a pattern type); a `palette`, in order."""
+    if palette is not None:
+        return category_colors(len(targets), palette)
+    own = category_colors(len(TARGETS), skip=len(PATTERNS) - 1)  # "heterogeneous" is grey
+    return own[[TARGETS.index(target) for target in targets]]
 BAND_ALPHA = 0.2  # opacity of the interquartile band
 MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
 
@@ -171,8 +181,8 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     ax : matplotlib Axes, optional
         Where to draw; the current Axes by default.
     palette : list of colors, optional
-        One color per target; by default the style's category colors, none of them a head's
-        (`attnfig.views.colors.category_colors`).
+        One color per target, in order; by default each target keeps its own category color,
+        none of them a head's or a pattern type's (`attnfig.views.colors.category_colors`).
     **kwargs
         Passed to `special_token_attention` (``model``, ``tokenizer``) and to
         `matplotlib.axes.Axes.plot`.
@@ -203,7 +213,7 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     kwargs.setdefault("marker", "o")
     # Markers no taller than the tick labels' letters, whatever the style's font size.
     kwargs.setdefault("markersize", min(mpl.rcParams["lines.markersize"], MARKER_SIZE * font_points("xtick.labelsize")))
-    for color, target in zip(category_colors(len(targets), palette), targets):
+    for color, target in zip(target_colors(targets, palette), targets):
         values = per_input[target]  # [inputs, layers, heads]
         if np.isnan(values).all():
             continue

@@ -28,19 +28,21 @@ from .arguments import check_color_limits
 
 
 # Colors after the style's cycle, for many heads (heads 9 to 19 after tab10 without its grey).
-# Picked greedily from an sRGB grid (steps of 15/255) with CIELAB chroma >= 35: each in turn the
-# farthest in CAM02-UCS from tab10 and the ones before it, among those that keep, under 50%
-# deuteranomaly and protanomaly (colorspacious), at least 11 units from all of them (tab10's
-# own closest pair is 9.1 apart there). The 20 heads are then at least 18.2 CAM02-UCS units
-# apart (9.1 under those deficiencies), the 12 of a BERT layer 22.9 (tab10's purple and
-# pink); the set before had 16.0 for 12 heads (#e377c2 and #ff00ff) and 12.3 for 20. Every one
-# keeps WCAG's 3:1 contrast for graphics on black and, like tab10's lightest (olive, cyan),
-# about 2:1 on white: one sequence serves the light and dark styles alike, so head h has the
-# same color in every style.
-EXTRA_COLORS = ("#b4b4ff", "#00694b", "#b40087", "#5a1eff", "#786900", "#4bd296", "#ff9696", "#ff0087",
-                "#b4965a", "#4ba5ff", "#009687")
+# Picked greedily from an sRGB grid (steps of 15/255) with CIELAB chroma >= 35, 4:1 contrast on
+# black (tab10's dimmest, brown, has 3.2) and 1.9:1 on white: each in turn the farthest in
+# CAM02-UCS from tab10 and the ones before it, among those that keep, under 50% deuteranomaly
+# and protanomaly (colorspacious' simulation), at least 11 units from all of them (tab10's own
+# closest pair is 9.1 apart there). The 12 heads of a BERT layer are then at least 21.2
+# CAM02-UCS units apart (tab10's pink and #d20087), the 20 heads 17.0, and 9.1 under those
+# deficiencies; the set before had 16.0 for 12 heads (#e377c2 and #ff00ff) and 12.3 for 20
+# (3.9 under deuteranomaly). One sequence serves the light and dark styles alike, so head h
+# has the same color in every style.
+EXTRA_COLORS = ("#b4b4ff", "#4bd296", "#d20087", "#876900", "#008769", "#ff9696", "#b4965a", "#694bff",
+                "#4ba5ff", "#ff4b78", "#f000ff")
 MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
 MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
+EXTRA_CONTRAST_ON_DARK = 4.0  # on black, for `EXTRA_COLORS` (tab10's dimmest, brown, has 3.2)
+CATEGORY_CONTRAST_ON_DARK = 3.5  # on black, for `category_colors` (fewer, so fewer candidates far from heads)
 # A grey: CIELAB chroma below this, lighter than black and darker than white (Okabe-Ito's black
 # in the colorblind style stays a head color).
 GREY_CHROMA = 15.0
@@ -152,12 +154,14 @@ CATEGORY_POOL = (
 HEAD_COLORS_KEPT = 20  # category colors keep away from this many head colors (the default's distinct ones)
 
 
-def category_colors(n: int, palette=None) -> np.ndarray:
+def category_colors(n: int, palette=None, *, skip: int = 0) -> np.ndarray:
     """`n` RGBA colors for categories that are not heads (pattern types, special-token targets).
 
-    Chosen from `CATEGORY_POOL`, each in turn the farthest (CIELAB) from the style's first
+    Chosen from `CATEGORY_POOL`, each in turn the farthest (CAM02-UCS) from the style's first
     `HEAD_COLORS_KEPT` head colors and the categories before it, so a category never takes a
-    color that means a head in another figure; a `palette` given is used as it is.
+    color that means a head in another figure; ``skip`` leaves out the first colors of that
+    sequence (another figure's categories: special-token targets skip the pattern types).
+    A `palette` given is used as it is.
 
     >>> from matplotlib.colors import to_hex
     >>> [to_hex(c) for c in category_colors(2)]
@@ -165,17 +169,19 @@ def category_colors(n: int, palette=None) -> np.ndarray:
     """
     if palette is not None:
         return palette_colors(n, palette)
-    pool = [c for c in CATEGORY_POOL if not is_grey(c) and contrast_ratio(c, "black") >= MIN_CONTRAST_ON_DARK
+    pool = [c for c in CATEGORY_POOL if not is_grey(c) and contrast_ratio(c, "black") >= CATEGORY_CONTRAST_ON_DARK
             and contrast_ratio(c, "white") >= MIN_CONTRAST_ON_LIGHT]
-    pool_lab = cielab(pool)
-    taken = cielab(head_colors(range(HEAD_COLORS_KEPT)))
+    from .uniform import cam02_ucs
+
+    pool_lab = cam02_ucs(pool)
+    taken = cam02_ucs(head_colors(range(HEAD_COLORS_KEPT)))
     chosen: list[int] = []
-    for _ in range(min(n, len(pool))):
+    for _ in range(min(skip + n, len(pool))):
         distance = np.linalg.norm(pool_lab[:, None] - taken[None], axis=-1).min(axis=1)
         distance[chosen] = -1.0
         chosen.append(int(distance.argmax()))
         taken = np.vstack([taken, pool_lab[chosen[-1]]])
-    return to_rgba_array(list(islice(cycle([pool[i] for i in chosen]), n)))
+    return to_rgba_array(list(islice(cycle([pool[i] for i in chosen[skip:] or chosen]), n)))
 
 
 def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:

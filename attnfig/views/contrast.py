@@ -116,7 +116,7 @@ def contrasting_colormap(cmap, background, min_contrast: float = MIN_FILL_CONTRA
     return _cut_ends(cmap, background, min_contrast)
 
 
-MIN_LINE_CONTRAST = 30.0  # L* between a thin line's color and the background, light or dark
+MIN_LINE_CONTRAST = 40.0  # L* between a thin line's color and the background, light or dark
 
 
 def line_colormap(cmap, background, min_contrast: float = MIN_LINE_CONTRAST):

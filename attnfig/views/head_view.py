@@ -12,7 +12,7 @@ from .._docstrings import with_parameters
 from .arguments import check_html_action, check_keywords, word_positions
 from .colors import font_points, head_colors
 from ..input.data import as_attention, merge_subword_tokens
-from .lines import column_headings, direction_slices, draw_head_legend, head_word, lines, mark_band_points, show_sentence_marks
+from .lines import column_headings, direction_slices, draw_head_legend, lines, mark_band_points, show_sentence_marks
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
@@ -205,7 +205,7 @@ def head_view(
                 ax.set_title(f"{title}\n{note}" if note else title)
         if kwargs.get("focus") is None:
             draw_head_legend(figure, head_indices, head_colors(head_indices, kwargs.get("palette")),
-                             figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, {head_word(*axes)}",
+                             figure_inches(figure)[0], title=f"Layer {layer_label(layer)}, head",
                              loc="outside upper center")
         else:  # the focus marks' columns are numbered by head: they are the key
             figure.suptitle(f"Layer {layer_label(layer)}", fontsize=mpl.rcParams["axes.titlesize"])

@@ -58,7 +58,6 @@ class _LinePlan:
     numbered: bool = True  # thinned labels show their positions (a span's labels already do)
     boundary_letters: tuple[str, str] = ("A", "B")  # sentences A and B, or prompt and generated ("P", "G")
     lane_offsets: np.ndarray | None = None  # per head, y shift of its lines (axes fraction): heads side by side
-    strongest: bool = False  # each query-key pair drawn once, in the color of the head sending it the most
 
 
 # Overlaid heads never blend into a color no legend shows. When each head's lines fit side by
@@ -67,8 +66,8 @@ class _LinePlan:
 # lines of one query-key pair overlap, and since they no longer add up, opacity = weight (not
 # weight / heads, BertViz's rule for lines drawn over each other). Otherwise (many heads, long
 # inputs, lines drawn as ink) each pair is drawn once, in the color of the head that sends it
-# the most weight, as opaque as all heads' lines over each other would be (`strongest_head_lines`),
-# and the legend says "strongest head".
+# the most weight, as opaque as all heads' lines over each other would be (`strongest_head_lines`):
+# every line shows a color of the legend, the head that sends it the most.
 LANE_PITCH = 1.5
 LANE_FILL = 0.8
 
@@ -101,7 +100,6 @@ def strongest_head_lines(plan: _LinePlan) -> None:
     mine = (np.arange(len(plan.head_indices))[:, None, None] == winner[None]) & plan.keep.any(axis=0)[None]
     plan.weights = np.where(mine, composite / plan.alpha_scale, 0.0)
     plan.keep = mine
-    plan.strongest = True
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -295,10 +293,13 @@ def lines(
     """Draw a bipartite attention plot of one layer and return the Axes.
 
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
-    line whose opacity is its weight divided by the number of heads shown (as in BertViz),
-    one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection; heads are drawn weakest first, so where their lines
-    overlap the head with the strongest lines is on top, see `drawing_order`); on a dark
+    line whose opacity is its weight, one color per head from the style's palette, chosen by
+    the head's original index (a head keeps its color in any selection). Overlaid heads never
+    blend into a color the legend does not show (see `LANE_PITCH`): where their lines fit side
+    by side, each head draws in its own lane of every token's row, at opacity = weight; where
+    they do not (many heads, long inputs), each pair is one line in the color of the head that
+    sends it the most weight, as opaque as BertViz's lines of opacity weight / heads would be
+    over each other, drawn weakest head first (`drawing_order`); on a dark
     background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
     the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
@@ -422,8 +423,7 @@ def lines(
         focus_marks(ax, plan)
     if legend if legend is not None else len(plan.head_indices) > 1 and plan.focus_weights is None:
         layer_index = data.layer_indices[data.layer_position(layer)]
-        head_legend(ax, plan.head_indices, plan.head_colors,
-                    title=f"Layer {layer_label(layer_index)}, {head_word(ax)}")
+        head_legend(ax, plan.head_indices, plan.head_colors, title=f"Layer {layer_label(layer_index)}, head")
     return ax
 
 
@@ -443,13 +443,6 @@ def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float,
             plan.alpha_scale *= len(plan.head_indices)
     else:
         strongest_head_lines(plan)
-    ax._attnfig_strongest = plan.strongest
-
-
-def head_word(*axes) -> str:
-    """How the head legend names what a line's color shows: "head", or "strongest head" when
-    overlapping heads were drawn as one line per pair in any of `axes` (`strongest_head_lines`)."""
-    return "strongest head" if any(getattr(ax, "_attnfig_strongest", False) for ax in axes) else "head"
 
 
 # On a background other than white, each line's opacity is raised to read as on paper

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure, SubFigure
 
 from .._docstrings import with_parameters
 from .contrast import axes_background, readable_rgba
-from .colors import color_norm, colormap, given_norm, font_points, layer_colors
+from .colors import color_norm, colormap, given_norm, font_points
+from .colors import layer_colors as colors_by_layer
 from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
@@ -151,7 +152,7 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
     # One color per layer (BertViz), from the style's sequential colormap: the head palette's colors mean heads.
-    colors = layer_colors(max(data.layer_indices) + 1, palette, background=axes_background(ax))
+    colors = colors_by_layer(max(data.layer_indices) + 1, palette, background=axes_background(ax))
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
     n_tokens = max(data.weights.shape[2:])
@@ -175,7 +176,7 @@ def _thumbnail_inches(ax, layout: Mosaic) -> float:
     return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
 
 
-def _line_collections(ax, data, layout, colors, line_points, min_weight, top_k, kwargs) -> None:
+def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
     query_y, key_y = column_positions(data.weights.shape[2]), column_positions(data.weights.shape[3])
     top_k = thumbnail_top_k(data.weights.shape[2], data.weights.shape[3], top_k)
     keep = keep_mask(data.weights, alpha_scale=1.0, min_weight=min_weight, top_k=top_k)
@@ -194,7 +195,7 @@ def _line_collections(ax, data, layout, colors, line_points, min_weight, top_k, 
         ax.add_collection(collection, autolim=False)
 
 
-def _density_panel(ax, data, layout, colors, base_points, min_weight, top_k, kwargs) -> None:
+def _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs) -> None:
     """Every thumbnail as the exact ink of its lines, one image for the panel (see `density`)."""
     weights = data.weights
     if min_weight is not None or top_k is not None:
