@@ -1,9 +1,8 @@
 """Issue 19, third review A, B and E: head colors far apart, overlaid heads in legend colors, one
 meaning per color across figures.
 
-Distances are CAM02-UCS (CIECAM02 under sRGB's viewing conditions, as colorspacious computes it;
-checked against colorspacious to 0.002), deficiencies simulated with Machado et al.'s (2009)
-matrices at 50% severity on linear RGB.
+Distances are CAM02-UCS (`attnfig.views.uniform`, checked against colorspacious' values),
+deficiencies simulated with Machado et al.'s (2009) matrices at 50% severity on linear RGB.
 """
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba, to_rgba_array
 
 import attnfig
+from attnfig.views import uniform
 from attnfig.views.colors import head_colors
 from attnfig.views.readability import FAINT_ALPHA
 from conftest import random_attention
@@ -21,42 +21,16 @@ from conftest import random_attention
 PAIR = ["[CLS]", "the", "rabbit", "quickly", "hopped", "[SEP]", "the", "turtle", "slowly", "crawled", "[SEP]"]
 DEUTERANOMALY_50 = [[0.547494, 0.607765, -0.155259], [0.181692, 0.781742, 0.036566], [-0.01041, 0.027275, 0.983136]]
 PROTANOMALY_50 = [[0.458064, 0.679578, -0.137642], [0.092785, 0.846313, 0.060902], [-0.007494, -0.016807, 1.024301]]
-_CAT02 = np.array([[0.7328, 0.4296, -0.1624], [-0.7036, 1.6975, 0.0061], [0.0030, 0.0136, 0.9834]])
-_HPE = np.array([[0.38971, 0.68898, -0.07868], [-0.22981, 1.18340, 0.04641], [0.0, 0.0, 1.0]])
-_SRGB_TO_XYZ = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
 
 
 def cam02_ucs(colors, cvd=None) -> np.ndarray:
-    """CAM02-UCS (J', a', b') of sRGB colors; `cvd` (3x3) simulates a deficiency on linear RGB."""
+    """CAM02-UCS of sRGB colors; `cvd` (3x3) simulates a deficiency on linear RGB first."""
+    if cvd is None:
+        return uniform.cam02_ucs(colors)
     rgb = to_rgba_array(colors)[:, :3]
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    if cvd is not None:
-        linear = np.clip(linear @ np.asarray(cvd).T, 0, 1)
-    white = np.array([95.047, 100.0, 108.883])
-    adapting = 64 / np.pi / 5
-    degree = np.clip(1 - np.exp((-adapting - 42) / 92) / 3.6, 0, 1)
-    k = 1 / (5 * adapting + 1)
-    f_l = 0.2 * k ** 4 * 5 * adapting + 0.1 * (1 - k ** 4) ** 2 * np.cbrt(5 * adapting)
-    n = 20.0 / white[1]
-    z, n_bb = 1.48 + np.sqrt(n), 0.725 * n ** -0.2
-
-    def responses(xyz):
-        adapted = (white[1] * degree / (white @ _CAT02.T) + 1 - degree) * (xyz @ _CAT02.T)
-        hpe = adapted @ np.linalg.inv(_CAT02).T @ _HPE.T
-        power = (f_l * np.abs(hpe) / 100) ** 0.42
-        return np.sign(hpe) * 400 * power / (power + 27.13) + 0.1
-
-    def achromatic(r):
-        return (2 * r[:, 0] + r[:, 1] + r[:, 2] / 20 - 0.305) * n_bb
-
-    r = responses(100 * linear @ _SRGB_TO_XYZ.T)
-    a, b = r[:, 0] - 12 * r[:, 1] / 11 + r[:, 2] / 11, (r[:, 0] + r[:, 1] - 2 * r[:, 2]) / 9
-    hue = np.arctan2(b, a)
-    lightness = 100 * (achromatic(r) / achromatic(responses(white[None]))[0]) ** (0.69 * z)
-    t = 50000 / 13 * n_bb * (np.cos(hue + 2) + 3.8) / 4 * np.hypot(a, b) / (r[:, 0] + r[:, 1] + 21 / 20 * r[:, 2])
-    colorfulness = t ** 0.9 * np.sqrt(lightness / 100) * (1.64 - 0.29 ** n) ** 0.73 * f_l ** 0.25
-    m = np.log1p(0.0228 * colorfulness) / 0.0228
-    return np.stack([1.7 * lightness / (1 + 0.007 * lightness), m * np.cos(hue), m * np.sin(hue)], axis=-1)
+    seen = np.clip(linear @ np.asarray(cvd).T, 0, 1)
+    return uniform.cam02_ucs(np.where(seen <= 0.0031308, 12.92 * seen, 1.055 * seen ** (1 / 2.4) - 0.055))
 
 
 def min_distance(colors, cvd=None) -> float:
@@ -69,9 +43,10 @@ def distances_between(first, second) -> np.ndarray:
     return np.linalg.norm(cam02_ucs(first)[:, None] - cam02_ucs(second)[None], axis=-1)
 
 
-def test_cam02_ucs_matches_published_values():
-    # colorspacious: cspace_convert([1, 1, 1] / [0.12, 0.47, 0.71], "sRGB1", "CAM02-UCS")
-    np.testing.assert_allclose(cam02_ucs(["white"])[0], [100.0, -1.91, -1.15], atol=0.02)
+def test_cam02_ucs_matches_colorspacious():
+    # colorspacious 1.1.2: cspace_convert(to_rgb(color), "sRGB1", "CAM02-UCS")
+    expected = [[100.0, -1.91, -1.15], [48.97, -12.82, -23.82], [76.78, -8.68, 29.65], [52.33, 37.79, -4.58]]
+    np.testing.assert_allclose(cam02_ucs(["white", "#1f77b4", "#bcbd22", "#d20087"]), expected, atol=0.01)
     assert cam02_ucs(["black"])[0] == pytest.approx([0, 0, 0], abs=1e-6)
 
 

@@ -62,7 +62,7 @@ def is_grey(color) -> bool:
 def cielab(colors) -> np.ndarray:
     """CIELAB (D65) of matplotlib colors, one row ``(L*, a*, b*)`` per color.
 
-    >>> cielab(["white", "black"]).round(1).tolist()
+    >>> (cielab(["white", "black"]).round(1) + 0.0).tolist()
     [[100.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
     rgb = to_rgba_array(colors)[:, :3]
@@ -165,7 +165,7 @@ def category_colors(n: int, palette=None, *, skip: int = 0) -> np.ndarray:
 
     >>> from matplotlib.colors import to_hex
     >>> [to_hex(c) for c in category_colors(2)]
-    ['#b3446c', '#e69f00']
+    ['#aa4499', '#f6a600']
     """
     if palette is not None:
         return palette_colors(n, palette)

@@ -92,7 +92,7 @@ def strongest_head_lines(plan: _LinePlan) -> None:
     >>> plan = _LinePlan(np.array([[[0.2]], [[0.6]]]), np.ones((2, 1, 1), bool), 0.5, False,
     ...                  (0, 1), np.zeros((2, 4)), ("a",), ("a",), np.zeros(1), np.zeros(1), 0, None, None)
     >>> strongest_head_lines(plan); plan.keep.ravel().tolist(), (plan.weights * plan.alpha_scale).ravel().round(2).tolist()
-    ([False, True], [0.0, 0.63])
+    ([False, True], [0.0, 0.37])
     """
     kept = np.where(plan.keep, plan.weights, 0.0)
     composite = 1 - np.prod(1 - np.clip(kept * plan.alpha_scale, 0, 1), axis=0)
