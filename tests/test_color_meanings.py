@@ -189,8 +189,8 @@ def test_no_two_figure_kinds_share_a_color_for_different_meanings(names):
     for name, color in drawn.items():  # each target keeps its color whichever are drawn
         np.testing.assert_allclose(color, targets[TARGETS.index(name)])
     categories = np.vstack([patterns, targets])
-    assert distances_between(categories, heads).min() >= 8  # was 0: "vertical" and "[CLS]" were head 0's blue
-    assert min_distance(categories) >= 8  # pattern types and targets differ from each other too
+    assert distances_between(categories, heads).min() >= 13  # was 0: "vertical" and "[CLS]" were head 0's blue
+    assert min_distance(categories) >= 13  # pattern types and targets differ from each other too
     # layers: samples of the sequential colormap, first layer darkest on white; one value: the foreground
     samples = cmap(np.linspace(0, 1, 256))[:, :3]
     for color in layer_colors:

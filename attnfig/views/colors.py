@@ -17,6 +17,7 @@ One color means one thing across figures:
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import cycle, islice
 
 import matplotlib as mpl
@@ -140,48 +141,54 @@ def head_colors(head_indices, palette=None) -> np.ndarray:
     return palette_colors(int(indices.max()) + 1, palette, greys=False)[indices]
 
 
-# Categories other than heads take their colors from these well-known sets (Tol's bright,
-# muted, light and vibrant, Kelly's, Okabe-Ito's; greys and colors failing the head colors'
-# contrast rules left out), the ones farthest from the style's head colors first.
-CATEGORY_POOL = (
-    "#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377", "#332288", "#88ccee", "#44aa99",
-    "#117733", "#999933", "#ddcc77", "#cc6677", "#882255", "#aa4499", "#666633", "#77aadd", "#99ddff",
-    "#44bb99", "#bbcc33", "#aaaa00", "#eedd88", "#ee8866", "#ffaabb", "#0077bb", "#33bbee", "#009988",
-    "#ee7733", "#cc3311", "#ee3377", "#f3c300", "#875692", "#f38400", "#a1caf1", "#be0032", "#c2b280",
-    "#008856", "#e68fac", "#0067a5", "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300", "#882d17",
-    "#8db600", "#e25822", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7",
-)
+# Categories other than heads take colors from an sRGB grid (16 levels a channel) that keep the
+# head colors' contrast rules (`CATEGORY_CONTRAST_ON_DARK`, `MIN_CONTRAST_ON_LIGHT`) and are
+# colorful (CAM02-UCS colorfulness M' >= `CATEGORY_COLORFULNESS`, so none reads as a grey); the
+# farthest from the style's head colors and from each other first. With the default 20 head
+# colors the 11 categories (4 pattern types, 7 special-token targets) keep at least 14 CAM02-UCS
+# units from every head color and from each other.
 HEAD_COLORS_KEPT = 20  # category colors keep away from this many head colors (the default's distinct ones)
+CATEGORY_COLORFULNESS = 25.0
 
 
 def category_colors(n: int, palette=None, *, skip: int = 0) -> np.ndarray:
     """`n` RGBA colors for categories that are not heads (pattern types, special-token targets).
 
-    Chosen from `CATEGORY_POOL`, each in turn the farthest (CAM02-UCS) from the style's first
-    `HEAD_COLORS_KEPT` head colors and the categories before it, so a category never takes a
-    color that means a head in another figure; ``skip`` leaves out the first colors of that
-    sequence (another figure's categories: special-token targets skip the pattern types).
-    A `palette` given is used as it is.
+    Each in turn the farthest (CAM02-UCS) from the style's first `HEAD_COLORS_KEPT` head colors
+    and the categories before it, so a category never takes a color that means a head in
+    another figure; ``skip`` leaves out the first colors of that sequence (another figure's
+    categories: special-token targets skip the pattern types). A `palette` given is used as it is.
 
     >>> from matplotlib.colors import to_hex
     >>> [to_hex(c) for c in category_colors(2)]
-    ['#aa4499', '#f6a600']
+    ['#aa11bb', '#bb5500']
     """
     if palette is not None:
         return palette_colors(n, palette)
-    pool = [c for c in CATEGORY_POOL if not is_grey(c) and contrast_ratio(c, "black") >= CATEGORY_CONTRAST_ON_DARK
-            and contrast_ratio(c, "white") >= MIN_CONTRAST_ON_LIGHT]
+    heads = tuple(map(tuple, head_colors(range(HEAD_COLORS_KEPT)).round(6)))
+    chosen = _category_sequence(heads, skip + n)
+    return to_rgba_array(list(islice(cycle(chosen[skip:] or chosen), n)))
+
+
+@lru_cache(maxsize=8)
+def _category_sequence(heads: tuple, n: int) -> list:
     from .uniform import cam02_ucs
 
-    pool_lab = cam02_ucs(pool)
-    taken = cam02_ucs(head_colors(range(HEAD_COLORS_KEPT)))
+    levels = np.arange(16) * 17 / 255
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 3)
+    grid = grid[[contrast_ratio(c, "black") >= CATEGORY_CONTRAST_ON_DARK
+                 and contrast_ratio(c, "white") >= MIN_CONTRAST_ON_LIGHT for c in grid]]
+    ucs = cam02_ucs(grid)
+    colorful = np.hypot(ucs[:, 1], ucs[:, 2]) >= CATEGORY_COLORFULNESS
+    grid, ucs = grid[colorful], ucs[colorful]
+    taken = cam02_ucs(np.array(heads))
     chosen: list[int] = []
-    for _ in range(min(skip + n, len(pool))):
-        distance = np.linalg.norm(pool_lab[:, None] - taken[None], axis=-1).min(axis=1)
+    for _ in range(min(n, len(grid))):
+        distance = np.linalg.norm(ucs[:, None] - taken[None], axis=-1).min(axis=1)
         distance[chosen] = -1.0
         chosen.append(int(distance.argmax()))
-        taken = np.vstack([taken, pool_lab[chosen[-1]]])
-    return to_rgba_array(list(islice(cycle([pool[i] for i in chosen[skip:] or chosen]), n)))
+        taken = np.vstack([taken, ucs[chosen[-1]]])
+    return [tuple(grid[i]) for i in chosen]
 
 
 def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:
