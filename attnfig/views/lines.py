@@ -148,7 +148,7 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
                 f"[{query_offset}, {query_offset + len(query_tokens) - 1}], but {focus!r} was passed."
             )
     n_heads = weights.shape[0]
-    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown (heads side by side: weight)
     largest = float(weights.max()) if weights.size else 0.0
     if norm_like(data):  # values that are not weights (norms): the layer's largest is opaque, in every head
         alpha_scale /= norm_scale(data, layer_position, direction)
