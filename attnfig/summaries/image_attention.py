@@ -24,7 +24,7 @@ from ..input.data import AttentionData, as_attention
 from ..options import layer_label
 from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
-from ..views.colors import colormap, font_points
+from ..views.colors import colormap, font_points, foreground_color
 from ..views.figures import figure_inches
 from .rollout import attention_rollout
 
@@ -391,8 +391,7 @@ def _threshold_overlay(ax, attention_map, extent, threshold, alpha, interpolatio
     dim[..., :3] = background[:3]
     dim[..., 3] = np.where(kept, 0.0, alpha)
     overlay = ax.imshow(dim, extent=extent, interpolation=interpolation, **kwargs)
-    color = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])[0]
-    outline = LineCollection(kept_outline(kept, extent), colors=[color],  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
+    outline = LineCollection(kept_outline(kept, extent), colors=[foreground_color()],  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
                              linewidths=mpl.rcParams["lines.linewidth"] * 0.6)
     ax.add_collection(outline, autolim=False)
     return overlay

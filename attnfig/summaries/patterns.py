@@ -30,7 +30,7 @@ from ..input.corpus import as_corpus
 from ..input.data import AttentionData, as_attention
 from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
-from ..views.colors import font_points, palette_colors
+from ..views.colors import category_colors, font_points
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.titles import wrap_to_width
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
@@ -221,8 +221,9 @@ OTHER_COLOR = "0.6"  # heterogeneous heads: a neutral frame
 
 
 def pattern_colors(palette=None) -> dict[str, np.ndarray]:
-    """One frame color per pattern type: the style's palette, gray for heterogeneous."""
-    colors = palette_colors(len(PATTERNS) - 1, palette)
+    """One frame color per pattern type: the style's category colors (none of them a head's,
+    `attnfig.views.colors.category_colors`), gray for heterogeneous."""
+    colors = category_colors(len(PATTERNS) - 1, palette)
     return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
 
 
@@ -241,7 +242,8 @@ def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, pale
     Parameters
     ----------
     palette : list of colors, optional
-        One color per pattern type; the style's cycle by default.
+        One color per pattern type; by default the style's category colors, none of them a
+        head's (`attnfig.views.colors.category_colors`).
     **kwargs
         Passed to `head_patterns` (``model``, ``tokenizer``) and to `attnfig.model_view`.
 

@@ -22,7 +22,7 @@ from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.lines import lines
-from ..views.colors import font_points
+from ..views.colors import font_points, foreground_color
 from ..views.figures import axes_inches
 from ..views.titles import text_points
 from .._docstrings import with_parameters
@@ -167,6 +167,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
         if single is not None:
             kwargs["focus"] = int(shown[:single].sum())  # the query's place among the kept tokens
+        kwargs.setdefault("palette", [foreground_color()])  # one value: no head's color
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
     else:
         kwargs.setdefault("vmin", 0.0)

@@ -59,6 +59,50 @@ class _LinePlan:
     numbered: bool = True  # thinned labels show their positions (a span's labels already do)
     boundary_letters: tuple[str, str] = ("A", "B")  # sentences A and B, or prompt and generated ("P", "G")
     key_b_start: int | None = None  # among the shown keys, when it is not `sentence_b_start` (generated queries only)
+    lane_offsets: np.ndarray | None = None  # per head, y shift of its lines (axes fraction): heads side by side
+
+
+# Overlaid heads never blend into a color no legend shows. When each head's lines fit side by
+# side within a token's row (`LANE_PITCH` line widths apart, within `LANE_FILL` of the row),
+# every head gets its own lane: its lines are shifted by a fraction of the row, so no two heads'
+# lines of one query-key pair overlap, and since they no longer add up, opacity = weight (not
+# weight / heads, BertViz's rule for lines drawn over each other). Otherwise (many heads, long
+# inputs, lines drawn as ink) each pair is drawn once, in the color of the head that sends it
+# the most weight, as opaque as all heads' lines over each other would be (`strongest_head_lines`):
+# every line shows a color of the legend, the head that sends it the most.
+LANE_PITCH = 1.5
+LANE_FILL = 0.8
+
+
+def head_lanes(n_heads: int, line_points: float, row_points: float) -> np.ndarray | None:
+    """Each head's lane as a shift in row fractions, centred on the token; None when the
+    lanes do not fit (see `LANE_PITCH`, `LANE_FILL`).
+
+    >>> head_lanes(3, 1.0, 12.0).tolist(), head_lanes(12, 1.0, 12.0)
+    ([-0.125, 0.0, 0.125], None)
+    """
+    pitch = LANE_PITCH * line_points
+    if n_heads < 2 or n_heads * pitch > LANE_FILL * row_points:
+        return None
+    return (np.arange(n_heads) - (n_heads - 1) / 2) * pitch / row_points
+
+
+def strongest_head_lines(plan: _LinePlan) -> None:
+    """Keep one line per query-key pair, in the head that sends it the most weight, at the
+    opacity all heads' lines over each other would have (``1 - prod(1 - opacity)``).
+
+    >>> plan = _LinePlan(np.array([[[0.2]], [[0.6]]]), np.ones((2, 1, 1), bool), 0.5, False,
+    ...                  (0, 1), np.zeros((2, 4)), ("a",), ("a",), np.zeros(1), np.zeros(1), 0, None, None)
+    >>> strongest_head_lines(plan); plan.keep.ravel().tolist(), (plan.weights * plan.alpha_scale).ravel().round(2).tolist()
+    ([False, True], [0.0, 0.37])
+    """
+    kept = np.where(plan.keep, plan.weights, 0.0)
+    composite = 1 - np.prod(1 - np.clip(kept * plan.alpha_scale, 0, 1), axis=0)
+    winner = np.argmax(np.where(plan.keep, plan.weights, -np.inf), axis=0)
+    sent = np.asarray(plan.keep.any(axis=0))  # pairs some head draws
+    mine = (np.arange(len(plan.head_indices))[:, None, None] == winner[None]) & sent[None]
+    plan.weights = np.where(mine, composite / plan.alpha_scale, 0.0)
+    plan.keep = mine
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -107,7 +151,7 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
                 f"[{query_offset}, {query_offset + len(query_tokens) - 1}], but {focus!r} was passed."
             )
     n_heads = weights.shape[0]
-    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown (heads side by side: weight)
     largest = float(weights.max()) if weights.size else 0.0
     if norm_like(data):  # values that are not weights (norms): the layer's largest is opaque, in every head
         alpha_scale /= norm_scale(data, layer_position, direction)
@@ -182,7 +226,8 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
     background = axes_background(ax)
     for head in drawing_order(plan):
         q_index, k_index = np.nonzero(plan.keep[head])
-        segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
+        lane = 0.0 if plan.lane_offsets is None else plan.lane_offsets[head]
+        segments = line_segments(0.0, plan.query_y[q_index] + lane, 1.0, plan.key_y[k_index] + lane)
         colors = readable_rgba(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale,
                                background)
         head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
@@ -251,10 +296,13 @@ def lines(
     """Draw a bipartite attention plot of one layer and return the Axes.
 
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
-    line whose opacity is its weight divided by the number of heads shown (as in BertViz),
-    one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection; heads are drawn weakest first, so where their lines
-    overlap the head with the strongest lines is on top, see `drawing_order`); on a dark
+    line whose opacity is its weight, one color per head from the style's palette, chosen by
+    the head's original index (a head keeps its color in any selection). Overlaid heads never
+    blend into a color the legend does not show (see `LANE_PITCH`): where their lines fit side
+    by side, each head draws in its own lane of every token's row, at opacity = weight; where
+    they do not (many heads, long inputs), each pair is one line in the color of the head that
+    sends it the most weight, as opaque as BertViz's lines of opacity weight / heads would be
+    over each other, drawn weakest head first (`drawing_order`); on a dark
     background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
     the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
@@ -370,6 +418,7 @@ def lines(
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
     axis_points = axes_inches(ax)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
+    _separate_heads(ax, plan, base_points, line_points, axis_points, direction)
     if (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
             or _overlap_on_dark(ax, plan, axis_points)):
         _density_image(ax, plan, base_points, kwargs)
@@ -382,6 +431,24 @@ def lines(
         layer_index = data.layer_indices[data.layer_position(layer)]
         head_legend(ax, plan.head_indices, plan.head_colors, title=f"Layer {layer_label(layer_index)}, head")
     return ax
+
+
+def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float, axis_points: float,
+                    direction: str) -> None:
+    """Lanes for the heads when they fit and lines are drawn as lines, else one line per pair in
+    its strongest head's color (see `LANE_PITCH`); `focus` keeps its lines, marked per head."""
+    if len(plan.head_indices) < 2 or plan.focus is not None:
+        return
+    n_rows = max(plan.weights.shape[1:])
+    lanes = head_lanes(len(plan.head_indices), line_points, axis_points / n_rows)
+    as_lines = not (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
+                    or _overlap_on_dark(ax, plan, axis_points))
+    if lanes is not None and as_lines:
+        plan.lane_offsets = lanes / n_rows
+        if direction == "all":  # side by side, lines no longer add up: opacity = weight
+            plan.alpha_scale *= len(plan.head_indices)
+    else:
+        strongest_head_lines(plan)
 
 
 # On a background other than white, each line's opacity is raised to read as on paper

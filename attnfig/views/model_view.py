@@ -21,7 +21,8 @@ from matplotlib.figure import Figure, SubFigure
 
 from .._docstrings import with_parameters
 from .contrast import axes_background, readable_rgba
-from .colors import color_norm, colormap, given_norm, font_points, palette_colors
+from .colors import color_norm, colormap, given_norm, font_points
+from .colors import layer_colors as colors_by_layer
 from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
@@ -151,16 +152,17 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         note = opacity_note(data.value_label, largest)
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
-    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
+    # One color per layer (BertViz), from the style's sequential colormap: the head palette's colors mean heads.
+    colors = colors_by_layer(max(data.layer_indices) + 1, palette, background=axes_background(ax))
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
     n_tokens = max(data.weights.shape[2:])
     thumbnail_inches = _thumbnail_inches(ax, layout)
     line_points = line_width_points(base_points, thumbnail_inches * 72 / n_tokens)
     if uses_density(base_points, line_points, output_dpi(ax.figure)):
-        _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs)
+        _density_panel(ax, data, layout, colors, base_points, min_weight, top_k, kwargs)
     else:
-        _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs)
+        _line_collections(ax, data, layout, colors, line_points, min_weight, top_k, kwargs)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
     ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
@@ -347,7 +349,7 @@ def check_grid_keywords(kwargs: dict, kind: str, norm) -> None:
             )
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
 def model_view(
     attention: Any = None,
     tokens: Sequence[str] | None = None,
@@ -384,7 +386,8 @@ def model_view(
 
     Rows are layers and columns heads, labelled with their original indices.
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
-    BertViz does), opacity = weight (values that are not weights, such as norms, are
+    BertViz does; the layers take the style's sequential colormap, first layer to last, as in
+    `plot_head_map`, since the palette's colors mean heads in the other views), opacity = weight (values that are not weights, such as norms, are
     scaled so that the largest is opaque, and the figure says so); ``kind="heatmap"`` draws heatmaps on one shared color
     scale with one colorbar (``center`` gives a diverging scale, for differences;
     ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
@@ -398,6 +401,9 @@ def model_view(
 
     Parameters
     ----------
+    palette : str or list of colors, optional
+        Layer colors of the line thumbnails; the style's ``image.cmap`` sampled per layer (its
+        ends cut where a line would not read on the background) by default.
     kind : {"lines", "heatmap"}
         Thumbnails as bipartite line plots or as heatmaps.
     center : float, optional
