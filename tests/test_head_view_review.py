@@ -47,7 +47,7 @@ def test_one_column_head_grid_of_eleven_tokens_is_sized_to_its_rows():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
     assert figure.get_figheight() <= 4.5  # was 5.78 in: four rows of three 0.8 in panels
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     assert len(panels) == 12 and len({round(ax.get_position().x0, 3) for ax in panels}) == 4  # 3 rows of 4
     figure.draw_without_rendering()
     for ax in panels[::4]:  # every token labelled on the outer panels (tests/test_lint.py checks the rest)
@@ -93,7 +93,7 @@ def test_a_grid_marks_sentences_beside_its_outer_labels_only():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
     figure.draw_without_rendering()
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     for position, ax in enumerate(panels):
         col = position % 4
         segments, letters = _mark_geometry(ax)

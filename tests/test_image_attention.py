@@ -115,7 +115,7 @@ def test_the_overlay_lies_on_the_image_at_its_own_extent(vision):
     np.testing.assert_allclose(image.get_array(), data.image)
     np.testing.assert_allclose(overlay.get_array(), reference[-1, 1, 0, PREFIXES[family]:].reshape(4, 4), atol=1e-5)
     assert ax.child_axes[0].get_ylabel() == "attention from [CLS]"              # the colorbar says what it is
-    assert "head 1" in ax.get_title() and ax.get_xticks().size == 0
+    assert "Head 1" in ax.get_title() and ax.get_xticks().size == 0
 
 
 def test_another_image_is_stretched_to_the_map(vision, picture):
@@ -160,8 +160,8 @@ def test_titles_number_layers_by_the_layer_base_option_as_every_figure():
                                                   ax=plt.figure().subplots()).get_title()
             grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2), layer=1, heads=[0]).get_suptitle()
             titles[base] = (head, rolled, grid)
-    assert titles[0] == ("layer 2, head 1", "rollout to layer 3", "Layer 1: attention from 0")
-    assert titles[1] == ("layer 3, head 1", "rollout to layer 4", "Layer 2: attention from 0")
+    assert titles[0] == ("Layer 2, head 1", "Rollout to layer 3", "Layer 1: attention from 0")
+    assert titles[1] == ("Layer 3, head 1", "Rollout to layer 4", "Layer 2: attention from 0")
     plt.close("all")
 
 
@@ -174,7 +174,7 @@ def test_the_grid_has_a_panel_per_head_on_one_color_scale(vision):
     _, data, reference, _ = vision
     figure = attnfig.image_attention_grid(data, heads=[0, 1, 2, 3, "mean"])
     panels = [ax for ax in figure.axes if ax.images]
-    assert [ax.get_title() for ax in panels] == ["head 0", "head 1", "head 2", "head 3", "mean"]
+    assert [ax.get_title() for ax in panels] == ["Head 0", "Head 1", "Head 2", "Head 3", "Mean"]
     assert len({ax.images[1].get_clim() for ax in panels}) == 1
     assert figure.axes[-1].get_ylabel() == "attention weight"
 

@@ -21,7 +21,7 @@ from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
-from ..views.lines import lines
+from ..views.lines import column_headings, lines
 from ..views.colors import font_points
 from ..views.figures import figure_inches
 from ..views.titles import text_points
@@ -168,6 +168,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         if single is not None:
             kwargs["focus"] = int(shown[:single].sum())  # the query's place among the kept tokens
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
+        column_headings(ax, rolled)  # "query" and "key" above the columns, as in head_view
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)
