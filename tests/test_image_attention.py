@@ -115,7 +115,7 @@ def test_the_overlay_lies_on_the_image_at_its_own_extent(vision):
     np.testing.assert_allclose(image.get_array(), data.image)
     np.testing.assert_allclose(overlay.get_array(), reference[-1, 1, 0, PREFIXES[family]:].reshape(4, 4), atol=1e-5)
     assert ax.child_axes[0].get_ylabel() == "attention from [CLS]"              # the colorbar says what it is
-    assert "Head 1" in ax.get_title() and ax.get_xticks().size == 0
+    assert "head 1" in ax.get_title() and ax.get_xticks().size == 0
 
 
 def test_another_image_is_stretched_to_the_map(vision, picture):

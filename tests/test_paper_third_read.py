@@ -204,7 +204,7 @@ def test_rollout_leaves_special_tokens_out_and_shows_one_query_row():
     assert ax.images[0].norm.vmax == pytest.approx(rollout[1:4, 1:4].max())  # [CLS] no longer sets the scale
     ax = attnfig.plot_rollout(weights, tokens, query=2, ax=Figure().subplots())
     np.testing.assert_allclose(ax.images[0].get_array(), rollout[[2]], rtol=1e-6)
-    assert "query 2 (b)" in ax.get_title()
+    assert "Query 2 (b)" in ax.get_title()
     with pytest.raises(attnfig.ArgumentError, match="special token"):
         attnfig.plot_rollout(weights, tokens, exclude_special=True, query=0)
 
