@@ -13,6 +13,7 @@ from attnfig.lint import figure_problems
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 from attnfig.testing import build_family_model  # noqa: E402
+from conftest import gallery_script  # noqa: E402
 
 # family -> number of tokens before the patches
 PREFIXES = {"vit": 1, "deit": 2, "dinov2-registers": 3}
@@ -202,40 +203,13 @@ def test_image_figures_pass_the_lint_at_venue_size(venue):
         assert figure_problems(figure) == []
 
 
-@functools.lru_cache(maxsize=None)
-def _gallery_script():
-    """The globals of gallery/plot_image_attention.py, run without writing any file."""
-    import os
-    import runpy
-    import sys
-    from pathlib import Path
-
-    gallery = Path(__file__).resolve().parents[1] / "gallery"
-    saved = {name: os.environ.get(name) for name in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
-    os.environ.update(dict.fromkeys(saved, "0"))
-    sys.path.insert(0, str(gallery))
-    try:
-        script = runpy.run_path(str(gallery / "plot_image_attention.py"))
-        import matplotlib.pyplot as plt
-        from _seed import FIGURES
-
-        for figure in FIGURES:  # the one publish() saw
-            plt.close(figure)
-        FIGURES.clear()
-        return script
-    finally:
-        sys.path.remove(str(gallery))
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
-
-
 @pytest.mark.parametrize("venue", ["icml", "acl", "neurips"])
 def test_gallery_composite_has_readable_heads_and_one_scale_for_heads_and_mean(venue):
     """Second figure review, reject 7: the heads were 0.17 in wide at acl, and the mean panel's
     yellow was 0.008 where the heads' was 0.014 (same quantity, two scales)."""
     import matplotlib.pyplot as plt
 
-    script = _gallery_script()
+    script = gallery_script("plot_image_attention.py")
     with attnfig.style(venue):
         figure = script["composite"](script["attention"], venue)
         figure.draw_without_rendering()

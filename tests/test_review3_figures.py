@@ -3,8 +3,6 @@ generation composite labelling every token, query/key headings on rollout and fl
 capitalisation rule for titles, and the difference title on one line at acl."""
 from __future__ import annotations
 
-import functools
-
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
@@ -13,7 +11,7 @@ import attnfig
 from attnfig.lint import figure_problems
 from attnfig.views.colors import font_points
 from attnfig.views.titles import sentence_case
-from conftest import random_attention
+from conftest import gallery_script, random_attention
 
 PAIR = ["[CLS]", "the", "cat", "sat", "on", "[SEP]", "a", "dog", "ran", "off", "[SEP]"]
 
@@ -38,37 +36,11 @@ def test_head_view_grid_labels_tokens_at_the_style_tick_size(venue):
     plt.close(figure)
 
 
-@functools.lru_cache(maxsize=None)
-def _generation_script():
-    """The globals of gallery/plot_generation.py, run without writing any file."""
-    import os
-    import runpy
-    import sys
-    from pathlib import Path
-
-    gallery = Path(__file__).resolve().parents[1] / "gallery"
-    saved = {name: os.environ.get(name) for name in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
-    os.environ.update(dict.fromkeys(saved, "0"))
-    sys.path.insert(0, str(gallery))
-    try:
-        script = runpy.run_path(str(gallery / "plot_generation.py"))
-        from _seed import FIGURES
-
-        for figure in FIGURES:
-            plt.close(figure)
-        FIGURES.clear()
-        return script
-    finally:
-        sys.path.remove(str(gallery))
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
-
-
 @pytest.mark.slow  # runs the gallery script: builds a tiny Llama and generates (about 10 s here)
 @pytest.mark.parametrize("venue", ["acl"])
 def test_gallery_generation_composite_labels_every_token_of_its_head_view(venue):
     """acl labelled 6 of 12 tokens in a 1.6-in subfigure."""
-    script = _generation_script()
+    script = gallery_script("plot_generation.py")
     with attnfig.style(venue):
         figure = script["composite"](script["data"], venue)
         tick = font_points("ytick.labelsize")
