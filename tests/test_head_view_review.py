@@ -46,8 +46,10 @@ def _contrast_of_lines(ax) -> np.ndarray:
 def test_one_column_head_grid_of_eleven_tokens_is_sized_to_its_rows():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
-    assert figure.get_figheight() <= 4.5  # was 5.78 in: four rows of three 0.8 in panels
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    # Was 5.78 in (four rows of three 0.8 in panels), then 4.34 in with labels shrunk to 6.4 pt;
+    # three rows of labels at the style's 8-pt ticks take 5.45 in, within 3 default heights.
+    assert figure.get_figheight() <= min(5.6, 3 * attnfig.figsize("acl")[1])
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     assert len(panels) == 12 and len({round(ax.get_position().x0, 3) for ax in panels}) == 4  # 3 rows of 4
     figure.draw_without_rendering()
     for ax in panels[::4]:  # every token labelled on the outer panels (tests/test_lint.py checks the rest)
@@ -93,7 +95,7 @@ def test_a_grid_marks_sentences_beside_its_outer_labels_only():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
     figure.draw_without_rendering()
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     for position, ax in enumerate(panels):
         col = position % 4
         segments, letters = _mark_geometry(ax)
@@ -205,7 +207,7 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
     titles = [ax.title.get_window_extent(renderer) for ax in figure.axes if ax.get_title()]
     assert all(a.x1 < b.x0 or b.x1 < a.x0 or a.y1 < b.y0 or b.y1 < a.y0
                for i, a in enumerate(titles) for b in titles[i + 1:])
-    keys = next(ax for ax in figure.axes if ax.get_title().startswith("keys"))
+    keys = next(ax for ax in figure.axes if ax.get_title().startswith("Keys"))
     assert [t.get_text() for t in keys.get_yticklabels() if t.get_visible()] == PAIR  # every key labelled
 
 
@@ -214,7 +216,9 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
 def test_a_grid_of_one_block_is_sized_to_the_block_with_one_label_size():
     with attnfig.style("acl"):
         block = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2, direction="a->b")
-    assert block.get_figheight() < 3.0  # 6 by 5 tokens, not 11 (was 5.78 in, as the whole pair)
+    # 6 by 5 tokens, not 11 (was 5.78 in, as the whole pair): three rows of 6 labels at the
+    # style's 8-pt ticks, well under the whole pair's 5.45 in.
+    assert block.get_figheight() < 3.5
     block.draw_without_rendering()
     ax = block.axes[3]  # the last column: query labels on the first panel of its row, keys here
     queries = block.axes[0].yaxis.get_major_locator().fit

@@ -14,6 +14,7 @@ from conftest import gallery_script
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 from attnfig.testing import build_family_model  # noqa: E402
+from conftest import gallery_script  # noqa: E402
 
 # family -> number of tokens before the patches
 PREFIXES = {"vit": 1, "deit": 2, "dinov2-registers": 3}
@@ -185,8 +186,8 @@ def test_titles_number_layers_by_the_layer_base_option_as_every_figure():
                                                   ax=plt.figure().subplots()).get_title()
             grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2), layer=1, heads=[0]).get_suptitle()
             titles[base] = (head, rolled, grid)
-    assert titles[0] == ("layer 2, head 1", "rollout to layer 3", "Layer 1: attention from 0")
-    assert titles[1] == ("layer 3, head 1", "rollout to layer 4", "Layer 2: attention from 0")
+    assert titles[0] == ("Layer 2, head 1", "Rollout to layer 3", "Layer 1: attention from 0")
+    assert titles[1] == ("Layer 3, head 1", "Rollout to layer 4", "Layer 2: attention from 0")
     plt.close("all")
 
 
@@ -199,7 +200,7 @@ def test_the_grid_has_a_panel_per_head_on_one_color_scale(vision):
     _, data, reference, _ = vision
     figure = attnfig.image_attention_grid(data, heads=[0, 1, 2, 3, "mean"])
     panels = [ax for ax in figure.axes if ax.images]
-    assert [ax.get_title() for ax in panels] == ["head 0", "head 1", "head 2", "head 3", "mean"]
+    assert [ax.get_title() for ax in panels] == ["Head 0", "Head 1", "Head 2", "Head 3", "Mean"]
     assert len({ax.images[1].get_clim() for ax in panels}) == 1
     assert figure.axes[-1].get_ylabel() == "attention weight"
 

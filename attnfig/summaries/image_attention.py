@@ -26,6 +26,7 @@ from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
 from ..views.colors import colormap, font_points, foreground_color
 from ..views.figures import figure_inches
+from ..views.titles import sentence_case
 from .rollout import attention_rollout
 
 MODES = ("overlay", "threshold")
@@ -201,9 +202,9 @@ def _title(data: AttentionData, layer: int, head: int | str, query: int | str, r
     position = _query_position(data, query)
     prefix = "" if position == 0 else f"{data.query_tokens[position]}: "
     if rollout:
-        return f"{prefix}rollout to layer {layer_label(layer_index)}"
+        return prefix + sentence_case(f"rollout to layer {layer_label(layer_index)}")
     heads = "mean" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"  # "mean", checked
-    return f"{prefix}layer {layer_label(layer_index)}, {heads}"
+    return prefix + sentence_case(f"layer {layer_label(layer_index)}, {heads}")
 
 
 def plot_image_attention(
@@ -507,7 +508,7 @@ def image_attention_grid(
     layer_index = data.layer_indices[data.layer_position(layer)]
     for ax, head in zip(axes, heads):
         plot_image_attention(data, picture, layer=layer, head=head, query=query, grid=grid, vmin=shared_vmin,
-                             vmax=shared_vmax, ax=ax, title="mean" if head == "mean" else f"head {head}", **kwargs)
+                             vmax=shared_vmax, ax=ax, title=sentence_case("mean" if head == "mean" else f"head {head}"), **kwargs)
     for ax in axes[len(heads):]:
         ax.set_axis_off()
     suptitle = f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}"

@@ -28,6 +28,7 @@ from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque
                       raster_backdrop)
 from .figures import axes_inches
 from .labels import highlight_color, set_token_ticks
+from .titles import sentence_case
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, check_position, check_positions, target_axes, word_positions
@@ -195,9 +196,9 @@ def opacity_note(value_label: str, largest: float) -> str:
     """What line opacity shows when it is not a weight, in every view that draws lines.
 
     >>> opacity_note("norm", 5.23)
-    'line opacity ∝ norm, max 5.2 (opaque)'
+    'Line opacity ∝ norm, max 5.2 (opaque)'
     """
-    return f"line opacity \u221d {value_label}, max {largest:.2g} (opaque)"
+    return sentence_case(f"line opacity \u221d {value_label}, max {largest:.2g} (opaque)")
 
 
 def norm_scale(data: AttentionData, layer_position: int, direction: str) -> float:
