@@ -14,7 +14,6 @@ from conftest import gallery_script
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 from attnfig.testing import build_family_model  # noqa: E402
-from conftest import gallery_script  # noqa: E402
 
 # family -> number of tokens before the patches
 PREFIXES = {"vit": 1, "deit": 2, "dinov2-registers": 3}

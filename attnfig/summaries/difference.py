@@ -16,7 +16,7 @@ from ..errors import ArgumentError, AttentionInputError
 from ..views.arguments import check_keywords, check_real
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.colors import font_points
-from ..views.figures import axes_inches, figure_inches
+from ..views.figures import figure_inches
 from ..views.model_view import model_view
 from ..views.titles import text_points, title_room, wrap_to_width
 from ..options import layer_label
