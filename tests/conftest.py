@@ -91,32 +91,3 @@ def seed_attention(minilm):
 
     model, tokenizer = minilm
     return from_model(model, tokenizer, SEED_TEXT, SEED_PAIR)
-
-
-@functools.lru_cache(maxsize=None)
-def gallery_script(name: str) -> dict:
-    """The globals of the gallery script `name` (``"plot_generation.py"``), run once without
-    writing any file; the figures it published are closed."""
-    import os
-    import runpy
-    import sys
-    from pathlib import Path
-
-    import matplotlib.pyplot as plt
-
-    gallery = Path(__file__).resolve().parents[1] / "gallery"
-    saved = {key: os.environ.get(key) for key in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
-    os.environ.update(dict.fromkeys(saved, "0"))
-    sys.path.insert(0, str(gallery))
-    try:
-        script = runpy.run_path(str(gallery / name))
-        from _seed import FIGURES
-
-        for figure in FIGURES:  # the ones publish() saw
-            plt.close(figure)
-        FIGURES.clear()
-        return script
-    finally:
-        sys.path.remove(str(gallery))
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)

@@ -55,11 +55,11 @@ def title_room(ax) -> float:
     >>> round(title_room(ax), 1) == round(2 * 0.45 * 3 * 72 - 2 * font_points("axes.titlesize"), 1)
     True
     """
-    from .figures import figure_inches
+    from .figures import axes_box_inches, figure_inches
 
-    box = ax.get_position()  # before layout, as a fraction of the figure (the colorbar's room taken)
+    left, _, right, _ = axes_box_inches(ax)  # before layout (the colorbar's room taken)
     width = figure_inches(ax.figure)[0] * 72
-    centre = (box.x0 + box.x1) / 2 * width
+    centre = (left + right) / 2 * 72
     return 2 * min(centre, width - centre) - 2 * font_points("axes.titlesize")
 
 
