@@ -152,7 +152,7 @@ def test_one_quantity_has_one_name_and_a_threshold_says_what_it_keeps():
     assert rolled.child_axes[0].get_ylabel() == "rolled-out attention"           # another quantity
     kept = attnfig.plot_image_attention(weights, picture, grid=(2, 2), rollout=True, mode="threshold",
                                         ax=plt.figure().subplots())
-    assert kept.get_title().splitlines() == ["rollout to layer 1", "60% of mass kept"]
+    assert kept.get_title().splitlines() == ["Rollout to layer 1", "60% of mass kept"]
     assert attnfig.plot_image_attention(weights, picture, grid=(2, 2), mode="threshold", title="mine",
                                         ax=plt.figure().subplots()).get_title() == "mine"
     dimmed = attnfig.image_attention_grid(weights, picture, grid=(2, 2), mode="threshold", threshold=0.45)
