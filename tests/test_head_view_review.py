@@ -247,3 +247,15 @@ def test_focus_key_numbers_never_shrink_below_the_label_rule_and_stay_apart(venu
     boxes = sorted((t.get_window_extent() for t in numbers), key=lambda b: b.x0)
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
     assert figure_problems(figure) == []
+
+
+def test_a_span_note_wider_than_the_lines_wraps_clear_of_the_column_headings():
+    """At acl's figsize the span note ran over "query" and "key" (found by the #17 audit)."""
+    weights = np.random.default_rng(3).dirichlet(np.ones(30) * 0.3, size=(1, 4, 30))
+    tokens = [f"w{i}" for i in range(30)]
+    with attnfig.style("acl"):
+        figure = attnfig.head_view(weights, tokens, span=(5, 12), figsize=attnfig.figsize("acl"))
+        title = figure.axes[0].get_title()
+        assert "outside the span" in title and title.count("\n") >= 1
+        assert figure_problems(figure) == []
+    plt.close("all")

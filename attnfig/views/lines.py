@@ -28,7 +28,7 @@ from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque
                       raster_backdrop)
 from .figures import axes_inches
 from .labels import highlight_color, set_token_ticks
-from .titles import sentence_case
+from .titles import sentence_case, wrap_to_width
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, check_position, check_positions, target_axes, word_positions
@@ -412,8 +412,10 @@ def lines(
         largest = norm_scale(data, data.layer_position(layer), direction)
         note = "\n".join(filter(None, [note, opacity_note(data.value_label, largest)]))
     ax = target_axes(ax)
-    if note:
-        ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
+    if note:  # within the Axes' width: "query" and "key" stand just outside it, at the title's height
+        size = font_points("legend.fontsize")
+        ax.set_title("\n".join(wrap_to_width(line, axes_inches(ax)[0] * 72, size) for line in note.split("\n")),
+                     fontsize=size)
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
