@@ -250,7 +250,7 @@ def test_focus_key_numbers_never_shrink_below_the_label_rule_and_stay_apart(venu
 def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
     from attnfig.views import head_view as module
 
-    data = random_attention(2, 4, len(PAIR))
+    data = random_attention(2, 12, len(PAIR))  # twelve heads: a grid of panels
     with attnfig.style("icml"):
         given = attnfig.head_view(data, PAIR, 6, layer=1)
         monkeypatch.setattr(module, "_title_y", lambda: None)  # left to matplotlib, moved at every draw
@@ -260,13 +260,13 @@ def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
         figure.draw_without_rendering()
         renderer = figure._get_renderer()
         panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
-        assert len(panels) == 4
+        assert len(panels) == 12
         extents.append([(ax.get_position().bounds, ax.title.get_window_extent(renderer).bounds) for ax in panels])
     assert extents[0] == extents[1]
 
 
 def test_head_grid_titles_follow_the_styles_title_height():
     with attnfig.style("icml"), plt.rc_context({"axes.titley": 1.08}):
-        figure = attnfig.head_view(random_attention(2, 4, len(PAIR)), PAIR, 6, layer=1)
+        figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
     panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
-    assert [ax.title.get_position()[1] for ax in panels] == [1.08] * 4
+    assert [ax.title.get_position()[1] for ax in panels] == [1.08] * 12
