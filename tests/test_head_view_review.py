@@ -253,7 +253,7 @@ def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
     data = random_attention(2, 12, len(PAIR))  # twelve heads: a grid of panels
     with attnfig.style("icml"):
         given = attnfig.head_view(data, PAIR, 6, layer=1)
-        monkeypatch.setattr(module, "_title_y", lambda: None)  # left to matplotlib, moved at every draw
+        monkeypatch.setattr(module, "_title_y", lambda fontsize: None)  # left to matplotlib, moved at every draw
         placed = attnfig.head_view(data, PAIR, 6, layer=1)
     extents = []
     for figure in (given, placed):
@@ -270,3 +270,13 @@ def test_head_grid_titles_follow_the_styles_title_height():
         figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
     panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
     assert [ax.title.get_position()[1] for ax in panels] == [1.08] * 12
+
+
+def test_head_grid_titles_are_left_to_matplotlib_when_the_pad_is_under_their_descent():
+    with attnfig.style("icml"), plt.rc_context({"axes.titlepad": 0.5}):
+        figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
+    figure.draw_without_rendering()
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    renderer = figure._get_renderer()
+    # matplotlib lifted each title so that its descent clears the Axes' top edge
+    assert all(ax.title.get_window_extent(renderer).y0 >= ax.bbox.y1 - 1e-6 for ax in panels)
