@@ -275,7 +275,7 @@ def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
     for figure in (given, placed):
         figure.draw_without_rendering()
         renderer = figure._get_renderer()
-        panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+        panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
         assert len(panels) == 12
         extents.append([(ax.get_position().bounds, ax.title.get_window_extent(renderer).bounds) for ax in panels])
     assert extents[0] == extents[1]
@@ -284,7 +284,7 @@ def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
 def test_head_grid_titles_follow_the_styles_title_height():
     with attnfig.style("icml"), plt.rc_context({"axes.titley": 1.08}):
         figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     assert [ax.title.get_position()[1] for ax in panels] == [1.08] * 12
 
 
@@ -292,7 +292,7 @@ def test_head_grid_titles_are_left_to_matplotlib_when_the_pad_is_under_their_des
     with attnfig.style("icml"), plt.rc_context({"axes.titlepad": 0.5}):
         figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
     figure.draw_without_rendering()
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     renderer = figure._get_renderer()
     # matplotlib lifted each title so that its descent clears the Axes' top edge
     assert all(ax.title.get_window_extent(renderer).y0 >= ax.bbox.y1 - 1e-6 for ax in panels)
