@@ -288,6 +288,23 @@ def test_model_view_heatmaps_take_norm_and_center():
     assert fig.axes[0].images[0].norm.vcenter == 0.2
 
 
+def test_model_view_heatmaps_take_cbar_kws_as_seaborn_does():
+    fig = attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws={"label": "weight", "orientation": "horizontal"})
+    (colorbar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert colorbar.get_xlabel() == "weight" and colorbar.get_position().width > colorbar.get_position().height
+    fig = attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws={"shrink": 0.3})
+    (small,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    fig = attnfig.model_view(ATTENTION, kind="heatmap")
+    (default,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    fig.canvas.draw(), small.figure.canvas.draw()
+    assert small.get_position().height < 0.7 * default.get_position().height
+    assert attnfig.difference_grid(ATTENTION, ATTENTION[::-1], cbar_kws={"label": "A - B"}).axes[-1].get_ylabel() == "A - B"
+    with pytest.raises(ArgumentError, match='cbar_kws.*kind="heatmap"'):
+        attnfig.model_view(ATTENTION, cbar_kws={"label": "x"})
+    with pytest.raises(ArgumentError, match="cbar_kws.*dict"):
+        attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws="weight")
+
+
 def test_save_returns_the_paths_quietly(tmp_path):
     fig = attnfig.head_view(ATTENTION, TOKENS, layer=0)
     paths = attnfig.save(fig, tmp_path / "view", formats=["png", "pdf"])
