@@ -310,3 +310,16 @@ def test_save_returns_the_paths_quietly(tmp_path):
     paths = attnfig.save(fig, tmp_path / "view", formats=["png", "pdf"])
     assert [p.name for p in paths] == ["view.png", "view.pdf"]
     assert hasattr(paths, "_ipython_display_") and paths._ipython_display_() is None
+
+
+def test_the_command_line_and_the_batch_close_the_figures_they_make(tiny_model_folders, tmp_path):
+    from attnfig.cli import main
+    from attnfig.export.batch import run_batch
+
+    folder = str(tiny_model_folders["bert"])
+    assert main(["plot", "--model", folder, "--text", "the cat sat", "--view", "head", "--out",
+                 str(tmp_path / "one.png")]) == 0
+    report = run_batch(folder, ['{"id": "a", "text": "the cat"}', '{"id": "b", "text": "a dog sat"}'],
+                       tmp_path / "out", formats=["png"], log=io.StringIO())
+    assert sorted(report.written) == ["a", "b"] and (tmp_path / "one.png").exists()
+    assert plt.get_fignums() == []  # memory stays flat over thousands of inputs
