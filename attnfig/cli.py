@@ -224,6 +224,10 @@ def main(argv=None) -> int:
     # Run as the command (no argv given): the process is the command's own, whose torch threads
     # and garbage collector it may set; called from Python (tests, notebooks) it leaves them.
     args.own_process = argv is None
+    if args.own_process and args.command in ("plot", "batch"):
+        from .export.batch import pause_collections
+
+        pause_collections()  # until the loaded heap is frozen (`freeze_loaded_heap`)
     command = {"plot": _plot, "batch": _batch, "styles": _styles}[args.command]
     try:
         return command(args)

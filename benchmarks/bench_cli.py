@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cli.py                      # 3 interleaved rounds
     python benchmarks/bench_cli.py --before ../old/tree # also against another checkout
+    python benchmarks/bench_cli.py --filed ../base25 --before ../main  # issue #25's target, and main
 
 Each run is a new interpreter, as a user's command is. Measured are the wall-clock seconds
 and the CPU seconds (user + system) of that process; on a shared machine the CPU seconds
@@ -11,8 +12,10 @@ move less with the load. Floors:
   ``output_attentions=True`` (eager), which any figure of it needs first;
 - ``import attnfig`` + `head_view` of numpy attention saved to PDF, against
   ``import matplotlib`` + a labelled `imshow` saved to PDF.
-With ``--before DIR`` the same commands also run with DIR first on PYTHONPATH (an older
-attnfig), interleaved, and the ratio now / before is printed.
+With ``--before DIR`` (repeatable) the same commands also run with DIR first on PYTHONPATH (an
+older attnfig), interleaved, and the ratio now / before is printed, named by DIR's commit.
+``--filed DIR`` is such a checkout as it was when issue #25 was filed: its ratio is printed
+against the issue's target, the command's first figure in half the time (0.5x).
 """
 from __future__ import annotations
 
@@ -70,21 +73,55 @@ def command(name: str, out: str) -> list[str]:
     return [sys.executable, "-c", script, out]
 
 
-def cell(name: str, pythonpath: str) -> dict:
-    """Run one command in a new interpreter: its wall-clock and CPU seconds."""
+def cell_environment(pythonpath: str) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def check_checkout(folder: str) -> None:
+    """Fail unless the cells given `folder` import that checkout's attnfig (not this one)."""
+    with tempfile.TemporaryDirectory() as empty:
+        found = subprocess.run([sys.executable, "-c", "import attnfig; print(attnfig.__file__)"], check=True,
+                               env=cell_environment(str(Path(folder).resolve())), capture_output=True, text=True,
+                               cwd=empty).stdout.strip()
+    if Path(found).resolve().parent != (Path(folder) / "attnfig").resolve():
+        raise SystemExit(f"--before/--filed {folder}: the cells would import {found}, not that checkout's attnfig")
+
+
+def cell(name: str, pythonpath: str) -> dict:
+    """Run one command in a new interpreter: its wall-clock and CPU seconds."""
+    env = cell_environment(pythonpath)
     with tempfile.TemporaryDirectory() as folder:
         before, started = os.times(), time.perf_counter()
-        subprocess.run(command(name, os.path.join(folder, "figure.pdf")), check=True, env=env, capture_output=True)
+        # Run from an empty folder: `python -m` and `-c` put the working folder first on sys.path,
+        # and from a checkout's root it would shadow PYTHONPATH (every "before" ran this code).
+        subprocess.run(command(name, os.path.join(folder, "figure.pdf")), check=True, env=env, capture_output=True,
+                       cwd=folder)
         wall, after = time.perf_counter() - started, os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return {"seconds": wall, "cpu_seconds": cpu}
 
 
+FILED_TARGET = 0.5  # issue #25: "CLI first-figure latency halved"
+
+
+def checkout_name(folder: str) -> str:
+    """A checkout's short commit (``git rev-parse``), else its folder's name."""
+    try:
+        commit = subprocess.run(["git", "-C", folder, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = ""
+    return f"{Path(folder).name} at {commit}" if commit else Path(folder).name
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default=None, help="another attnfig checkout to compare with (its root folder)")
+    parser.add_argument("--before", action="append", default=[],
+                        help="another attnfig checkout to compare with (its root folder); repeatable")
+    parser.add_argument("--filed", default=None,
+                        help="the checkout as it was when issue #25 was filed: compared against the 0.5x target")
     parser.add_argument("--cell", nargs=2, metavar=("NAME", "PYTHONPATH"), help=argparse.SUPPRESS)
     add_harness_arguments(parser)
     args = parser.parse_args(argv)
@@ -92,8 +129,10 @@ def main(argv=None) -> int:
         print(json.dumps(cell(args.cell[0], args.cell[1] if args.cell[1] != "-" else "")))
         return 0
     cells = {name: (name, "-") for name in ("plot", "model alone", "numpy figure", "bare figure")}
-    if args.before:
-        cells.update({f"{name}, before": (name, str(Path(args.before).resolve())) for name in ("plot", "numpy figure")})
+    befores = [(folder, False) for folder in args.before] + ([(args.filed, True)] if args.filed else [])
+    for folder, _ in befores:
+        check_checkout(folder)
+        cells.update({f"{name}, {folder}": (name, str(Path(folder).resolve())) for name in ("plot", "numpy figure")})
     note = machine_note(args.repeats)
     print(note, flush=True)
     runs = interleaved(__file__, cells, args.repeats)
@@ -108,12 +147,15 @@ def main(argv=None) -> int:
                                       floor_name="loading MiniLM and one output_attentions call"))
         comparisons.append(Comparison(f"import attnfig + head_view to PDF, fresh process, {what}", values("numpy figure"),
                                       values("bare figure"), unit=unit, floor_name="import matplotlib + labelled imshow"))
-        if args.before:
-            comparisons.append(Comparison(f"attnfig plot now vs before, {what}", values("plot"), values("plot, before"),
-                                          unit=unit, floor_name="the same command, older checkout"))
-            comparisons.append(Comparison(f"import attnfig + head_view now vs before, {what}", values("numpy figure"),
-                                          values("numpy figure, before"), unit=unit,
-                                          floor_name="the same script, older checkout"))
+        for folder, filed in befores:
+            name = checkout_name(folder) + (" (when issue #25 was filed)" if filed else "")
+            target = dict(target=f"<= {FILED_TARGET}x (halved)", met=lambda ratio: ratio <= FILED_TARGET) if filed else {}
+            comparisons.append(Comparison(f"attnfig plot now vs {name}, {what}", values("plot"),
+                                          values(f"plot, {folder}"), unit=unit,
+                                          floor_name="the same command, that checkout", **target))
+            comparisons.append(Comparison(f"import attnfig + head_view now vs {name}, {what}", values("numpy figure"),
+                                          values(f"numpy figure, {folder}"), unit=unit,
+                                          floor_name="the same script, that checkout"))
     for comparison in comparisons:
         print(comparison.line(), flush=True)
     print()

@@ -19,12 +19,25 @@ from _seed import publish
 model, tokenizer = build_generation_model("llama")
 data = attnfig.capture_generation(model, tokenizer, "the quick brown fox jumped over", max_new_tokens=6)
 
-with attnfig.style("neurips"):
-    fig = plt.figure(figsize=attnfig.figsize("neurips", aspect=1.0), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+
+def composite(data, venue):
+    """The two heatmaps above the head view of two heads, at `venue`'s width. The head view gets
+    the height its tokens take (every one labelled at the style's tick size): head_view sizes a
+    figure of its own so when the style's default height is smaller (and up to three times it)."""
+    width, top_height = attnfig.figsize(venue, aspect=1.9)
+    with plt.rc_context({"figure.figsize": (width, top_height / 2)}):
+        view = attnfig.head_view(data, layer=1, heads=[0, 1])  # only to learn that height
+    view_height = view.get_figheight()
+    plt.close(view)
+    fig = plt.figure(figsize=(width, top_height + view_height), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[top_height, view_height])
     left, right = top.subplots(1, 2)
     attnfig.heatmap(data, layer=1, head=0, ax=left)
     attnfig.heatmap(data, layer=1, head=0, ax=right, queries="generated")
-    right.set_title("generated queries")
+    right.set_title("Generated queries")
     attnfig.head_view(data, layer=1, heads=[0, 1], figure=bottom)
-    publish(fig, "generation")
+    return fig
+
+
+with attnfig.style("neurips"):
+    publish(composite(data, "neurips"), "generation")

@@ -7,10 +7,11 @@ mechanics, not what a trained ViT looks at) reads matplotlib's sample photograph
 Hopper. `attnfig.from_model` keeps the image as the model saw it (resized to 224 x 224) and
 its 14 x 14 grid of patches. Top: the last layer's heads, one panel each, as in DINO's figures
 (`attnfig.image_attention_grid`). Bottom: the mean of the heads laid over the image, on the
-heads' color scale (`vmin`/`vmax`: a color is the same weight in every one of these panels),
-and attention rollout through every layer with DINO's threshold (the patches holding 60% of the
-mass stay visible, outlined) (`attnfig.plot_image_attention`). At a text column's width the
-heads go in two rows of three, so each stays about an inch wide.
+heads' color scale and so read on their colorbar (`vmin`/`vmax`: a color is the same weight in
+every one of these panels), and attention rollout through every layer with DINO's threshold
+(the patches holding 60% of the mass stay visible, outlined; its title says so)
+(`attnfig.plot_image_attention`). At a text column's width the heads go in two rows of three,
+so each stays about an inch wide.
 """
 import matplotlib.pyplot as plt
 from matplotlib.cbook import get_sample_data
@@ -41,7 +42,6 @@ photo = Image.open(get_sample_data("grace_hopper.jpg")).convert("RGB")
 attention = attnfig.from_model(model, processor, photo)
 
 
-
 def composite(attention, venue):
     """The heads of the last layer above their mean and the rollout, sized for `venue`."""
     width = attnfig.figsize(venue)[0]
@@ -53,7 +53,7 @@ def composite(attention, venue):
     top, bottom = fig.subfigures(2, 1, height_ratios=[rows, 1.25])
     attnfig.image_attention_grid(attention, layer=-1, ncols=ncols, figure=top, **scale)
     left, right = bottom.subplots(1, 2)
-    attnfig.plot_image_attention(attention, layer=-1, ax=left, cbar=True, **scale)
+    attnfig.plot_image_attention(attention, layer=-1, ax=left, **scale)  # one scale, one colorbar: the heads'
     attnfig.plot_image_attention(attention, rollout=True, mode="threshold", ax=right)
     return fig
 

@@ -1,6 +1,7 @@
 """Shared fixtures: default rcParams per test, tiny random models built offline, the real model."""
 from __future__ import annotations
 
+import functools
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,6 +30,33 @@ def random_attention(layers=2, heads=3, tokens=5, seed=0, causal=False):
         scores = np.where(np.triu(np.ones((tokens, tokens), bool), 1), -np.inf, scores)
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     return (weights / weights.sum(-1, keepdims=True)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=None)
+def gallery_script(name: str) -> dict:
+    """The globals of gallery/`name` (its data and its ``composite(data, venue)``), run without writing any file."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    gallery = Path(__file__).resolve().parents[1] / "gallery"
+    saved = {key: os.environ.get(key) for key in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
+    os.environ.update(dict.fromkeys(saved, "0"))
+    sys.path.insert(0, str(gallery))
+    try:
+        script = runpy.run_path(str(gallery / name))
+        from _seed import FIGURES
+
+        for figure in FIGURES:  # the one publish() saw
+            plt.close(figure)
+        FIGURES.clear()
+        return script
+    finally:
+        sys.path.remove(str(gallery))
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
 @pytest.fixture(scope="session")

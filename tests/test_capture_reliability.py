@@ -98,7 +98,19 @@ def test_bad_texts_are_refused_by_capture_and_streaming(llama, text, message):
         attnfig.head_entropy(text, model=model, tokenizer=tokenizer)
     with pytest.raises(AttentionInputError, match=message.replace("(text, pair)", "")):
         attnfig.capture(model, tokenizer, text)
+    with pytest.raises(AttentionInputError, match=message.replace("(text, pair)", "")):
+        attnfig.attention_norms(model, tokenizer, text)  # captured the same way, checked the same way
+    with pytest.raises(AttentionInputError, match=r"`text` (must be a string|is an empty)"):
+        attnfig.from_model(model, tokenizer, text)
     assert mapping() == state
+
+
+@pytest.mark.parametrize("text", [{"a": 1}, iter(["a"])])
+def test_texts_in_containers_the_tokenizer_cannot_read_are_refused(llama, text):
+    model, tokenizer = llama
+    for run in (attnfig.capture, attnfig.attention_norms, attnfig.from_model):
+        with pytest.raises(AttentionInputError, match=r"`text` must be a string or a (non-empty )?list of strings"):
+            run(model, tokenizer, text)
 
 
 def test_capture_takes_no_pair_tuples_in_its_text_list(llama):
@@ -110,7 +122,11 @@ def test_capture_takes_no_pair_tuples_in_its_text_list(llama):
 def test_an_empty_text_with_no_tokens_is_refused(gpt2):
     model, tokenizer = gpt2
     for call in (lambda: attnfig.capture(model, tokenizer, ""),
-                 lambda: attnfig.special_token_attention([""], model=model, tokenizer=tokenizer)):
+                 lambda: attnfig.special_token_attention([""], model=model, tokenizer=tokenizer),
+                 lambda: attnfig.attention_norms(model, tokenizer, [""]),
+                 lambda: attnfig.from_model(model, tokenizer, ""),
+                 lambda: attnfig.from_model(model, tokenizer, ["a cat", ""]),
+                 lambda: attnfig.from_model(model, tokenizer, "", "")):
         with pytest.raises(AttentionInputError, match=r"'' gives no tokens"):
             call()
     # In a corpus it is left out and named, as `attnfig batch` reports a bad line; the others go on.
@@ -146,6 +162,23 @@ def test_padding_to_max_length_is_dropped_by_capture_and_from_model(family):
     for data in (padded, captured):
         assert data.tokens == plain.tokens and tokenizer.pad_token not in data.tokens
         np.testing.assert_allclose(data.weights, plain.weights, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["mistral", "gemma2"])
+def test_right_padding_of_a_sliding_window_model_is_not_blamed_on_the_causal_mask(family):
+    # Past the window, a padding query sees only padding and is spread over any key, later ones
+    # too; that row is dropped, so it must not fail the check that the causal mask was applied.
+    model, tokenizer = build_family_model(family)
+    tokenizer.padding_side = "right"
+    texts = [TEXT, "a cat"]
+    alone = [attnfig.from_model(model, tokenizer, text) for text in texts]
+    padded = attnfig.from_model(model, tokenizer, "a cat", padding="max_length", max_length=20)
+    batch = attnfig.from_model(model, tokenizer, texts)
+    for data, expected in zip([padded, *batch], [alone[1], *alone]):
+        assert data.tokens == expected.tokens and tokenizer.pad_token not in data.tokens
+        np.testing.assert_allclose(data.weights, expected.weights, atol=1e-5)
+    np.testing.assert_allclose(attnfig.capture(model, tokenizer, "a cat", padding="max_length", max_length=20).weights,
+                               alone[1].weights, atol=1e-5)
 
 
 # --- threads -----------------------------------------------------------------------------------------

@@ -128,3 +128,30 @@ def test_batch_jobs_two_gives_the_same_bytes_as_jobs_one(tiny_model_folders, tmp
         outputs[jobs] = {name: (out / name).read_bytes() for name in figure_names(out)}
     assert len(outputs[1]) == 34
     assert outputs[1] == outputs[2]
+
+
+def test_collections_pause_while_the_model_loads_and_start_again_with_the_loaded_heap_frozen():
+    import gc
+
+    from attnfig.export.batch import freeze_loaded_heap, pause_collections
+
+    assert gc.isenabled()
+    try:
+        pause_collections()  # what `attnfig plot` and `batch` do first, in their own process
+        assert not gc.isenabled()
+        freeze_loaded_heap()  # after the load
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_main_called_from_python_leaves_the_garbage_collector_alone(tiny_model_folders, tmp_path):
+    import gc
+
+    from attnfig.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["plot", "--model", str(tiny_model_folders["bert"]), "--text", "the rabbit", "--heads", "0",
+                 "--out", str(tmp_path / "head.png")]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

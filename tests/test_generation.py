@@ -116,3 +116,105 @@ def test_head_view_letters_prompt_and_generated_beside_both_columns():
     assert letters == ["G", "G", "P", "P"]
     only = attnfig.head_view(data, layer=1, heads=[0], queries="generated")
     assert len(only.axes[0].get_yticks()) == 6
+
+
+def test_generated_queries_keep_the_boundary_on_the_key_column():
+    """Audit of issue 21: with queries="generated" the head view marked nothing, while the keys
+    still run over prompt and generated tokens (the heatmap marks them on its key axis)."""
+    import matplotlib.pyplot as plt
+
+    _, _, data, _, prompt_length, _ = _generation("gpt2")
+    figure = attnfig.head_view(data, layer=1, heads=[0], queries="generated")
+    figure.draw_without_rendering()
+    ax = figure.axes[0]
+    marks = {side: [t for t in ax.texts if t.get_gid() == f"sentence mark {side}"] for side in ("left", "right")}
+    assert [t.get_text() for t in marks["left"]] == ["G"] and [t.get_text() for t in marks["right"]] == ["P", "G"]
+    ticks = ax.child_axes[0].get_yticks()                                   # the key column's rows
+    assert len(ticks) == len(data.tokens)
+    p_mark, g_mark = (t.get_position()[1] for t in marks["right"])
+    assert ticks[0] < p_mark < ticks[prompt_length - 1] < ticks[prompt_length] < g_mark < ticks[-1]
+    (bars,) = [c for c in ax.collections if c.get_label() == "sentence marks"]
+    right = [segment[:, 1] for segment in bars.get_segments() if segment[0, 0] > 0]
+    between = (ticks[prompt_length - 1] + ticks[prompt_length]) / 2            # no bar runs across the boundary
+    assert right and not any(min(ys) < between < max(ys) for ys in right)
+    assert min(min(ys) for ys in right) < ticks[0] and max(max(ys) for ys in right) > ticks[-1]
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("venue", ["icml", "acl", "neurips"])
+def test_generation_figures_pass_the_lint_at_venue_size(venue):
+    """Audit of issue 21: the lint ran over the image figures at the three venues, never over the
+    generation ones, and the gallery page was drawn at neurips only."""
+    import matplotlib.pyplot as plt
+
+    from attnfig.lint import figure_problems
+    from conftest import gallery_script
+
+    script = gallery_script("plot_generation.py")
+    with attnfig.style(venue):
+        figure = script["composite"](script["data"], venue)
+        assert figure.get_size_inches()[0] == pytest.approx(attnfig.figsize(venue)[0])  # the column; height: its tokens
+        assert figure_problems(figure) == []
+        whole, generated = figure.subfigs[0].axes[:2]
+        assert [c.get_label() for c in generated.collections if c.get_label() == "generated boundary"]
+        assert sum(t.get_text() in ("P", "G") for ax in figure.subfigs[1].axes for t in ax.texts) == 4
+        only = attnfig.head_view(script["data"], layer=1, heads=[0, 1], queries="generated",
+                                 figsize=attnfig.figsize(venue))
+        assert figure_problems(only) == []
+    plt.close("all")
+
+
+def test_merged_words_keep_the_generation_boundary():
+    """Audit of issue 21: `merge_subwords=True` dropped `generated_start` unchanged onto the words
+    (the boundary was drawn after the last word and queries="generated" refused, or, on longer
+    inputs, took the wrong rows), and merged a generated piece into the prompt's last word."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from attnfig.input.data import merge_subword_tokens
+    from conftest import random_attention
+
+    tokens = ["the", "rab", "##bit", "hop", "##ped", "a", "##way", "and", "ran"]      # "##way" is generated
+    data = dataclasses.replace(attnfig.as_attention(random_attention(1, 1, 9, causal=True), tokens), generated_start=6)
+    merged = merge_subword_tokens(data)
+    assert merged.generated_start == 4 and merged.tokens[3:5] == ("a", "##way")
+    words = [[0], [1, 2], [3, 4], [5], [6], [7], [8]]
+    keys = np.stack([data.weights[0, 0][:, w].sum(-1) for w in words], -1)             # keys summed
+    expected = np.stack([keys[w].mean(0) for w in words[4:]])                          # queries averaged
+    ax = attnfig.heatmap(data, head=0, merge_subwords=True, queries="generated", ax=plt.figure().subplots())
+    np.testing.assert_allclose(ax.images[0].get_array().filled(0), expected, atol=1e-6)
+    (boundary,) = [c for c in ax.collections if c.get_label() == "generated boundary"]
+    assert [s[0][0] for s in boundary.get_segments()] == [3.5]
+    figure = attnfig.head_view(data, layer=0, merge_subwords=True)
+    ticks = figure.axes[0].get_yticks()                                               # one row per word
+    left = {t.get_text(): t.get_position()[1] for t in figure.axes[0].texts if t.get_gid() == "sentence mark left"}
+    assert len(ticks) == 7 and left["P"] < ticks[3] < ticks[4] < left["G"]
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kind", ["lines", "heatmap"])
+def test_model_view_marks_the_boundary_in_every_thumbnail(kind):
+    """Audit of issue 21: "every view marks the prompt/generated boundary", but model_view drew none."""
+    import matplotlib.pyplot as plt
+
+    from attnfig.views.model_view import gap_pixels
+
+    _, _, data, ids, prompt_length, _ = _generation("gpt2")
+    figure = attnfig.model_view(data, kind=kind)
+    ax = figure.axes[0]
+    (marks,) = [c for c in ax.collections if c.get_label() == "generated boundary"]
+    segments = np.array(marks.get_segments())
+    n = ids.shape[1]
+    across = segments[segments[:, 0, 1] == segments[:, 1, 1]]                      # horizontal: the rows' boundary
+    assert len(across) == data.n_layers * data.n_heads
+    assert len(segments) == (2 if kind == "heatmap" else 1) * len(across)
+    if kind == "heatmap":  # on the mosaic's own pixels: between query prompt_length - 1 and prompt_length
+        height = ax.images[0].get_array().shape[0]
+        rows_per_unit = height / ax.images[0].get_extent()[2]
+        pixel_rows = sorted({round(y * rows_per_unit, 6) for y in across[:, 0, 1]})
+        assert pixel_rows == [layer * (n + gap_pixels(n)) + prompt_length for layer in range(data.n_layers)]
+    else:  # between the line ends of the last prompt token and the first generated one, in each thumbnail
+        first = sorted({y for y in across[:, 0, 1]})[0]
+        assert (prompt_length - 0.5) / n < first < (prompt_length + 0.5) / n
+    plt.close(figure)

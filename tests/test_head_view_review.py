@@ -46,8 +46,10 @@ def _contrast_of_lines(ax) -> np.ndarray:
 def test_one_column_head_grid_of_eleven_tokens_is_sized_to_its_rows():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
-    assert figure.get_figheight() <= 4.5  # was 5.78 in: four rows of three 0.8 in panels
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    # Was 5.78 in (four rows of three 0.8 in panels), then 4.34 in with labels shrunk to 6.4 pt;
+    # three rows of labels at the style's 8-pt ticks take 5.45 in, within 3 default heights.
+    assert figure.get_figheight() <= min(5.6, 3 * attnfig.figsize("acl")[1])
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     assert len(panels) == 12 and len({round(ax.get_position().x0, 3) for ax in panels}) == 4  # 3 rows of 4
     figure.draw_without_rendering()
     for ax in panels[::4]:  # every token labelled on the outer panels (tests/test_lint.py checks the rest)
@@ -93,7 +95,7 @@ def test_a_grid_marks_sentences_beside_its_outer_labels_only():
     with attnfig.style("acl"):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
     figure.draw_without_rendering()
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
     for position, ax in enumerate(panels):
         col = position % 4
         segments, letters = _mark_geometry(ax)
@@ -205,7 +207,7 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
     titles = [ax.title.get_window_extent(renderer) for ax in figure.axes if ax.get_title()]
     assert all(a.x1 < b.x0 or b.x1 < a.x0 or a.y1 < b.y0 or b.y1 < a.y0
                for i, a in enumerate(titles) for b in titles[i + 1:])
-    keys = next(ax for ax in figure.axes if ax.get_title().startswith("keys"))
+    keys = next(ax for ax in figure.axes if ax.get_title().startswith("Keys"))
     assert [t.get_text() for t in keys.get_yticklabels() if t.get_visible()] == PAIR  # every key labelled
 
 
@@ -214,7 +216,9 @@ def test_neuron_view_titles_and_scales_do_not_overlap(venue):
 def test_a_grid_of_one_block_is_sized_to_the_block_with_one_label_size():
     with attnfig.style("acl"):
         block = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2, direction="a->b")
-    assert block.get_figheight() < 3.0  # 6 by 5 tokens, not 11 (was 5.78 in, as the whole pair)
+    # 6 by 5 tokens, not 11 (was 5.78 in, as the whole pair): three rows of 6 labels at the
+    # style's 8-pt ticks, well under the whole pair's 5.45 in.
+    assert block.get_figheight() < 3.5
     block.draw_without_rendering()
     ax = block.axes[3]  # the last column: query labels on the first panel of its row, keys here
     queries = block.axes[0].yaxis.get_major_locator().fit
@@ -243,3 +247,52 @@ def test_focus_key_numbers_never_shrink_below_the_label_rule_and_stay_apart(venu
     boxes = sorted((t.get_window_extent() for t in numbers), key=lambda b: b.x0)
     assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
     assert figure_problems(figure) == []
+
+
+def test_a_span_note_wider_than_the_lines_wraps_clear_of_the_column_headings():
+    """At acl's figsize the span note ran over "query" and "key" (found by the #17 audit)."""
+    weights = np.random.default_rng(3).dirichlet(np.ones(30) * 0.3, size=(1, 4, 30))
+    tokens = [f"w{i}" for i in range(30)]
+    with attnfig.style("acl"):
+        figure = attnfig.head_view(weights, tokens, span=(5, 12), figsize=attnfig.figsize("acl"))
+        title = figure.axes[0].get_title()
+        assert "outside the span" in title and title.count("\n") >= 1
+        assert figure_problems(figure) == []
+    plt.close("all")
+
+
+# --- the panels' titles: placed once, where matplotlib's automatic placement puts them ----------
+
+def test_head_grid_titles_sit_where_matplotlib_would_place_them(monkeypatch):
+    from attnfig.views import head_view as module
+
+    data = random_attention(2, 12, len(PAIR))  # twelve heads: a grid of panels
+    with attnfig.style("icml"):
+        given = attnfig.head_view(data, PAIR, 6, layer=1)
+        monkeypatch.setattr(module, "_title_y", lambda fontsize: None)  # left to matplotlib, moved at every draw
+        placed = attnfig.head_view(data, PAIR, 6, layer=1)
+    extents = []
+    for figure in (given, placed):
+        figure.draw_without_rendering()
+        renderer = figure._get_renderer()
+        panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+        assert len(panels) == 12
+        extents.append([(ax.get_position().bounds, ax.title.get_window_extent(renderer).bounds) for ax in panels])
+    assert extents[0] == extents[1]
+
+
+def test_head_grid_titles_follow_the_styles_title_height():
+    with attnfig.style("icml"), plt.rc_context({"axes.titley": 1.08}):
+        figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    assert [ax.title.get_position()[1] for ax in panels] == [1.08] * 12
+
+
+def test_head_grid_titles_are_left_to_matplotlib_when_the_pad_is_under_their_descent():
+    with attnfig.style("icml"), plt.rc_context({"axes.titlepad": 0.5}):
+        figure = attnfig.head_view(random_attention(2, 12, len(PAIR)), PAIR, 6, layer=1)
+    figure.draw_without_rendering()
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
+    renderer = figure._get_renderer()
+    # matplotlib lifted each title so that its descent clears the Axes' top edge
+    assert all(ax.title.get_window_extent(renderer).y0 >= ax.bbox.y1 - 1e-6 for ax in panels)

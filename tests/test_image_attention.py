@@ -9,6 +9,7 @@ import pytest
 import attnfig
 from attnfig.errors import ArgumentError, AttentionInputError
 from attnfig.lint import figure_problems
+from conftest import gallery_script
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -114,7 +115,7 @@ def test_the_overlay_lies_on_the_image_at_its_own_extent(vision):
     assert image.get_extent() == overlay.get_extent() == [-0.5, 31.5, 31.5, -0.5]
     np.testing.assert_allclose(image.get_array(), data.image)
     np.testing.assert_allclose(overlay.get_array(), reference[-1, 1, 0, PREFIXES[family]:].reshape(4, 4), atol=1e-5)
-    assert ax.child_axes[0].get_ylabel() == "attention from [CLS]"              # the colorbar says what it is
+    assert ax.child_axes[0].get_ylabel() == "attention weight"                  # the grid's name for it
     assert "head 1" in ax.get_title() and ax.get_xticks().size == 0
 
 
@@ -133,6 +134,30 @@ def test_threshold_mode_dims_exactly_the_patches_outside_the_mass():
     dim = ax.images[1].get_array()
     assert (dim[..., 3] == 0).tolist() == [[True, True], [False, False]]     # 50 + 30 >= 70 %
     assert len(ax.collections) == 1                                         # one outline
+    assert ax.get_title().splitlines()[-1] == "70% of mass kept"             # the panel says what it keeps
+
+
+def test_one_quantity_has_one_name_and_a_threshold_says_what_it_keeps():
+    """Audit of issue 21: the gallery's two colorbars read "attention weight" and "attention from
+    [CLS]" for one scale, and its threshold panel did not say that it keeps 60% of the mass."""
+    import matplotlib.pyplot as plt
+
+    weights = np.random.default_rng(1).dirichlet(np.ones(5), size=(2, 2, 5))
+    picture = np.zeros((8, 8, 3))
+    grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2))
+    single = attnfig.plot_image_attention(weights, picture, grid=(2, 2), cbar=True, ax=plt.figure().subplots())
+    rolled = attnfig.plot_image_attention(weights, picture, grid=(2, 2), rollout=True, cbar=True,
+                                          ax=plt.figure().subplots())
+    assert single.child_axes[0].get_ylabel() == grid.axes[-1].get_xlabel() + grid.axes[-1].get_ylabel()
+    assert rolled.child_axes[0].get_ylabel() == "rolled-out attention"           # another quantity
+    kept = attnfig.plot_image_attention(weights, picture, grid=(2, 2), rollout=True, mode="threshold",
+                                        ax=plt.figure().subplots())
+    assert kept.get_title().splitlines() == ["Rollout to layer 1", "60% of mass kept"]
+    assert attnfig.plot_image_attention(weights, picture, grid=(2, 2), mode="threshold", title="mine",
+                                        ax=plt.figure().subplots()).get_title() == "mine"
+    dimmed = attnfig.image_attention_grid(weights, picture, grid=(2, 2), mode="threshold", threshold=0.45)
+    assert dimmed.get_suptitle().endswith(", 45% of mass kept")
+    plt.close("all")
 
 
 @pytest.mark.parametrize("arguments, match", [
@@ -160,8 +185,8 @@ def test_titles_number_layers_by_the_layer_base_option_as_every_figure():
                                                   ax=plt.figure().subplots()).get_title()
             grid = attnfig.image_attention_grid(weights, picture, grid=(2, 2), layer=1, heads=[0]).get_suptitle()
             titles[base] = (head, rolled, grid)
-    assert titles[0] == ("layer 2, head 1", "rollout to layer 3", "Layer 1: attention from 0")
-    assert titles[1] == ("layer 3, head 1", "rollout to layer 4", "Layer 2: attention from 0")
+    assert titles[0] == ("Layer 2, head 1", "Rollout to layer 3", "Layer 1: attention from 0")
+    assert titles[1] == ("Layer 3, head 1", "Rollout to layer 4", "Layer 2: attention from 0")
     plt.close("all")
 
 
@@ -174,7 +199,7 @@ def test_the_grid_has_a_panel_per_head_on_one_color_scale(vision):
     _, data, reference, _ = vision
     figure = attnfig.image_attention_grid(data, heads=[0, 1, 2, 3, "mean"])
     panels = [ax for ax in figure.axes if ax.images]
-    assert [ax.get_title() for ax in panels] == ["head 0", "head 1", "head 2", "head 3", "mean"]
+    assert [ax.get_title() for ax in panels] == ["Head 0", "Head 1", "Head 2", "Head 3", "Mean"]
     assert len({ax.images[1].get_clim() for ax in panels}) == 1
     assert figure.axes[-1].get_ylabel() == "attention weight"
 
@@ -202,40 +227,13 @@ def test_image_figures_pass_the_lint_at_venue_size(venue):
         assert figure_problems(figure) == []
 
 
-@functools.lru_cache(maxsize=None)
-def _gallery_script():
-    """The globals of gallery/plot_image_attention.py, run without writing any file."""
-    import os
-    import runpy
-    import sys
-    from pathlib import Path
-
-    gallery = Path(__file__).resolve().parents[1] / "gallery"
-    saved = {name: os.environ.get(name) for name in ("ATTNFIG_GALLERY_FILES", "ATTNFIG_GALLERY_PREVIEWS")}
-    os.environ.update(dict.fromkeys(saved, "0"))
-    sys.path.insert(0, str(gallery))
-    try:
-        script = runpy.run_path(str(gallery / "plot_image_attention.py"))
-        import matplotlib.pyplot as plt
-        from _seed import FIGURES
-
-        for figure in FIGURES:  # the one publish() saw
-            plt.close(figure)
-        FIGURES.clear()
-        return script
-    finally:
-        sys.path.remove(str(gallery))
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
-
-
 @pytest.mark.parametrize("venue", ["icml", "acl", "neurips"])
 def test_gallery_composite_has_readable_heads_and_one_scale_for_heads_and_mean(venue):
     """Second figure review, reject 7: the heads were 0.17 in wide at acl, and the mean panel's
     yellow was 0.008 where the heads' was 0.014 (same quantity, two scales)."""
     import matplotlib.pyplot as plt
 
-    script = _gallery_script()
+    script = gallery_script("plot_image_attention.py")
     with attnfig.style(venue):
         figure = script["composite"](script["attention"], venue)
         figure.draw_without_rendering()
@@ -247,4 +245,9 @@ def test_gallery_composite_has_readable_heads_and_one_scale_for_heads_and_mean(v
     expected = (pytest.approx(min(m.min() for m in maps)), pytest.approx(max(m.max() for m in maps)))
     assert {ax.images[1].get_clim() for ax in heads} | {mean.images[1].get_clim()} == {mean.images[1].get_clim()}
     assert mean.images[1].get_clim() == expected
+    # One scale, one colorbar (a second one beside the mean named it "attention from [CLS]"),
+    # and the threshold panel says what it keeps.
+    assert [ax.get_ylabel() for ax in figure.subfigs[0].axes if not ax.images] == ["attention weight"]
+    assert not mean.child_axes
+    assert figure.subfigs[1].axes[1].get_title().endswith("60% of mass kept")
     plt.close(figure)

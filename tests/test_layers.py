@@ -1,12 +1,15 @@
 """The layers of attnfig point one way: every import of every module, read with `ast` (inside functions too).
 
-bottom (errors, _docstrings, _version, _compat, themes, venues) <- input <- recording, views
+bottom (errors, _docstrings, _version, _compat, options, themes, venues) <- input <- recording, views
 recording, views <- export;  recording, views <- summaries;  the top (attnfig/__init__, cli, lint,
 testing) may import anything. ARCHITECTURE.md tells why.
 """
 from __future__ import annotations
 
 import ast
+import importlib
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +107,56 @@ def test_an_import_back_up_is_caught(source, line, tmp_path, monkeypatch):
                       encoding="utf-8")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", copy)
     assert len(upward_imports()) == 1
+
+
+ARCHITECTURE = PACKAGE.parent / "ARCHITECTURE.md"
+
+
+def test_architecture_names_every_module_and_only_modules_that_exist():
+    """ARCHITECTURE.md stays the map of the package: each module is named in it (`name`), and
+    each path it gives exists."""
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    named = set(re.findall(r"`([A-Za-z_][\w./]*)`", text))
+    modules = [path for path in PACKAGE.rglob("*.py") if path.name != "__init__.py"]
+    missing = sorted(str(path.relative_to(PACKAGE)) for path in modules
+                     if path.stem not in named and str(path.relative_to(PACKAGE)) not in named)
+    assert missing == [], f"name these modules in ARCHITECTURE.md: {missing}"
+    paths = [name for name in named if "/" in name and (name.startswith(("attnfig/", "tests/"))
+                                                        or name.split("/")[0] in LAYER_OF)]
+    gone = [name for name in paths if not _exists(name)]
+    assert paths and gone == [], f"ARCHITECTURE.md names paths that do not exist: {gone}"
+    layer_rows = re.findall(r"^\| (\w+) \| (.+?) \| ", text, flags=re.MULTILINE)
+    bottom = {name for layer_name, cell in layer_rows if layer_name == BOTTOM for name in re.findall(r"`(\w+)`", cell)}
+    assert bottom == {name for name, layer_name in LAYER_OF.items() if layer_name == BOTTOM}
+
+
+def _exists(name: str) -> bool:
+    """A file or folder of the repository or the package, or ``module.NAME`` defined in that module."""
+    for root in (PACKAGE.parent, PACKAGE):
+        if (root / name).exists():
+            return True
+        module, _, attribute = name.rpartition(".")
+        source = root / f"{module}.py"
+        if module and source.is_file() and re.search(rf"^{attribute}\b", source.read_text(encoding="utf-8"), re.MULTILINE):
+            return True
+    return False
+
+
+def test_every_module_is_importable_by_its_path_and_is_that_attribute():
+    """One meaning per name: `attnfig.recording.pooling` imports, and no function hides a module."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        module = importlib.import_module(name)
+        found = importlib.import_module("attnfig")
+        for part in name.split(".")[1:]:
+            found = getattr(found, part, None)
+        assert found is module, f"attnfig.{name.partition('.')[2]} is {found!r}, not the module {name}"
+    assert callable(importlib.import_module("attnfig").capture)
+
+
+def test_a_module_imports_by_its_path_in_a_fresh_process():
+    """The issue's own check: ``python -c "import attnfig.recording.pooling"``."""
+    done = subprocess.run([sys.executable, "-c", "import attnfig.recording.pooling as p; print(p.__file__)"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == PACKAGE / "recording" / "pooling.py"  # this checkout's, not another's

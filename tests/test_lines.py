@@ -33,9 +33,9 @@ def test_one_collection_per_head_and_only_visible_lines():
         assert len(collection.get_segments()) == expected
 
 
-def test_alphas_are_weight_over_heads_and_colors_follow_the_palette():
+def test_heads_side_by_side_have_alpha_weight_and_colors_follow_the_palette():
     weights = random_attention(layers=1, heads=2, tokens=7)
-    ax = attnfig.lines(weights, TOKENS, min_weight=0)
+    ax = attnfig.lines(weights, TOKENS, min_weight=0)  # two heads' lanes fit: their lines never overlap
     cycle = to_rgba_array(mpl.rcParams["axes.prop_cycle"].by_key()["color"][:2])
     for head, collection in enumerate(line_collections(ax)):
         colors = collection.get_colors()
@@ -45,7 +45,9 @@ def test_alphas_are_weight_over_heads_and_colors_follow_the_palette():
         y_key = np.array([s[1, 1] for s in segments])
         q = np.round(y_query * 7 - 0.5).astype(int)
         k = np.round(y_key * 7 - 0.5).astype(int)
-        np.testing.assert_allclose(colors[:, 3], weights[0, head, q, k] / 2, rtol=1e-6)
+        np.testing.assert_allclose(colors[:, 3], weights[0, head, q, k], rtol=1e-6)  # was weight / 2, overlapping
+        assert len({round(s[0, 1] * 7 % 1, 6) for s in segments}) == 1  # one lane, off the token's centre
+        assert round(segments[0][0, 1] * 7 % 1, 6) != 0.5
 
 
 def test_style_palette_changes_the_colors():

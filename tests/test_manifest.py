@@ -163,10 +163,25 @@ def test_a_hostile_manifest_is_reported_and_set_aside_in_bounded_time(fake_model
     assert f"is damaged ({damage}" in result["log"] or (damage in result["log"]), result["log"]
     if hostile is _hostile_nested:
         assert result["report"].skipped == IDS[:3]  # the good records still count
+        report, log = run(model, IDS[:4], out)  # the damaged lines were set aside: said once, not at every run
+        assert "damaged" not in log and report.skipped == IDS[:3] and report.written == IDS[3:4], log
+        assert run(model, IDS[:4], out)[0].skipped == IDS[:4]
     else:
         assert sorted(result["report"].written) == IDS[:3]
         assert path.is_file() and not path.is_symlink()
         assert len(path.read_text().splitlines()) == 3
+
+
+def test_a_last_record_without_its_newline_does_not_swallow_the_next_one(fake_model, tmp_path):
+    model, _ = fake_model
+    out = tmp_path / "out"
+    run(model, IDS[:3], out)
+    path = out / manifest.MANIFEST_NAME
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # a writer stopped before its newline
+    report, _ = run(model, IDS[:4], out)
+    assert report.skipped == IDS[:3] and report.written == IDS[3:4]
+    report, log = run(model, IDS[:4], out)
+    assert report.skipped == IDS[:4] and "damaged" not in log, log
 
 
 def test_ids_that_clash_on_case_insensitive_or_windows_file_systems_are_bad_lines():
@@ -179,6 +194,14 @@ def test_ids_that_clash_on_case_insensitive_or_windows_file_systems_are_bad_line
     assert "differs only by case from 'Fig1'" in reasons[3]
     for line in (4, 5, 6, 7):
         assert "is a device name on Windows (CON, NUL, COM1, LPT1...)" in reasons[line]
+
+
+def test_an_output_folder_that_is_a_file_is_named_so_before_anything_is_rendered(fake_model, tmp_path):
+    model, rendered = fake_model
+    (tmp_path / "out").write_text("kept")
+    with pytest.raises(SaveError, match=r"folder .*out': it is a file, not a folder\. Choose another --out-dir"):
+        run(model, IDS, tmp_path / "out")
+    assert rendered == [] and (tmp_path / "out").read_text() == "kept"
 
 
 def test_a_read_only_output_folder_fails_before_anything_is_rendered(fake_model, tmp_path):

@@ -75,10 +75,22 @@ def _vocabulary(words):
     return change
 
 
+def _bert_vocabulary_in_gpt2(folder, gpt2):
+    """A GPT-2 folder whose tokenizer files were replaced by BERT's vocab.txt (the folder under test is BERT's)."""
+    bert_vocabulary = (folder / "vocab.txt").read_bytes()
+    shutil.rmtree(folder)
+    shutil.copytree(gpt2, folder)
+    for path in folder.iterdir():
+        if path.name.startswith(("vocab", "merges", "tokenizer")):
+            path.unlink()
+    (folder / "vocab.txt").write_bytes(bert_vocabulary)
+
+
 DAMAGES = {
     "missing tensors": (_missing, r"lack 10 tensor\(s\) the model needs \(embeddings.*: they would be random"),
     "unexpected tensors": (_unexpected, r"hold 1 tensor\(s\) this model has no place for \(encoder.layer.5"),
     "GPT-2 vocabulary": (_gpt2_vocabulary, r"turns every word into \[UNK\] \(its vocabulary has 5 entries\)"),
+    "BERT vocabulary in GPT-2": (_bert_vocabulary_in_gpt2, r"gives no token at all for common English words"),
     "no heads": (lambda f, g: _config(f, num_attention_heads=0), r"gives `num_attention_heads` 0: a model needs"),
     "pickle": (_pickle, r"are a pickle that holds more than tensors \(loading it could run code\)"),
     "weights folder": (_weights_folder, r"model.safetensors' is not a weights file \(it is a folder"),

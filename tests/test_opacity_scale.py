@@ -123,7 +123,7 @@ def test_lines_and_head_view_of_norms_share_one_scale_across_heads_and_say_norm(
     attnfig.lines(data, layer=1, heads=[weakest], ax=ax)
     alphas = np.array(list(line_alphas(ax).values()))
     assert alphas.max() == pytest.approx(float(data.weights[1, weakest].max()) / layer_max, rel=1e-5)
-    assert ax.get_title() == f"line opacity \u221d norm, max {layer_max:.2g} (opaque)"
+    assert ax.get_title() == f"Line opacity \u221d norm, max {layer_max:.2g} (opaque)"
     grid = attnfig.head_view(data, layer=1, layout="grid")
-    assert f"line opacity \u221d norm, max {layer_max:.2g} (opaque)" in grid.get_suptitle()
+    assert f"Line opacity \u221d norm, max {layer_max:.2g} (opaque)" in grid.get_suptitle()
     plt.close("all")

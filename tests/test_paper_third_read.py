@@ -22,8 +22,8 @@ def test_head_view_fills_the_column_and_draws_many_heads_as_panels(venue):
     with attnfig.style(venue):
         figure = attnfig.head_view(random_attention(3, 12, len(PAIR)), PAIR, 6, layer=2)
     assert figure.get_figwidth() == pytest.approx(attnfig.figsize(venue)[0], abs=0.01)  # was 0.6 of it
-    panels = [ax for ax in figure.axes if ax.get_title().startswith("head")]
-    assert [ax.get_title() for ax in panels] == [f"head {h}" for h in range(12)]
+    panels = [ax for ax in figure.axes if ax.get_title().startswith("Head")]
+    assert [ax.get_title() for ax in panels] == [f"Head {h}" for h in range(12)]
     for ax in panels:  # one head per panel: opacity is the weight itself, not weight / 12
         (collection,) = [c for c in ax.collections if c.get_label().startswith("head")]
         assert collection.get_colors()[:, 3].max() > 0.5
@@ -204,7 +204,7 @@ def test_rollout_leaves_special_tokens_out_and_shows_one_query_row():
     assert ax.images[0].norm.vmax == pytest.approx(rollout[1:4, 1:4].max())  # [CLS] no longer sets the scale
     ax = attnfig.plot_rollout(weights, tokens, query=2, ax=Figure().subplots())
     np.testing.assert_allclose(ax.images[0].get_array(), rollout[[2]], rtol=1e-6)
-    assert "query 2 (b)" in ax.get_title()
+    assert "Query 2 (b)" in ax.get_title()
     with pytest.raises(attnfig.ArgumentError, match="special token"):
         attnfig.plot_rollout(weights, tokens, exclude_special=True, query=0)
 

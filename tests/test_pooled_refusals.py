@@ -26,6 +26,10 @@ STREAMED = {
     "plot_head_entropy": lambda p: attnfig.plot_head_entropy(p),
     "plot_special_token_attention": lambda p: attnfig.plot_special_token_attention(p),
     "plot_head_patterns": lambda p: attnfig.plot_head_patterns(p),
+    "head_distances": lambda p: attnfig.head_distances([p, p]),
+    "plot_head_map": lambda p: attnfig.plot_head_map(p),
+    "pattern_shares": lambda p: attnfig.pattern_shares(p),
+    "plot_pattern_shares": lambda p: attnfig.plot_pattern_shares(p),
 }
 NOT_STREAMED = {
     "uniform_entropy": lambda p: attnfig.uniform_entropy(p),
@@ -39,7 +43,9 @@ NOT_STREAMED = {
 
 @pytest.mark.parametrize("name", list(STREAMED))
 def test_summaries_with_a_streaming_form_point_to_it(pooled, name):
-    with pytest.raises(AttentionInputError, match=r"pooled .*4 blocks.* model=model, tokenizer=tokenizer"):
+    # the message names the function called, and the streamed statistic's call
+    with pytest.raises(AttentionInputError, match=rf"^`{name}` needs the exact attention .*pooled .*4 blocks.*"
+                                                  r"`attnfig\.\w+\(texts, model=model, tokenizer=tokenizer\)`"):
         STREAMED[name](pooled)
     plt.close("all")
 

@@ -177,6 +177,8 @@ POOLED_SUMMARIES = {
     "plot_head_entropy": attnfig.plot_head_entropy, "plot_special_token_attention": attnfig.plot_special_token_attention,
     "plot_head_patterns": attnfig.plot_head_patterns, "plot_rollout": attnfig.plot_rollout,
     "plot_difference": lambda p: attnfig.plot_difference(p, p), "difference_grid": lambda p: attnfig.difference_grid(p, p),
+    "head_distances": attnfig.head_distances, "plot_head_map": attnfig.plot_head_map,
+    "pattern_shares": attnfig.pattern_shares, "plot_pattern_shares": attnfig.plot_pattern_shares,
 }
 
 

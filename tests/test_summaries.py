@@ -228,7 +228,7 @@ def test_neuron_view_on_real_minilm_and_its_figure(minilm):
     assert view.query_vector.shape == (32,) and view.key_vectors.shape == (11, 32)
     fig = attnfig.plot_neuron_view(view)
     titles = [ax.get_title() or ax.get_title(loc="right") for ax in fig.axes if ax.get_title() or ax.get_title(loc="right")]
-    assert titles == ["query q (layer 2, head 3)", "keys k", "q \u00d7 k", "q\u00b7k\n\u00d70.177", "softmax"]
+    assert titles == ["Query q (layer 2, head 3)", "Keys k", "q \u00d7 k", "q\u00b7k\n\u00d70.177", "Softmax"]
 
 
 def test_neuron_view_rejects_bad_indices(tiny_models):

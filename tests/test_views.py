@@ -91,9 +91,11 @@ def test_model_view_lines_one_collection_per_layer_colored_per_layer():
     (ax,) = fig.axes
     collections = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert [c.get_label() for c in collections] == ["layer 0", "layer 1", "layer 2"]
-    cycle = mpl.colors.to_rgba_array(mpl.rcParams["axes.prop_cycle"].by_key()["color"][:3])
+    from attnfig.views.colors import layer_colors
+
+    sequential = layer_colors(3)  # the style's image.cmap, first layer to last (the palette means heads)
     for layer, collection in enumerate(collections):
-        assert np.allclose(collection.get_colors()[:, :3], cycle[layer, :3])
+        assert np.allclose(collection.get_colors()[:, :3], sequential[layer, :3])
         np.testing.assert_allclose(np.sort(collection.get_colors()[:, 3]),
                                    np.sort(weights[layer][weights[layer] >= 0.5 / 255]), rtol=1e-6)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2", "3"]

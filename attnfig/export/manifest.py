@@ -11,7 +11,8 @@ The manifest is a journal of JSON lines, appended once per input (``O_APPEND``: 
 runs do not overwrite each other's records) and read once per run, so its cost is linear in
 the number of inputs. A journal mostly made of superseded records is compacted when read. A
 damaged manifest (an unreadable line, a symlink, a FIFO, a file larger than
-`MAX_MANIFEST_BYTES`) is reported and set aside: what it described is re-rendered.
+`MAX_MANIFEST_BYTES`) is reported and set aside: what it described is re-rendered (damaged
+lines are dropped by rewriting the good records, so the next run finds a clean journal).
 """
 from __future__ import annotations
 
@@ -84,10 +85,11 @@ class Manifest:
         self.records: dict[str, list[dict]] = {}
         self.damage: str | None = None
         self._writable = True
+        self._unclean = False  # lines that are no records, or a last line without its newline
         count = self._read()
         superseded = count - sum(map(len, self.records.values()))
-        if self.damage is None and superseded >= COMPACT_WHEN_SUPERSEDED and superseded > count // 2:
-            self._compact()
+        if self._unclean or (self.damage is None and superseded >= COMPACT_WHEN_SUPERSEDED and superseded > count // 2):
+            self._compact()  # damaged lines set aside once; the next append starts a line of its own
 
     def is_current(self, paths: Iterable, key: str) -> bool:
         """True when every path exists and holds what a render with `key` wrote there."""
@@ -153,6 +155,7 @@ class Manifest:
                 self._remember(record)
         if bad:
             self.damage = f"{bad} of its {len(lines)} line(s) are not records attnfig wrote"
+        self._unclean = bool(bad) or (bool(raw) and not raw.endswith(b"\n"))
         return len(lines)
 
     def _remember(self, record: dict) -> None:

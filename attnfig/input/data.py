@@ -356,7 +356,8 @@ def merge_subword_tokens(data: AttentionData) -> AttentionData:
     Returns
     -------
     AttentionData
-        One position per word.
+        One position per word. No word crosses `sentence_b_start` or `generated_start`, and
+        both become positions among the words.
 
     Raises
     ------
@@ -384,7 +385,7 @@ def merge_subword_tokens(data: AttentionData) -> AttentionData:
             "`merge_subwords=True` needs self-attention with one token list; "
             "merge the encoder and decoder attention separately."
         )
-    groups = word_groups(data.tokens, data.sentence_b_start)
+    groups = word_groups(data.tokens, data.sentence_b_start, data.generated_start)
     grouping = np.zeros((len(groups), len(data.tokens)), dtype=np.float32)
     for word, positions in enumerate(groups):
         grouping[word, positions] = 1.0
@@ -392,15 +393,19 @@ def merge_subword_tokens(data: AttentionData) -> AttentionData:
     weights = np.einsum("wq,lhqk,vk->lhwv", mean_rows, data.weights, grouping, optimize=True)
     pieces = prettify_tokens(data.tokens)
     words = tuple(join_word([pieces[p] for p in positions]) for positions in groups)
-    b_start = None
-    if data.sentence_b_start is not None:
-        b_start = next(w for w, positions in enumerate(groups) if positions[0] >= data.sentence_b_start)
+
+    def word_of(position: int | None) -> int | None:  # the first word from `position` on (a break starts a word)
+        if position is None:
+            return None
+        return next((w for w, positions in enumerate(groups) if positions[0] >= position), len(groups))
+
     return dataclasses.replace(
         data,
         weights=weights.astype(np.float32),
         query_tokens=words,
         key_tokens=words,
-        sentence_b_start=b_start,
+        sentence_b_start=word_of(data.sentence_b_start),
+        generated_start=word_of(data.generated_start),
         is_causal=detect_causal(weights),
     )
 

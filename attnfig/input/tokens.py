@@ -95,22 +95,25 @@ def prettify_tokens(tokens: Sequence[str]) -> list[str]:
     return pretty
 
 
-def word_groups(tokens: Sequence[str], sentence_b_start: int | None = None) -> list[list[int]]:
+def word_groups(tokens: Sequence[str], *breaks: int | None) -> list[list[int]]:
     """Return the token positions of each word, in order.
 
     A token continues the word before it when it starts with ``##`` (WordPiece), or,
     in a sequence that marks word starts with ``Ġ`` or ``▁``, when it lacks that mark.
-    Special tokens stand alone and no word crosses `sentence_b_start`.
+    Special tokens stand alone and no word crosses a break (`sentence_b_start`, or
+    `generated_start`: a word the model finished belongs to the generated tokens).
 
     >>> word_groups(["[CLS]", "hop", "##ped", "away", "[SEP]"])
     [[0], [1, 2], [3], [4]]
+    >>> word_groups(["hop", "##ped", "a", "##way"], None, 3)           # generation starts at "##way"
+    [[0, 1], [2], [3]]
     """
     marks_word_starts = any(str(t).startswith((BPE_SPACE, SENTENCEPIECE_SPACE)) for t in tokens)
     groups: list[list[int]] = []
     for position, token in enumerate(tokens):
         if (
             groups
-            and position != sentence_b_start
+            and position not in breaks
             and _continues_word(str(token), str(tokens[position - 1]), marks_word_starts)
         ):
             groups[-1].append(position)

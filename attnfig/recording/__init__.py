@@ -1,1 +1,1 @@
-"""Capture: running a model and getting its attention (eager `from_model`, model loading)."""
+"""Recording: attention out of a model (eager `from_model`, `capture`, `stream_corpus`, model loading)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import AttentionInputError
 from ..input.data import AttentionData
-from .inputs import check_corpus, encode_text
+from .inputs import encode_text, texts_and_pairs
 from .interface import AttentionCall, intercepted_attention
 from .models import _model_inputs
 from .runtime import check_model, shared_eval_mode
@@ -228,14 +228,7 @@ def capture(model: Any, tokenizer: Any, text: str | Sequence[str], text_pair: st
     check_family(model)
     _check_pool(pool)
     selection = select(model, layers, heads)
-    texts = [item for item, _ in check_corpus(text, pairs=False)]
-    if text_pair is not None:
-        pairs: list[str | None] = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
-        if isinstance(text, str) != isinstance(text_pair, str) or len(pairs) != len(texts):
-            wanted = "one text" if isinstance(text, str) else f"a list of as many texts ({len(texts)})"
-            raise AttentionInputError(f"`text_pair` must be None or {wanted}, like `text`, but {text_pair!r} was passed.")
-    else:
-        pairs = [None] * len(texts)
+    texts, pairs = texts_and_pairs(text, text_pair)
     results = [_capture_one(model, tokenizer, t, p, selection, pool, tokenizer_kwargs) for t, p in zip(texts, pairs)]
     return results[0] if isinstance(text, str) else results
 

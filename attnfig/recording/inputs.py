@@ -212,6 +212,22 @@ def check_corpus(texts, *, argument: str = "text", pairs: bool = True) -> list[t
     return corpus
 
 
+def texts_and_pairs(text, text_pair) -> tuple[list[str], list[str | None]]:
+    """`capture`'s `text` and `text_pair` checked (`check_corpus`) as two lists of as many items.
+
+    >>> texts_and_pairs("a", "b"), texts_and_pairs(["a", "c"], None)
+    ((['a'], ['b']), (['a', 'c'], [None, None]))
+    """
+    texts = [item for item, _ in check_corpus(text, pairs=False)]
+    if text_pair is None:
+        return texts, [None] * len(texts)
+    pairs: list[str | None] = [pair for pair, _ in check_corpus(text_pair, argument="text_pair", pairs=False)]
+    if isinstance(text, str) != isinstance(text_pair, str) or len(pairs) != len(texts):
+        wanted = "one text" if isinstance(text, str) else f"a list of as many texts ({len(texts)})"
+        raise AttentionInputError(f"`text_pair` must be None or {wanted}, like `text`, but {text_pair!r} was passed.")
+    return texts, pairs
+
+
 def position_limit(model) -> int | None:
     """How many tokens a model with a learned absolute position table takes (None: no table).
 
@@ -250,15 +266,25 @@ def encode_text(model, tokenizer, text: str, pair: str | None, tokenizer_kwargs:
         if b_start is not None:
             b_start = int(keep[:b_start].sum())
         encoded = {name: value[:, keep] if value.shape[-1] == keep.shape[0] else value for name, value in encoded.items()}
-    n_tokens = encoded["input_ids"].shape[-1]
+    check_some_tokens(tokenizer, text, encoded["input_ids"].shape[-1])
+    check_input_ids(model, encoded["input_ids"])
+    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    return encoded, tokens, b_start
+
+
+def check_some_tokens(tokenizer, text, n_tokens: int) -> None:
+    """Refuse a text that gives no token (``""`` with a tokenizer that adds no special token).
+
+    >>> check_some_tokens(object(), "", 0)
+    Traceback (most recent call last):
+    ...
+    attnfig.errors.AttentionInputError: '' gives no tokens (object adds no special token to it): ...
+    """
     if n_tokens == 0:
         raise AttentionInputError(
             f"{text!r} gives no tokens ({type(tokenizer).__name__} adds no special token to it): pass a text "
             "with at least one word."
         )
-    check_input_ids(model, encoded["input_ids"])
-    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
-    return encoded, tokens, b_start
 
 
 def check_input_ids(model, input_ids, *, argument: str = "text") -> None:

@@ -66,6 +66,12 @@ def check_tokenizer_fits(model, tokenizer, path: Path) -> None:
         )
     unknown = getattr(tokenizer, "unk_token_id", None)
     ids = tokenizer(PROBE_TEXT, add_special_tokens=False)["input_ids"]
+    if not ids:
+        raise ModelFolderError(
+            f"The tokenizer in {str(path)!r} gives no token at all for common English words (its vocabulary has "
+            f"{len(vocabulary)} entries): its files do not fit its type (BERT's vocab.txt beside a GPT-2 model?). "
+            "Save the model's own tokenizer beside it with `tokenizer.save_pretrained(folder)`."
+        )
     if unknown is not None and ids and all(i == unknown for i in ids):
         raise ModelFolderError(
             f"The tokenizer in {str(path)!r} turns every word into {tokenizer.unk_token} (its vocabulary has "

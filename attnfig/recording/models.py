@@ -18,7 +18,7 @@ from ..errors import ArgumentError, AttentionInputError, ModelFolderError
 from .devices import floating_dtype, input_device
 from .load_checks import check_config_sizes, check_loading_info, check_tokenizer_fits
 from .model_folder import check_model_folder
-from .inputs import audio_inputs, check_input_ids, image_inputs, input_kind, patch_grid, seen_image
+from .inputs import audio_inputs, check_input_ids, check_some_tokens, image_inputs, input_kind, patch_grid, seen_image
 from .runtime import (check_model, check_no_future_weights, declares_causal, eager_attention, prepared,  # noqa: F401
                       quiet_transformers, require_accelerate, require_hf)
 from .windows import layer_windows
@@ -116,11 +116,13 @@ def from_model(
         return _from_non_text(model, tokenizer, text, kind, decoder_text)
 
     encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
-    check_input_ids(model, encoded["input_ids"])
     mask = encoded.get("attention_mask")
-    if mask is not None and bool((mask[:, 0] == 0).any()):
+    for item, row in zip(items if _is_batch(text, kind) else [text], mask if mask is not None else encoded["input_ids"]):
+        check_some_tokens(tokenizer, item, int(row.sum()) if mask is not None else row.shape[-1])
+    check_input_ids(model, encoded["input_ids"])
+    if mask is not None and (bool((mask[:, 0] == 0).any()) or not (_is_batch(text, kind) or bool(mask.all()))):
         # Left padding shifts absolute positions (GPT-2, OPT, CLIP) and leaves rows that see
-        # only padding: run each text alone, unpadded.
+        # only padding: run each text alone, unpadded (one padded text too: nothing is gained).
         single = {key: value for key, value in tokenizer_kwargs.items() if key != "padding"}
         if not single.get("truncation"):
             single.pop("max_length", None)  # it only served the padding
@@ -133,7 +135,7 @@ def from_model(
         check_input_ids(model, decoder_ids, argument="decoder text")
         inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
     one_text = not is_encoder_decoder and not _is_batch(text, kind)  # its conversion checks the causal mask
-    outputs = _run(model, inputs, check_causal=not one_text)
+    outputs = _run(model, inputs, check_causal=not one_text, attention_mask=None if is_encoder_decoder else mask)
 
     if is_encoder_decoder:
         encoder_tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
@@ -171,17 +173,15 @@ def check_text(text, argument: str = "text") -> None:
     ...
     attnfig.errors.ArgumentError: `text` must be a string or a list of strings (one per input), but 5 (int) was passed.
     """
-    from collections.abc import Iterable
-
     if isinstance(text, str):
         return
-    items = text if isinstance(text, (list, tuple)) else None
-    if (items is None and (not isinstance(text, Iterable) or isinstance(text, bytes))) or (
-            items is not None and not all(isinstance(item, str) for item in items)):
+    if not isinstance(text, (list, tuple)) or not all(isinstance(item, str) for item in text):
         raise ArgumentError(
             f"`{argument}` must be a string or a list of strings (one per input), "
             f"but {text!r} ({type(text).__name__}) was passed."
         )
+    if not text:
+        raise ArgumentError(f"`{argument}` is an empty {type(text).__name__}: pass at least one text.")
 
 
 def _is_batch(value, kind: str) -> bool:
@@ -201,14 +201,16 @@ def _per_item(value, count: int, argument: str) -> list:
     return values
 
 
-def _run(model, inputs, check_causal: bool = True):
+def _run(model, inputs, check_causal: bool = True, attention_mask=None):
     """One forward pass with attention weights, checked for a causal mask that was ignored
-    (unless `check_causal` is False: the caller checks it as it converts, `_future_check`)."""
+    (unless `check_causal` is False: the caller checks it as it converts, `_future_check`);
+    the rows of padding queries (0 in `attention_mask`) are not checked."""
     with prepared(model):
         outputs = model(**inputs, output_attentions=True)
     if check_causal and declares_causal(model):
         decoder = getattr(outputs, "decoder_attentions", None)
-        check_no_future_weights(decoder if decoder is not None else outputs.attentions, model)
+        check_no_future_weights(decoder if decoder is not None else outputs.attentions, model,
+                                attention_mask=attention_mask)
     return outputs
 
 

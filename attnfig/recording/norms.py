@@ -16,10 +16,10 @@ from ..errors import AttentionInputError
 from ..input.data import AttentionData
 from .capture import SUPPORTED_FAMILIES, check_family, select, stream_rows
 from .devices import loaded_weight
-from .inputs import check_input_ids
+from .inputs import encode_text, texts_and_pairs
 from .runtime import check_model
 from .interface import AttentionCall
-from .models import _model_inputs, _sentence_b_start
+from .models import _model_inputs
 from .recompute import key_value_head
 
 # Attribute names of the output projection on a family's attention module (BERT-like models keep
@@ -69,16 +69,9 @@ def attention_norms(model: Any, tokenizer: Any, text: str | Sequence[str], text_
     """
     _check_norm_family(model)
     selection = select(model, layers, heads)
-    if not isinstance(text, str):
-        texts = list(text)
-        pairs = [None] * len(texts) if text_pair is None else text_pair
-        if isinstance(pairs, str) or len(pairs) != len(texts):
-            raise AttentionInputError(
-                f"With a list of {len(texts)} texts, `text_pair` must be None or a list of as many texts, "
-                f"but {text_pair!r} was passed."
-            )
-        return [_norms_of_one(model, tokenizer, t, p, selection) for t, p in zip(texts, pairs)]
-    return _norms_of_one(model, tokenizer, text, text_pair, selection)
+    texts, pairs = texts_and_pairs(text, text_pair)  # checked as `capture` checks them
+    results = [_norms_of_one(model, tokenizer, t, p, selection) for t, p in zip(texts, pairs)]
+    return results[0] if isinstance(text, str) else results
 
 
 def _check_norm_family(model) -> None:
@@ -103,9 +96,7 @@ def _check_norm_family(model) -> None:
 def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData:
     import torch
 
-    encoded = tokenizer(text, text_pair, return_tensors="pt")
-    check_input_ids(model, encoded["input_ids"])
-    tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
+    encoded, tokens, b_start = encode_text(model, tokenizer, text, text_pair)
     n = len(tokens)
     weights = np.zeros((len(selection.layers), len(selection.heads), n, n), dtype=np.float32)
     target = torch.from_numpy(weights)
@@ -125,7 +116,7 @@ def _norms_of_one(model, tokenizer, text, text_pair, selection) -> AttentionData
     is_causal = stream_rows(model, _model_inputs(model, encoded), selection, store, on_call=on_call)
     return AttentionData(
         weights=weights, query_tokens=tuple(tokens), key_tokens=tuple(tokens),
-        sentence_b_start=_sentence_b_start(encoded, 0) if text_pair is not None else None,
+        sentence_b_start=b_start,
         is_causal=is_causal, layer_indices=selection.layers, head_indices=selection.heads,
         normalized=False, value_label="norm",
     )

@@ -197,8 +197,13 @@ def declares_causal(model) -> bool:
     return any(getattr(module, "is_causal", None) is True for module in model.modules())
 
 
-def check_no_future_weights(attentions, model, what: str = "attentions") -> None:
-    """Raise when a causal model's self-attention gives weight to later tokens (a wrong mask)."""
+def check_no_future_weights(attentions, model, what: str = "attentions", attention_mask=None) -> None:
+    """Raise when a causal model's self-attention gives weight to later tokens (a wrong mask).
+
+    Rows of padding queries (0 in `attention_mask`, ``[batch, tokens]``) are not looked at: where
+    a sliding window holds only padding, the model spreads such a row over any key, and the
+    row is dropped anyway.
+    """
     from ..input.data import has_future_weights
 
     for layer, weights in enumerate(attentions):
@@ -206,6 +211,10 @@ def check_no_future_weights(attentions, model, what: str = "attentions") -> None
         if q != k or q < 2:
             return
         if has_future_weights(weights):  # by blocks of rows: no copy of the layer
+            if attention_mask is not None and weights.ndim == 4:
+                weights = weights * attention_mask[:, None, :, None].to(weights.device, weights.dtype)
+                if not has_future_weights(weights):
+                    continue
             future = weights.float().triu(1).abs().amax()
             raise AttentionInputError(
                 f"{type(model).__name__} is causal but its {what}[{layer}] gives weight {float(future):.3g} to "

@@ -18,7 +18,7 @@ from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
 from ..views.colors import font_points
 from ..views.figures import figure_inches
 from ..views.model_view import model_view
-from ..views.titles import text_points, wrap_to_width
+from ..views.titles import text_points, title_room, wrap_to_width
 from ..options import layer_label
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 
@@ -193,9 +193,8 @@ def plot_difference(first: Any, second: Any, tokens: Sequence[str] | None = None
                         **{"xlabel": KEY_LABEL, "ylabel": QUERY_LABEL, "numbered": True, **kwargs})
     shown_layer = diff.layer_indices[diff.layer_position(layer)]
     shown_head = "mean of heads" if isinstance(head, str) else f"head {diff.head_indices[diff.head_position(head)]}"
-    box = ax.get_position()  # before layout: the Axes' room, less than the colorbar took
     ax.set_title(difference_title(names, f"layer {layer_label(shown_layer)}, {shown_head}",
-                                  box.width * figure_inches(ax.figure)[0] * 72, font_points("axes.titlesize")))
+                                  title_room(ax), font_points("axes.titlesize")))
     return ax
 
 

@@ -91,7 +91,8 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: A
     if model is not None or engine != "local":  # corpus holds texts: stream them through the model
         return run_corpus(model, tokenizer, corpus, HeadDistanceAccumulator, engine=engine,
                           engine_options=engine_options).result()
-    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(as_corpus(corpus, tokens)))).result()
+    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(
+        as_corpus(corpus, tokens, summary="head_distances", streamed="head_distances")))).result()
 
 
 def _same_heads(inputs):
@@ -273,11 +274,10 @@ def marker_points(ax: Axes, n_points: int) -> float:
     """Marker diameter in points for `n_points` heads in `ax`: `MARKER_SHARE` of the side of
     each head's share of the Axes' area, kept within [`MARKER_SMALLEST`, `MARKER_LARGEST`]
     tick label sizes."""
-    from ..views.figures import figure_inches
+    from ..views.figures import axes_inches
 
-    width, height = figure_inches(ax.figure)
-    box = ax.get_position()
-    share = np.sqrt(box.width * width * box.height * height * 72**2 / max(n_points, 1))
+    width, height = axes_inches(ax)
+    share = np.sqrt(width * height * 72**2 / max(n_points, 1))
     label = font_points("xtick.labelsize")
     return float(np.clip(MARKER_SHARE * share, MARKER_SMALLEST * label, MARKER_LARGEST * label))
 
@@ -334,7 +334,7 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
         layer_indices = tuple(range(model.config.num_hidden_layers))
         head_indices = tuple(range(model.config.num_attention_heads))
     else:
-        inputs = as_corpus(corpus, tokens)
+        inputs = as_corpus(corpus, tokens, summary="plot_head_map", streamed="head_distances")
         distances = head_distances(inputs)
         layer_indices, head_indices = inputs[0].layer_indices, inputs[0].head_indices
     points = classical_mds(distances)

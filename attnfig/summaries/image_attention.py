@@ -24,8 +24,9 @@ from ..input.data import AttentionData, as_attention
 from ..options import layer_label
 from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
-from ..views.colors import colormap, font_points
+from ..views.colors import colormap, font_points, foreground_color
 from ..views.figures import figure_inches, target_figure
+from ..views.titles import sentence_case
 from .rollout import attention_rollout
 
 MODES = ("overlay", "threshold")
@@ -37,6 +38,7 @@ SUPTITLE_INCHES = 0.3
 COLORBAR_BESIDE_INCHES = 0.8
 COLORBAR_LABEL = "attention weight"
 COLORBAR_SHRINK = 0.8
+THRESHOLD = 0.6  # DINO's: the patches that hold 60% of the mass stay visible
 # The arguments plot_image_attention sets on the map's imshow itself.
 _SET_HERE = ("X", "extent", "cmap", "alpha", "norm", "vmin", "vmax", "interpolation", "origin", "zorder")
 
@@ -200,9 +202,9 @@ def _title(data: AttentionData, layer: int, head: int | str, query: int | str, r
     position = _query_position(data, query)
     prefix = "" if position == 0 else f"{data.query_tokens[position]}: "
     if rollout:
-        return f"{prefix}rollout to layer {layer_label(layer_index)}"
+        return prefix + sentence_case(f"rollout to layer {layer_label(layer_index)}")
     heads = "mean" if isinstance(head, str) else f"head {data.head_indices[data.head_position(head)]}"  # "mean", checked
-    return f"{prefix}layer {layer_label(layer_index)}, {heads}"
+    return prefix + sentence_case(f"layer {layer_label(layer_index)}, {heads}")
 
 
 def plot_image_attention(
@@ -216,7 +218,7 @@ def plot_image_attention(
     grid: tuple[int, int] | None = None,
     mode: str = "overlay",
     alpha: float = 0.6,
-    threshold: float = 0.6,
+    threshold: float = THRESHOLD,
     cmap: Any = None,
     vmin: float | None = None,
     vmax: float | None = None,
@@ -245,7 +247,8 @@ def plot_image_attention(
     alpha : float, default 0.6
         Opacity of the overlay (or of the dimming, in "threshold" mode).
     threshold : float, default 0.6
-        Share of the map's mass the kept patches hold, in "threshold" mode.
+        Share of the map's mass the kept patches hold, in "threshold" mode; the default title
+        says it on a second line ("60% of mass kept").
     cmap : str or Colormap, optional
         The overlay's colormap; the style's ``image.cmap`` by default.
     vmin, vmax : float, optional
@@ -255,7 +258,8 @@ def plot_image_attention(
         How the map is resampled to the image: "nearest" shows the patches as they are,
         "bilinear" smooths them.
     cbar : bool, default False
-        Add a colorbar beside the image.
+        Add a colorbar beside the image, labelled "attention weight" as `image_attention_grid`'s
+        ("rolled-out attention" with ``rollout=True``).
     cbar_kws : dict, optional
         Keywords for ``Figure.colorbar``.
     title : str, optional
@@ -312,13 +316,27 @@ def plot_image_attention(
     ax.set_ylim(extent[2], extent[3])
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(_title(data, layer, head, query, rollout) if title is None else title)
+    if title is None:
+        title = _title(data, layer, head, query, rollout)
+        if mode == "threshold":  # the panel says what it keeps, as DINO's captions do
+            title += "\n" + threshold_note(threshold)
+    ax.set_title(title)
     if cbar:
-        label = "rolled-out attention" if rollout else f"attention from {data.query_tokens[_query_position(data, query)]}"
+        # The grid's name for the same quantity: one figure, one word for it (the title names the query).
+        label = "rolled-out attention" if rollout else COLORBAR_LABEL
         # A colorbar as tall as the image as drawn (equal aspect), beside it.
         cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
         ax.figure.colorbar(overlay, cax=cax, **{"label": label, **(cbar_kws or {})})
     return ax
+
+
+def threshold_note(threshold: float) -> str:
+    """What a "threshold" panel keeps, for its title: the share of the map's mass its visible patches hold.
+
+    >>> threshold_note(0.6), threshold_note(0.655)
+    ('60% of mass kept', '65.5% of mass kept')
+    """
+    return f"{100 * threshold:.3g}% of mass kept"
 
 
 def kept_patches(attention_map: np.ndarray, threshold: float) -> np.ndarray:
@@ -374,8 +392,7 @@ def _threshold_overlay(ax, attention_map, extent, threshold, alpha, interpolatio
     dim[..., :3] = background[:3]
     dim[..., 3] = np.where(kept, 0.0, alpha)
     overlay = ax.imshow(dim, extent=extent, interpolation=interpolation, **kwargs)
-    color = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])[0]
-    outline = LineCollection(kept_outline(kept, extent), colors=[color],  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
+    outline = LineCollection(kept_outline(kept, extent), colors=[foreground_color()],  # type: ignore[arg-type]  # stubs: an array is a sequence of segments
                              linewidths=mpl.rcParams["lines.linewidth"] * 0.6)
     ax.add_collection(outline, autolim=False)
     return overlay
@@ -431,7 +448,8 @@ def image_attention_grid(
         Draw into this figure (e.g. a panel of ``fig.subfigures``) instead of a new one
         (which keeps its own size: pass `figsize` or `figure`, not both).
     **kwargs
-        Passed to `plot_image_attention` for each panel (`mode`, `alpha`, `cmap`...).
+        Passed to `plot_image_attention` for each panel (`mode`, `alpha`, `cmap`...). With
+        ``mode="threshold"`` the figure's title says the share of mass kept.
 
     Returns
     -------
@@ -488,10 +506,13 @@ def image_attention_grid(
     layer_index = data.layer_indices[data.layer_position(layer)]
     for ax, head in zip(axes, heads):
         plot_image_attention(data, picture, layer=layer, head=head, query=query, grid=grid, vmin=shared_vmin,
-                             vmax=shared_vmax, ax=ax, title="mean" if head == "mean" else f"head {head}", **kwargs)
+                             vmax=shared_vmax, ax=ax, title=sentence_case("mean" if head == "mean" else f"head {head}"), **kwargs)
     for ax in axes[len(heads):]:
         ax.set_axis_off()
-    figure.suptitle(f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}")
+    suptitle = f"Layer {layer_label(layer_index)}: attention from {data.query_tokens[_query_position(data, query)]}"
+    if kwargs.get("mode") == "threshold":
+        suptitle += f", {threshold_note(kwargs.get('threshold', THRESHOLD))}"
+    figure.suptitle(suptitle)
     if colorbar:
         figure.colorbar(axes[0].images[1], ax=list(axes), label=COLORBAR_LABEL, shrink=COLORBAR_SHRINK,
                         location="bottom" if below else "right", aspect=40 if below else 20)

@@ -25,6 +25,7 @@ from ..options import layer_label
 from ..views.colors import font_points
 from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
+from ..views.titles import sentence_case
 from ..input.tokens import prettify_tokens as _prettify
 
 NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors, their labels aside
@@ -249,7 +250,7 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
         scale_label = 2 * LABEL_PITCH * font_points("axes.labelsize") / 72  # the product's two-line scale label
         figsize = figsize or (width, max(height, rows_inches + NEURON_MARGIN_INCHES + scale_label))
     figure = target_figure(figure, figsize=figsize)
-    titles = (score_title(view.scaling), "softmax")
+    titles = (score_title(view.scaling), sentence_case("softmax"))
     axes = figure.subplots(2, 4, height_ratios=[1, len(tokens)],
                            width_ratios=column_ratios(figure, tokens, titles))
     for ax in axes[0, 1:]:
@@ -259,11 +260,11 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     dims = [""] * len(view.query_vector)
     matrix_heatmap(view.query_vector[None], [tokens[view.query]], dims, ax=axes[0, 0], cmap=diverging,
                    vmin=-limit, vmax=limit, center=0.0, cbar=False, aspect="auto")
-    axes[0, 0].set_title(f"query q (layer {layer_label(view.layer)}, head {view.head})")
+    axes[0, 0].set_title(sentence_case(f"query q (layer {layer_label(view.layer)}, head {view.head})"))
     matrix_heatmap(view.key_vectors, tokens, dims, ax=axes[1, 0], cmap=diverging, vmin=-limit, vmax=limit,
                    center=0.0, cbar=False, aspect="auto")
     shared = view.key_value_head is not None and view.key_value_head != view.head  # grouped-query keys
-    axes[1, 0].set_title(f"keys k (kv head {view.key_value_head})" if shared else "keys k")
+    axes[1, 0].set_title(sentence_case(f"keys k (kv head {view.key_value_head})" if shared else "keys k"))
     product_limit = float(np.abs(view.products).max()) or 1.0
     matrix_heatmap(view.products, tokens, dims, ax=axes[1, 1], cmap=diverging, vmin=-product_limit,
                    vmax=product_limit, center=0.0, cbar=False, aspect="auto")

@@ -30,7 +30,7 @@ from ..input.corpus import as_corpus
 from ..input.data import AttentionData, as_attention
 from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
-from ..views.colors import font_points, palette_colors
+from ..views.colors import category_colors, font_points
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.titles import wrap_to_width
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
@@ -221,8 +221,9 @@ OTHER_COLOR = "0.6"  # heterogeneous heads: a neutral frame
 
 
 def pattern_colors(palette=None) -> dict[str, np.ndarray]:
-    """One frame color per pattern type: the style's palette, gray for heterogeneous."""
-    colors = palette_colors(len(PATTERNS) - 1, palette)
+    """One frame color per pattern type: the style's category colors (none of them a head's,
+    `attnfig.views.colors.category_colors`), gray for heterogeneous."""
+    colors = category_colors(len(PATTERNS) - 1, palette)
     return {**dict(zip(PATTERNS[:-1], colors)), "heterogeneous": to_rgba(OTHER_COLOR)}
 
 
@@ -241,7 +242,8 @@ def plot_head_patterns(attention: Any, tokens: Sequence[str] | None = None, pale
     Parameters
     ----------
     palette : list of colors, optional
-        One color per pattern type; the style's cycle by default.
+        One color per pattern type; by default the style's category colors, none of them a
+        head's (`attnfig.views.colors.category_colors`).
     **kwargs
         Passed to `head_patterns` (``model``, ``tokenizer``) and to `attnfig.model_view`.
 
@@ -338,6 +340,8 @@ def pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, model
     >>> pattern_shares(np.tile(np.eye(4), (2, 3, 1, 1))).tolist()[0]
     [0.0, 1.0, 0.0, 0.0, 0.0]
     """
+    if model is None and engine == "local":  # maps: refused here if pooled, naming this function
+        attention, tokens = as_corpus(attention, tokens, summary="pattern_shares", streamed="pattern_shares"), None
     labels = head_patterns(attention, tokens, model=model, tokenizer=tokenizer, engine=engine,
                            engine_options=engine_options)
     return np.stack([(labels == name).mean(axis=1) for name in PATTERNS], axis=-1)
@@ -384,7 +388,7 @@ def plot_pattern_shares(attention: Any, tokens: Sequence[str] | None = None, *, 
 
     check_keywords(plot_pattern_shares, kwargs, BarPatch, exclude=("xy", "height", "bottom", "color", "label"))
     if model is None:  # read the corpus once (tokens may be an iterator); its layers name the bars
-        attention, tokens = as_corpus(attention, tokens), None
+        attention, tokens = as_corpus(attention, tokens, summary="plot_pattern_shares", streamed="pattern_shares"), None
     shares = pattern_shares(attention, tokens, model=model, tokenizer=tokenizer)
     layers = np.asarray(attention[0].layer_indices) if model is None else np.arange(shares.shape[0])
     ax = target_axes(ax)

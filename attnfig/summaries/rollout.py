@@ -21,10 +21,10 @@ from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
-from ..views.lines import lines
-from ..views.colors import font_points
-from ..views.figures import figure_inches
-from ..views.titles import text_points
+from ..views.lines import column_headings, lines
+from ..views.colors import font_points, foreground_color
+from ..views.figures import axes_inches
+from ..views.titles import sentence_case, text_points
 from .._docstrings import with_parameters
 
 KINDS = ("heatmap", "lines")
@@ -145,11 +145,12 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
     first_layer = data.layer_indices[data.layer_position(start_layer)]
     name = "Attention rollout" if method == "rollout" else "Attention flow"
     title = f"{name}, layers {layer_label(first_layer)}\u2013{layer_label(data.layer_indices[-1])}"
-    if exclude_special:
-        title += "\nspecial tokens left out"
+    lines_below = ["special tokens left out"] if exclude_special else []
     single = _single_query(query)
     if single is not None:
-        title += f"{',' if exclude_special else chr(10)} query {query} ({data.query_tokens[single]})"
+        lines_below.append(f"query {query} ({data.query_tokens[single]})")
+    if lines_below:  # one line below the title, in sentence case
+        title += "\n" + sentence_case(", ".join(lines_below))
     query_tokens = [data.query_tokens[i] for i in rows]
     key_tokens = [t for t, keep in zip(data.key_tokens, shown) if keep]
     if kind == "lines":
@@ -159,7 +160,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
         ax = target_axes(ax)
         note = opacity_note(METHOD_LABELS[method], smallest, largest)
         size = font_points("legend.fontsize")
-        if text_points(note, size) > ax.get_position().width * figure_inches(ax.figure)[0] * 72:
+        if text_points(note, size) > axes_inches(ax)[0] * 72:
             note = note.replace(" from ", "\nfrom ", 1)  # wider than the Axes: the range on a line of its own
         ax.set_xlabel(note, fontsize=size)
         rolled = dataclasses.replace(data, weights=_square(scaled, rows, shown)[None, None].astype(np.float32),
@@ -167,7 +168,9 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
                                      layer_indices=(0,), head_indices=(0,), is_causal=False, sentence_b_start=None)
         if single is not None:
             kwargs["focus"] = int(shown[:single].sum())  # the query's place among the kept tokens
+        kwargs.setdefault("palette", [foreground_color()])  # one value: no head's color
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
+        column_headings(ax, rolled)  # "query" and "key" above the columns, as in head_view
     else:
         kwargs.setdefault("vmin", 0.0)
         kwargs.setdefault("xlabel", KEY_LABEL)

@@ -16,7 +16,7 @@ import matplotlib as mpl
 from matplotlib.lines import Line2D
 import numpy as np
 
-from ..views.colors import font_points, palette_colors
+from ..views.colors import category_colors, font_points
 from ..input.chunks import Chunk, float64, like, whole_map_chunks
 from ..input.corpus import as_corpus
 from ..errors import ArgumentError, one_of_message
@@ -27,6 +27,7 @@ from ..themes import remember_style
 from ..options import layer_label
 from .._docstrings import with_parameters
 from .accumulators import PerInputSums, summarize
+from .patterns import PATTERNS
 
 KEY_TARGETS = {  # targets chosen by the key's token
     "[CLS]": lambda token: token in CLS_TOKENS,
@@ -39,6 +40,15 @@ TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS, FIRST)
 # Clark et al.'s six, drawn by default; "first" is [CLS] again in BERT-like models.
 PLOTTED_TARGETS = (*KEY_TARGETS, *OFFSET_TARGETS)
 SPREADS = ("heads", "corpus", None)
+
+
+def target_colors(targets, palette=None) -> np.ndarray:
+    """One color per target: by default each target's own, whichever targets are drawn (category
+    colors after the pattern types', so none means a head or a pattern type); a `palette`, in order."""
+    if palette is not None:
+        return category_colors(len(targets), palette)
+    own = category_colors(len(TARGETS), skip=len(PATTERNS) - 1)  # "heterogeneous" is grey
+    return own[[TARGETS.index(target) for target in targets]]
 BAND_ALPHA = 0.2  # opacity of the interquartile band
 MARKER_SIZE = 0.6  # marker diameter, as a fraction of the tick label size
 
@@ -171,7 +181,8 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     ax : matplotlib Axes, optional
         Where to draw; the current Axes by default.
     palette : list of colors, optional
-        One color per target; the style's cycle by default.
+        One color per target, in order; by default each target keeps its own category color,
+        none of them a head's or a pattern type's (`attnfig.views.colors.category_colors`).
     **kwargs
         Passed to `special_token_attention` (``model``, ``tokenizer``) and to
         `matplotlib.axes.Axes.plot`.
@@ -202,7 +213,7 @@ def plot_special_token_attention(attention: Any, tokens: Sequence[str] | None = 
     kwargs.setdefault("marker", "o")
     # Markers no taller than the tick labels' letters, whatever the style's font size.
     kwargs.setdefault("markersize", min(mpl.rcParams["lines.markersize"], MARKER_SIZE * font_points("xtick.labelsize")))
-    for color, target in zip(palette_colors(len(targets), palette), targets):
+    for color, target in zip(target_colors(targets, palette), targets):
         values = per_input[target]  # [inputs, layers, heads]
         if np.isnan(values).all():
             continue

@@ -206,7 +206,7 @@ def word_positions(data: Any, argument: str, positions: Any) -> tuple[int, ...]:
     """
     from ..input.tokens import word_groups
 
-    groups = word_groups(data.tokens, data.sentence_b_start)
+    groups = word_groups(data.tokens, data.sentence_b_start, data.generated_start)
     word_of = {position: word for word, group in enumerate(groups) for position in group}
     return tuple(sorted({word_of[p] for p in check_positions(argument, positions, len(data.tokens))}))
 

@@ -1,13 +1,23 @@
 """Colors come from the active style: the palette is rcParams' ``axes.prop_cycle``.
 
-Head colors mean the same across figures: the light, dark and venue styles share one cycle
-(tab10) and the same `EXTRA_COLORS` after it, so head h has one color in all of them. Only
-a style made to change the palette (``colorblind``) or a ``palette=`` changes it. Heads never
-get a grey from the style's cycle (tab10's #7f7f7f): overlapping lines of several heads blend
-to a grey, which would read as that head.
+One color means one thing across figures:
+
+- **heads** get the style's cycle (`head_colors`): the light, dark and venue styles share one
+  cycle (tab10 without its grey) and the same `EXTRA_COLORS` after it, so head h has one color
+  in all of them. Only a style made to change the palette (``colorblind``) or a ``palette=``
+  changes it. Heads never get a grey from the style's cycle (tab10's #7f7f7f): overlapping
+  lines of several heads blend to a grey, which would read as that head.
+- **other categories** (pattern types, special-token targets) get `category_colors`: colors
+  chosen, for the active style, far from the first `HEAD_COLORS_KEPT` head colors, so no
+  figure's "vertical" or "[CLS]" shares a color with a head.
+- **layers** (`model_view`) and other ordered quantities get the style's sequential colormap
+  (``image.cmap``, `layer_colors`), as `plot_head_map` colors its layers.
+- **one value** (rollout and flow lines, an image's threshold outline) is drawn in the style's
+  foreground (``text.color``, `foreground_color`).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import cycle, islice
 
 import matplotlib as mpl
@@ -18,15 +28,22 @@ from ..errors import ArgumentError
 from .arguments import check_color_limits
 
 
-# Colors after the style's cycle, for many heads: each far from tab10's colors and from
-# each other (at least 28 CIELAB units; picked greedily from Kelly's, Tol's and ColorBrewer's
-# sets), so the default gives 20 distinct heads (tab10 without its grey, then these). Every one keeps WCAG's 3:1 contrast for graphics
-# on black and, like tab10's lightest (olive, cyan), about 2:1 on white: one sequence serves
-# the light and dark styles alike, so head h has the same color in every style.
-EXTRA_COLORS = ("#ff00ff", "#a6761d", "#911eb4", "#f99379", "#1b9e77", "#c2b280", "#cab2d6", "#e7298a",
-                "#b3446c", "#e6ab02", "#3366ff")
+# Colors after the style's cycle, for many heads (heads 9 to 19 after tab10 without its grey).
+# Picked greedily from an sRGB grid (steps of 15/255) with CIELAB chroma >= 35, 4:1 contrast on
+# black (tab10's dimmest, brown, has 3.2) and 1.9:1 on white: each in turn the farthest in
+# CAM02-UCS from tab10 and the ones before it, among those that keep, under 50% deuteranomaly
+# and protanomaly (colorspacious' simulation), at least 11 units from all of them (tab10's own
+# closest pair is 9.1 apart there). The 12 heads of a BERT layer are then at least 21.2
+# CAM02-UCS units apart (tab10's pink and #d20087), the 20 heads 17.0, and 9.1 under those
+# deficiencies; the set before had 16.0 for 12 heads (#e377c2 and #ff00ff) and 12.3 for 20
+# (3.9 under deuteranomaly). One sequence serves the light and dark styles alike, so head h
+# has the same color in every style.
+EXTRA_COLORS = ("#b4b4ff", "#4bd296", "#d20087", "#876900", "#008769", "#ff9696", "#b4965a", "#694bff",
+                "#4ba5ff", "#ff4b78", "#f000ff")
 MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
 MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
+EXTRA_CONTRAST_ON_DARK = 4.0  # on black, for `EXTRA_COLORS` (tab10's dimmest, brown, has 3.2)
+CATEGORY_CONTRAST_ON_DARK = 3.5  # on black, for `category_colors` (fewer, so fewer candidates far from heads)
 # A grey: CIELAB chroma below this, lighter than black and darker than white (Okabe-Ito's black
 # in the colorblind style stays a head color).
 GREY_CHROMA = 15.0
@@ -39,13 +56,22 @@ def is_grey(color) -> bool:
     >>> is_grey("#7f7f7f"), is_grey("#1f77b4"), is_grey("black")
     (True, False, False)
     """
-    rgb = to_rgba_array([color])[0, :3]
+    lightness, a, b = cielab([color])[0]
+    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
+
+
+def cielab(colors) -> np.ndarray:
+    """CIELAB (D65) of matplotlib colors, one row ``(L*, a*, b*)`` per color.
+
+    >>> (cielab(["white", "black"]).round(1) + 0.0).tolist()
+    [[100.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    rgb = to_rgba_array(colors)[:, :3]
     linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
     xyz /= [0.95047, 1.0, 1.08883]  # D65 white
     f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
-    lightness, a, b = 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
-    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=-1)
 
 
 def relative_luminance(color) -> float:
@@ -113,6 +139,83 @@ def head_colors(head_indices, palette=None) -> np.ndarray:
     if not indices.size:
         return np.zeros((0, 4))
     return palette_colors(int(indices.max()) + 1, palette, greys=False)[indices]
+
+
+# Categories other than heads take colors from an sRGB grid (16 levels a channel) that keep the
+# head colors' contrast rules (`CATEGORY_CONTRAST_ON_DARK`, `MIN_CONTRAST_ON_LIGHT`) and are
+# colorful (CAM02-UCS colorfulness M' >= `CATEGORY_COLORFULNESS`, so none reads as a grey); the
+# farthest from the style's head colors and from each other first. With the default 20 head
+# colors the 11 categories (4 pattern types, 7 special-token targets) keep at least 14 CAM02-UCS
+# units from every head color and from each other.
+HEAD_COLORS_KEPT = 20  # category colors keep away from this many head colors (the default's distinct ones)
+CATEGORY_COLORFULNESS = 25.0
+
+
+def category_colors(n: int, palette=None, *, skip: int = 0) -> np.ndarray:
+    """`n` RGBA colors for categories that are not heads (pattern types, special-token targets).
+
+    Each in turn the farthest (CAM02-UCS) from the style's first `HEAD_COLORS_KEPT` head colors
+    and the categories before it, so a category never takes a color that means a head in
+    another figure; ``skip`` leaves out the first colors of that sequence (another figure's
+    categories: special-token targets skip the pattern types). A `palette` given is used as it is.
+
+    >>> from matplotlib.colors import to_hex
+    >>> [to_hex(c) for c in category_colors(2)]
+    ['#aa11bb', '#bb5500']
+    """
+    if palette is not None:
+        return palette_colors(n, palette)
+    heads = tuple(map(tuple, head_colors(range(HEAD_COLORS_KEPT)).round(6)))
+    chosen = _category_sequence(heads, skip + n)
+    return to_rgba_array(list(islice(cycle(chosen[skip:] or chosen), n)))
+
+
+@lru_cache(maxsize=8)
+def _category_sequence(heads: tuple, n: int) -> list:
+    from .uniform import cam02_ucs
+
+    levels = np.arange(16) * 17 / 255
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 3)
+    grid = grid[[contrast_ratio(c, "black") >= CATEGORY_CONTRAST_ON_DARK
+                 and contrast_ratio(c, "white") >= MIN_CONTRAST_ON_LIGHT for c in grid]]
+    ucs = cam02_ucs(grid)
+    colorful = np.hypot(ucs[:, 1], ucs[:, 2]) >= CATEGORY_COLORFULNESS
+    grid, ucs = grid[colorful], ucs[colorful]
+    taken = cam02_ucs(np.array(heads))
+    chosen: list[int] = []
+    for _ in range(min(n, len(grid))):
+        distance = np.linalg.norm(ucs[:, None] - taken[None], axis=-1).min(axis=1)
+        distance[chosen] = -1.0
+        chosen.append(int(distance.argmax()))
+        taken = np.vstack([taken, ucs[chosen[-1]]])
+    return [tuple(grid[i]) for i in chosen]
+
+
+def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:
+    """One RGBA color per layer, first to last: the sequential colormap (`cmap`, the style's
+    ``image.cmap`` by default) sampled evenly, its ends cut where they would not read as a line
+    on `background` (`attnfig.views.contrast.line_colormap`); a `palette` given is used as it is.
+
+    >>> layer_colors(3).shape
+    (3, 4)
+    """
+    if palette is not None:
+        return palette_colors(n, palette)
+    from .contrast import line_colormap
+
+    return line_colormap(colormap(cmap), background)(np.linspace(0.0, 1.0, n) if n > 1 else [0.5])
+
+
+def foreground_color():
+    """The style's foreground (``text.color``): the color of a figure's one value drawn as lines or
+    outlines, which no head or category owns.
+
+    >>> import matplotlib as mpl
+    >>> with mpl.rc_context({"text.color": "white"}):
+    ...     foreground_color()
+    'white'
+    """
+    return mpl.rcParams["text.color"]
 
 
 def _color_list(palette) -> list:

@@ -111,11 +111,30 @@ def contrasting_colormap(cmap, background, min_contrast: float = MIN_FILL_CONTRA
     >>> contrasting_colormap(mpl.colormaps["viridis"], "white").name
     'viridis'
     """
+    if float(lightness(np.asarray(to_rgba(background)[:3]))) >= DARK_BACKGROUND:
+        return cmap
+    return _cut_ends(cmap, background, min_contrast)
+
+
+MIN_LINE_CONTRAST = 40.0  # L* between a thin line's color and the background, light or dark
+
+
+def line_colormap(cmap, background, min_contrast: float = MIN_LINE_CONTRAST):
+    """`cmap` with its ends cut where their colors lie within `min_contrast` lightness (L*) of
+    `background`, light or dark: a thin line reads by lightness (viridis' yellow on white does not).
+
+    >>> import matplotlib as mpl
+    >>> light = line_colormap(mpl.colormaps["viridis"], "white")
+    >>> bool(lightness(np.array(light(1.0)[:3])) <= 100 - MIN_LINE_CONTRAST + 0.5)
+    True
+    """
+    return _cut_ends(cmap, background, min_contrast)
+
+
+def _cut_ends(cmap, background, min_contrast: float):
     from matplotlib.colors import ListedColormap
 
     floor = float(lightness(np.asarray(to_rgba(background)[:3])))
-    if floor >= DARK_BACKGROUND:
-        return cmap
     contrast = np.abs(lightness(cmap(_GRID)[:, :3]) - floor)
     reads = np.flatnonzero(contrast >= min_contrast)
     if not len(reads) or (reads[0] == 0 and reads[-1] == len(_GRID) - 1):

@@ -91,6 +91,34 @@ def figure_inches(figure) -> tuple[float, float]:
     return float(figure.bbox.width / dpi), float(figure.bbox.height / dpi)
 
 
+def axes_inches(ax) -> tuple[float, float]:
+    """Width and height in inches of the Axes `ax` as placed now, on its Figure or SubFigure.
+
+    The one measure of an Axes' size: `attnfig.views.labels.axis_points` gives an axis's length
+    in points from it. A fixed aspect is applied first, as drawing applies it.
+
+    >>> import matplotlib.figure
+    >>> left, right = matplotlib.figure.Figure(figsize=(6, 3)).subfigures(1, 2)
+    >>> axes_inches(right.add_axes((0.0, 0.5, 0.5, 0.5)))
+    (1.5, 1.5)
+    """
+    x0, y0, x1, y1 = axes_box_inches(ax)
+    return x1 - x0, y1 - y0
+
+
+def axes_box_inches(ax) -> tuple[float, float, float, float]:
+    """Left, bottom, right and top of the Axes `ax` as placed now, in inches from the lower left
+    corner of its Figure or SubFigure (`axes_inches` gives its size).
+
+    >>> import matplotlib.figure
+    >>> axes_box_inches(matplotlib.figure.Figure(figsize=(6, 3)).add_axes((0.5, 0.0, 0.25, 0.5)))
+    (3.0, 0.0, 4.5, 1.5)
+    """
+    box = ax.get_position()
+    width, height = figure_inches(ax.figure)
+    return float(box.x0 * width), float(box.y0 * height), float(box.x1 * width), float(box.y1 * height)
+
+
 @contextlib.contextmanager
 def closing_new_figures():
     """Close, on the way out (error or not), the pyplot figures opened inside: the batch

@@ -16,9 +16,10 @@ from .lines import column_headings, direction_slices, draw_head_legend, lines, m
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
-from .figures import figure_inches, target_figure
+from .figures import axes_inches, figure_inches, target_figure
 from .readability import LABEL_SPACING
 from .labels import label_points, min_fontsize
+from .titles import sentence_case
 from ..errors import ArgumentError, one_of_message
 from ..options import layer_label
 
@@ -46,8 +47,9 @@ def column_figsize(n_tokens: int, n_panels: int = 1, rows: int = 1) -> tuple[flo
     side-by-side encoder-decoder panels; `rows` rows of head panels share the height.
     """
     width, height = mpl.rcParams["figure.figsize"]
-    label_points = font_points("ytick.labelsize") if rows == 1 else min_fontsize(font_points("ytick.labelsize"))
-    label_inches = rows * n_tokens * label_points * LABEL_SPACING / 72
+    # Every row of panels gets its labels at the style's tick size; past the height limits they
+    # shrink, then thin, by the label rule.
+    label_inches = rows * n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72
     if rows == 1:
         margins = 5 * font_points("font.size") / 72  # legend, headings and panel titles
     else:  # the layer's title, the headings and a title per row of panels
@@ -170,7 +172,7 @@ def head_view(
     'Layer 1, head'
     >>> fig = attnfig.head_view(np.full((2, 12, 3, 3), 1 / 3), ["[CLS]", "hi", "[SEP]"], layer=1)
     >>> len(fig.axes), fig.axes[0].get_title()
-    (12, 'head 0')
+    (12, 'Head 0')
     """
     check_html_action(html_action)
     check_keywords(head_view, kwargs, lines, LineCollection, exclude=LINES_ARGUMENTS_SET_HERE + ("merge_subwords",))
@@ -217,7 +219,8 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
     width = figure_inches(figure)[0] if figure is not None else (figsize or mpl.rcParams["figure.figsize"])[0]
     labels = max(label_points(data.query_tokens, min_fontsize(font_points("ytick.labelsize"))),
                  label_points(data.key_tokens, min_fontsize(font_points("ytick.labelsize"))))
-    marks = mark_band_points()[1] if data.sentence_b_start is not None else 0.0
+    marked = data.sentence_b_start is not None or data.generated_start is not None  # A/B or P/G
+    marks = mark_band_points()[1] if marked else 0.0
     rows, cols = grid_shape(len(head_indices), width, (labels + mpl.rcParams["ytick.major.pad"] + marks) / 72)
     sized_here = figure is None and figsize is None
     if figure is None:
@@ -234,7 +237,8 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
         lines(data, layer=layer, heads=[head_indices[position]], ax=ax, prettify_tokens=False, legend=False,
               **kwargs)
         note = ax.get_title() or note  # lines' note on the span, if any
-        ax.set_title(f"head {head_indices[position]}", fontsize=mpl.rcParams["legend.fontsize"])
+        ax.set_title(sentence_case(f"head {head_indices[position]}"), fontsize=mpl.rcParams["legend.fontsize"],
+                     y=_title_y(font_points("legend.fontsize")))
         ax.tick_params(labelleft=col == 0)
         for child in ax.child_axes:  # the key labels (secondary_yaxis)
             child.tick_params(labelright=last_col)
@@ -248,16 +252,33 @@ def _head_grid(data, layer: int, head_indices, n_tokens: int, figsize, figure, k
     return figure
 
 
+def _title_y(fontsize: float) -> float | None:
+    """Where a panel's title of `fontsize` points sits, in Axes height: ``axes.titley``, else
+    1.0, given explicitly; None (matplotlib places it) when ``axes.titlepad`` is under half the size.
+
+    Given, the title stays there; left to matplotlib (``axes.titley`` None), it is moved at
+    every layout pass above whatever rises over the Axes, which costs measuring every tick
+    label of the panel and of its key axis again: a third of the head view's layout time. A
+    head view's panel has nothing above it (no x ticks, no top label, no offset text), so
+    matplotlib leaves the title at 1.0, unless the pad is smaller than the title's descent
+    (under half its size), when it lifts the title off the Axes' top edge.
+    """
+    titley = mpl.rcParams["axes.titley"]
+    if titley is not None:
+        return titley
+    return 1.0 if mpl.rcParams["axes.titlepad"] >= fontsize / 2 else None
+
+
 def _grow_to_labels(figure, ax, n_tokens: int, rows: int) -> None:
     """Make a figure sized here taller by what its panels lack for `n_tokens` labels each at the
-    smallest label size (the estimate of `column_figsize` leaves out the layout's real margins and
+    style's tick size (the estimate of `column_figsize` leaves out the layout's real margins and
     a title's extra lines, such as a norm's "opacity ∝ ..."), within its height limits."""
     engine = figure.get_layout_engine()
     if engine is None:
         return
     engine.execute(figure)
-    needed = n_tokens * min_fontsize(font_points("ytick.labelsize")) * LABEL_SPACING / 72 * (1 + FIT_SLACK)
-    lacking = needed - ax.get_position().height * figure.get_figheight()
+    needed = n_tokens * font_points("ytick.labelsize") * LABEL_SPACING / 72 * (1 + FIT_SLACK)
+    lacking = needed - axes_inches(ax)[1]
     if lacking > 0:
         default = mpl.rcParams["figure.figsize"][1]
         limit = min(max(MAX_HEIGHT_FACTOR, rows) * default, PAGE_INCHES)

@@ -239,11 +239,11 @@ def check_annotations_fit(ax, matrix, fmt: str, square: bool) -> None:
     smallest readable size (`MIN_FONT_POINTS`), judged from the Axes' room before layout
     (an upper bound: when this passes, `CellTextSizer` fits them at draw time)."""
     from ..errors import ArgumentError
+    from .figures import axes_inches
     from .labels import LABEL_PITCH, MIN_FONT_POINTS
 
     n_rows, n_cols = matrix.shape
-    box = ax.get_position()
-    width, height = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+    width, height = (inches * 72 for inches in axes_inches(ax))  # an Axes of a SubFigure too
     cell_width, cell_height = width / n_cols, height / n_rows
     if square:
         cell_width = cell_height = min(cell_width, cell_height)
@@ -509,7 +509,7 @@ def _merged(data, highlight):
     from ..input.tokens import word_groups
 
     merged = merge_subword_tokens(data)  # refuses cross attention before the groups are read
-    groups = word_groups(data.tokens, data.sentence_b_start)
+    groups = word_groups(data.tokens, data.sentence_b_start, data.generated_start)
     return word_positions(data, "highlight", highlight), np.array([group[0] for group in groups]), merged
 
 

@@ -23,9 +23,13 @@ figure size and after the layout engine has made room for the labels):
    drawn); n is a round step (`round_step`: 1-6, 8, 10, 15, 20, 25, 30, 40, 50...), so
    labels fall on round positions.
 5. Axes labelled together with the same tokens (a heatmap's rows and columns of a square
-   map), when both are thinned, show the same labels: the sparser of their two choices, so
-   a token labelled on one axis is labelled on the other. An axis with room for every label
-   keeps them all (rule 2): what its partner labels is still labelled on it.
+   map), when both are thinned, nest their labels: the sparser axis shows its own choice,
+   and the other shows those labels plus every label of its own round step that does not
+   touch one of them where it is drawn (its step divides the sparser axis's step, so the
+   two run on the same positions: 0, 10, 20... beside 0, 20, 40...). A token labelled on
+   the sparser axis is labelled on the other, and no label that fits is left out because
+   the partner had to leave it out. An axis with room for every label keeps them all
+   (rule 2).
 
 Tokens are drawn literally (`literal`): ``$x^2$`` shows dollars and caret, not math.
 """
@@ -46,6 +50,7 @@ from matplotlib.ticker import Formatter, Locator
 from ..errors import ArgumentError
 from ..input.tokens import is_special_token
 from .colors import font_points
+from .figures import axes_inches
 from .layout import settle_layout
 
 LABEL_PITCH = 1.15
@@ -75,10 +80,9 @@ def literal(token) -> str:
 
 
 def axis_points(axis) -> float:
-    """The length in points of a matplotlib `Axis` (its Axes' height for y, width for x), as drawn now."""
-    axes = axis.axes
-    box = axes.get_window_extent()
-    return (box.height if axis.axis_name == "y" else box.width) * 72 / axes.figure.dpi
+    """The length in points of a matplotlib `Axis` (its Axes' height for y, width for x), as placed now."""
+    width, height = axes_inches(axis.axes)
+    return (height if axis.axis_name == "y" else width) * 72
 
 
 def label_points(tokens, fontsize: float) -> float:
@@ -111,6 +115,7 @@ class LabelFit:
     offsets: np.ndarray | None = None
     crowded: tuple[int, ...] = ()
     overflow: bool = False
+    step: int = 1  # the round step of the regular labels (1 when none are left out)
 
     @property
     def legible(self) -> bool:
@@ -190,7 +195,44 @@ def _thinned(n_labels: int, pitch: float, fontsize: float, keep, must=()) -> Lab
     moved = dict(zip(must.tolist(), (placed - must) * pitch))
     for slot, index in enumerate(shown):
         offsets[slot] = moved.get(int(index), 0.0)
-    return LabelFit(shown, fontsize, offsets if crowded else None, crowded, overflow)
+    return LabelFit(shown, fontsize, offsets if crowded else None, crowded, overflow, gap)
+
+
+def nested_step(need: float, step: int) -> int:
+    """The smallest step of at least `need` positions that divides `step` and is round
+    (``round_step(s) == s``): the regular labels of an axis nested in a sparser one's.
+
+    >>> nested_step(6.4, 20), nested_step(10, 25), nested_step(3, 30), nested_step(9, 8)
+    (10, 25, 3, 8)
+    """
+    return next((s for s in range(max(1, int(np.ceil(need - 1e-9))), step) if step % s == 0 and round_step(s) == s),
+                step)
+
+
+def nest_labels(own: LabelFit, sparser: LabelFit, n_labels: int, pitch: float) -> LabelFit:
+    """`own` (an axis's fit, `pitch` points per token) showing the labels of its `sparser`
+    partner plus its own regular labels clear of them (rule 5).
+
+    The partner's labels are drawn where this axis draws them (its own offsets for the moved
+    `must` labels); a regular label is added at every `nested_step` position that stays a label
+    pitch from each of them.
+
+    >>> own = fit_labels(243, axis_points=243 * 1.0, fontsize=6.0, keep=[0, 242], must=[52, 59])
+    >>> sparser = fit_labels(243, axis_points=243 * 0.3, fontsize=6.0, keep=[0, 242], must=[52, 59])
+    >>> sparser.shown.tolist(), sparser.step
+    ([0, 20, 52, 59, 100, 120, 140, 160, 180, 200, 220, 242], 20)
+    >>> nest_labels(own, sparser, 243, pitch=1.0).shown.tolist()[:8]
+    [0, 10, 20, 30, 40, 52, 59, 70]
+    """
+    need = own.fontsize * LABEL_PITCH / max(pitch, 1e-9)  # positions a label needs on this axis
+    moved = {} if own.offsets is None else dict(zip(own.shown.tolist(), np.asarray(own.offsets) / max(pitch, 1e-9)))
+    drawn = np.array([index + moved.get(index, 0.0) for index in sparser.shown.tolist()], dtype=float)
+    step = nested_step(need, max(sparser.step, 1))
+    added = [index for index in range(0, n_labels, step)
+             if not len(drawn) or np.abs(drawn - index).min() >= need - 1e-6]
+    shown = np.asarray(sorted(set(sparser.shown.tolist()) | set(added)), dtype=int)
+    offsets = None if own.offsets is None else np.array([moved.get(int(index), 0.0) * pitch for index in shown])
+    return dataclasses.replace(own, shown=shown, offsets=offsets, step=step)
 
 
 def spread_apart(centers, need: float, length: float) -> np.ndarray:
@@ -254,7 +296,7 @@ class TokenLocator(Locator):
         self.base_color: Any = None
         self.tokens: tuple[str, ...] | None = None  # the labels, to tell partners with the same tokens
         self.numbers: list[int] | None = None  # each label's position in the input, when it has one
-        self.thinned_by_partner = False  # the last draw showed a partner's sparser choice (rule 5)
+        self.thinned_by_partner = False  # the last draw nested its labels in a sparser partner's (rule 5)
 
     def _own_fit(self) -> LabelFit:
         fontsize = self.fontsize or font_points(f"{self._token_axis().axis_name}tick.labelsize")  # rcParams when not fixed
@@ -275,11 +317,8 @@ class TokenLocator(Locator):
         # Rule 5 holds between thinned axes only: an axis with room for every label shows them all
         # (rule 2), a superset of whatever its partner shows.
         self.thinned_by_partner = len(self.positions) > len(self.fit.shown) > len(sparsest.shown)
-        if self.thinned_by_partner:  # the partner's labels, moved apart as this axis's length needs
-            own = {} if self.fit.offsets is None else dict(zip(self.fit.shown.tolist(), self.fit.offsets))
-            offsets = np.array([own.get(index, 0.0) for index in sparsest.shown.tolist()])
-            self.fit = dataclasses.replace(self.fit, shown=sparsest.shown,
-                                           offsets=offsets if self.fit.offsets is not None else None)
+        if self.thinned_by_partner:  # the partner's labels and this axis's own round ones clear of them
+            self.fit = nest_labels(self.fit, sparsest, len(self.positions), axis_points(self.axis) / self.span)
         _set_label_size(self._token_axis(), shared)
         if self.bold:  # ticks are filled in this order right after the locator runs
             for tick, index in zip(self._token_axis().get_major_ticks(len(self.fit.shown)), self.fit.shown):
@@ -379,7 +418,7 @@ def set_token_ticks(axis, positions, tokens, *, span: float | None = None, highl
     `span` is how many label pitches fit the axis length (the number of tokens when they
     fill the axis, the default); `highlight` and `bold` positions are always labelled (moved
     apart, with a warning, when they crowd each other), special tokens unless they crowd those. `bold` positions are drawn bold; `share_with` (another axis's locator) gives both axes
-    the smaller of their two font sizes, and, when both have the same tokens, the same labels. `numbers` (each token's position in its input) are
+    the smaller of their two font sizes, and, when both have the same tokens, nested labels (rule 5). `numbers` (each token's position in its input) are
     written before the labels when the axis thins them. Returns the locator, whose ``fit`` says what was shown
     after a draw.
 
@@ -427,12 +466,11 @@ class CellTextSizer(Artist):
     def draw(self, renderer):
         if not self.texts or self.axes is None:
             return
-        points = 72 / self.axes.figure.dpi
-        box = self.axes.get_window_extent(renderer)
         longest = max(self.texts, key=lambda t: len(t.get_text()))
         longest.set_fontsize(self.fontsize)
-        width = longest.get_window_extent(renderer).width * points
-        cell_width, cell_height = box.width * points / self.n_cols, box.height * points / self.n_rows
+        width = longest.get_window_extent(renderer).width * 72 / self.axes.figure.dpi
+        axes_width, axes_height = axes_inches(self.axes)
+        cell_width, cell_height = axes_width * 72 / self.n_cols, axes_height * 72 / self.n_rows
         size = min(self.fontsize, cell_height / LABEL_PITCH, self.fontsize * 0.9 * cell_width / max(width, 1e-9))
         for text in self.texts:
             text.set_fontsize(size)

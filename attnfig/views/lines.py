@@ -26,7 +26,9 @@ from ..errors import AttentionInputError, one_of_message
 from ..options import layer_label
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
+from .figures import axes_inches
 from .labels import highlight_color, set_token_ticks
+from .titles import sentence_case, wrap_to_width
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
 from ..themes import remember_style
 from .arguments import check_keywords, check_position, check_positions, target_axes, word_positions
@@ -57,6 +59,51 @@ class _LinePlan:
     key_offset: int = 0
     numbered: bool = True  # thinned labels show their positions (a span's labels already do)
     boundary_letters: tuple[str, str] = ("A", "B")  # sentences A and B, or prompt and generated ("P", "G")
+    key_b_start: int | None = None  # among the shown keys, when it is not `sentence_b_start` (generated queries only)
+    lane_offsets: np.ndarray | None = None  # per head, y shift of its lines (axes fraction): heads side by side
+
+
+# Overlaid heads never blend into a color no legend shows. When each head's lines fit side by
+# side within a token's row (`LANE_PITCH` line widths apart, within `LANE_FILL` of the row),
+# every head gets its own lane: its lines are shifted by a fraction of the row, so no two heads'
+# lines of one query-key pair overlap, and since they no longer add up, opacity = weight (not
+# weight / heads, BertViz's rule for lines drawn over each other). Otherwise (many heads, long
+# inputs, lines drawn as ink) each pair is drawn once, in the color of the head that sends it
+# the most weight, as opaque as all heads' lines over each other would be (`strongest_head_lines`):
+# every line shows a color of the legend, the head that sends it the most.
+LANE_PITCH = 1.5
+LANE_FILL = 0.8
+
+
+def head_lanes(n_heads: int, line_points: float, row_points: float) -> np.ndarray | None:
+    """Each head's lane as a shift in row fractions, centred on the token; None when the
+    lanes do not fit (see `LANE_PITCH`, `LANE_FILL`).
+
+    >>> head_lanes(3, 1.0, 12.0).tolist(), head_lanes(12, 1.0, 12.0)
+    ([-0.125, 0.0, 0.125], None)
+    """
+    pitch = LANE_PITCH * line_points
+    if n_heads < 2 or n_heads * pitch > LANE_FILL * row_points:
+        return None
+    return (np.arange(n_heads) - (n_heads - 1) / 2) * pitch / row_points
+
+
+def strongest_head_lines(plan: _LinePlan) -> None:
+    """Keep one line per query-key pair, in the head that sends it the most weight, at the
+    opacity all heads' lines over each other would have (``1 - prod(1 - opacity)``).
+
+    >>> plan = _LinePlan(np.array([[[0.2]], [[0.6]]]), np.ones((2, 1, 1), bool), 0.5, False,
+    ...                  (0, 1), np.zeros((2, 4)), ("a",), ("a",), np.zeros(1), np.zeros(1), 0, None, None)
+    >>> strongest_head_lines(plan); plan.keep.ravel().tolist(), (plan.weights * plan.alpha_scale).ravel().round(2).tolist()
+    ([False, True], [0.0, 0.37])
+    """
+    kept = np.where(plan.keep, plan.weights, 0.0)
+    composite = 1 - np.prod(1 - np.clip(kept * plan.alpha_scale, 0, 1), axis=0)
+    winner = np.argmax(np.where(plan.keep, plan.weights, -np.inf), axis=0)
+    sent = np.asarray(plan.keep.any(axis=0))  # pairs some head draws
+    mine = (np.arange(len(plan.head_indices))[:, None, None] == winner[None]) & sent[None]
+    plan.weights = np.where(mine, composite / plan.alpha_scale, 0.0)
+    plan.keep = mine
 
 
 def line_segments(x_start, y_start, x_end, y_end) -> np.ndarray:
@@ -105,7 +152,7 @@ def _plan(data: AttentionData, layer, heads, direction, focus, min_weight, top_k
                 f"[{query_offset}, {query_offset + len(query_tokens) - 1}], but {focus!r} was passed."
             )
     n_heads = weights.shape[0]
-    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown
+    alpha_scale = 1.0 / n_heads  # BertViz: opacity = weight / number of heads shown (heads side by side: weight)
     largest = float(weights.max()) if weights.size else 0.0
     if norm_like(data):  # values that are not weights (norms): the layer's largest is opaque, in every head
         alpha_scale /= norm_scale(data, layer_position, direction)
@@ -149,9 +196,9 @@ def opacity_note(value_label: str, largest: float) -> str:
     """What line opacity shows when it is not a weight, in every view that draws lines.
 
     >>> opacity_note("norm", 5.23)
-    'line opacity ∝ norm, max 5.2 (opaque)'
+    'Line opacity ∝ norm, max 5.2 (opaque)'
     """
-    return f"line opacity \u221d {value_label}, max {largest:.2g} (opaque)"
+    return sentence_case(f"line opacity \u221d {value_label}, max {largest:.2g} (opaque)")
 
 
 def norm_scale(data: AttentionData, layer_position: int, direction: str) -> float:
@@ -180,7 +227,8 @@ def _line_collections(ax, plan: _LinePlan, line_points: float, kwargs) -> None:
     background = axes_background(ax)
     for head in drawing_order(plan):
         q_index, k_index = np.nonzero(plan.keep[head])
-        segments = line_segments(0.0, plan.query_y[q_index], 1.0, plan.key_y[k_index])
+        lane = 0.0 if plan.lane_offsets is None else plan.lane_offsets[head]
+        segments = line_segments(0.0, plan.query_y[q_index] + lane, 1.0, plan.key_y[k_index] + lane)
         colors = readable_rgba(plan.head_colors[head], plan.weights[head, q_index, k_index] * plan.alpha_scale,
                                background)
         head_kwargs = {"colors": colors, "linewidths": line_points, "label": f"head {plan.head_indices[head]}",
@@ -249,10 +297,13 @@ def lines(
     """Draw a bipartite attention plot of one layer and return the Axes.
 
     Query tokens stand in the left column, key tokens in the right; each query-key pair is a
-    line whose opacity is its weight divided by the number of heads shown (as in BertViz),
-    one color per head from the style's palette, chosen by the head's original index (a head
-    keeps its color in any selection; heads are drawn weakest first, so where their lines
-    overlap the head with the strongest lines is on top, see `drawing_order`); on a dark
+    line whose opacity is its weight, one color per head from the style's palette, chosen by
+    the head's original index (a head keeps its color in any selection). Overlaid heads never
+    blend into a color the legend does not show (see `LANE_PITCH`): where their lines fit side
+    by side, each head draws in its own lane of every token's row, at opacity = weight; where
+    they do not (many heads, long inputs), each pair is one line in the color of the head that
+    sends it the most weight, as opaque as BertViz's lines of opacity weight / heads would be
+    over each other, drawn weakest head first (`drawing_order`); on a dark
     background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
     the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
@@ -333,6 +384,7 @@ def lines(
         data = merge_subword_tokens(data)
     if prettify_tokens:
         data = data.prettified()
+    generated_start = data.generated_start
     data = query_rows(data, queries)
     note = None
     n_positions = max(data.weights.shape[2:]) if span is None else position_count(data)
@@ -352,19 +404,24 @@ def lines(
         plan.sentence_b_start = _shown_boundary(data.generated_start, direction, len(plan.query_tokens),
                                                 len(plan.key_tokens))
         plan.boundary_letters = ("P", "G")  # prompt and generated tokens (`capture_generation`)
+    elif (queries == "generated" and generated_start is not None and span is None and direction == "all"
+          and 0 < generated_start < len(plan.key_tokens)):
+        # Generated queries over every key: one G beside the queries, P and G beside the keys.
+        plan.sentence_b_start, plan.key_b_start, plan.boundary_letters = 0, generated_start, ("P", "G")
     if norm_like(data):  # say what opacity shows when it is not a weight
         largest = norm_scale(data, data.layer_position(layer), direction)
         note = "\n".join(filter(None, [note, opacity_note(data.value_label, largest)]))
     ax = target_axes(ax)
-    if note:
-        ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
+    if note:  # within the Axes' width: "query" and "key" stand just outside it, at the title's height
+        size = font_points("legend.fontsize")
+        ax.set_title("\n".join(wrap_to_width(line, axes_inches(ax)[0] * 72, size) for line in note.split("\n")),
+                     fontsize=size)
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
-    from .figures import figure_inches
-
-    axis_points = ax.get_position().height * figure_inches(ax.figure)[1] * 72
+    axis_points = axes_inches(ax)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
+    _separate_heads(ax, plan, base_points, line_points, axis_points, direction)
     if (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
             or _overlap_on_dark(ax, plan, axis_points)):
         _density_image(ax, plan, base_points, kwargs)
@@ -377,6 +434,24 @@ def lines(
         layer_index = data.layer_indices[data.layer_position(layer)]
         head_legend(ax, plan.head_indices, plan.head_colors, title=f"Layer {layer_label(layer_index)}, head")
     return ax
+
+
+def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float, axis_points: float,
+                    direction: str) -> None:
+    """Lanes for the heads when they fit and lines are drawn as lines, else one line per pair in
+    its strongest head's color (see `LANE_PITCH`); `focus` keeps its lines, marked per head."""
+    if len(plan.head_indices) < 2 or plan.focus is not None:
+        return
+    n_rows = max(plan.weights.shape[1:])
+    lanes = head_lanes(len(plan.head_indices), line_points, axis_points / n_rows)
+    as_lines = not (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
+                    or _overlap_on_dark(ax, plan, axis_points))
+    if lanes is not None and as_lines:
+        plan.lane_offsets = lanes / n_rows
+        if direction == "all":  # side by side, lines no longer add up: opacity = weight
+            plan.alpha_scale *= len(plan.head_indices)
+    else:
+        strongest_head_lines(plan)
 
 
 # On a background other than white, each line's opacity is raised to read as on paper
@@ -436,7 +511,8 @@ def _decorate(ax, plan: _LinePlan) -> None:
     right.tick_params(length=0, pad=pad)
     right.spines["right"].set_visible(False)
     if plan.sentence_b_start is not None:
-        sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters)
+        sentence_marks(ax, plan.query_y, plan.sentence_b_start, plan.boundary_letters,
+                       key_y=None if plan.key_b_start is None else plan.key_y, key_b_start=plan.key_b_start)
     if plan.highlight_queries or plan.highlight_keys:
         highlight_bands(ax, plan)
 
@@ -444,7 +520,8 @@ def _decorate(ax, plan: _LinePlan) -> None:
 class SentenceBars(LineCollection):
     """The bars of the sentence marks, as one collection: x in inches from the Axes' left
     edge, y in data; each bar is broken around its letter with a gap and the A and B bars
-    are apart, both sized in points (so recomputed at every draw, from the Axes' size)."""
+    are apart, both sized in points (so recomputed at every draw, from the Axes' size).
+    `blocks` maps "left" and "right" to that column's ``(top, bottom, letter)`` blocks."""
 
     def __init__(self, ax, blocks, offset_points: float, fontsize: float, **kwargs):
         from matplotlib.transforms import ScaledTranslation, blended_transform_factory
@@ -458,16 +535,15 @@ class SentenceBars(LineCollection):
     def place(self) -> None:
         """Set the bars for the Axes' current size."""
         ax = self.axes_
-        box = ax.get_window_extent()
-        dpi = ax.figure.dpi
-        unit = abs(np.diff(ax.get_ylim())[0]) / max(box.height * 72 / dpi, 1e-9)  # data per point
+        width, height = axes_inches(ax)
+        unit = abs(np.diff(ax.get_ylim())[0]) / max(height * 72, 1e-9)  # data per point
         end_gap = MARK_GAP * self.fontsize * unit / 2  # half the A-B gap at each end
         half_break = (MARK_LETTER_HEIGHT / 2 + MARK_GAP) * self.fontsize * unit
-        xs = {"left": -self.offset_points / 72, "right": box.width / dpi + self.offset_points / 72}
+        xs = {"left": -self.offset_points / 72, "right": width + self.offset_points / 72}
         segments = []
         for side, x in xs.items():
             if self.sides[side]:
-                for top, bottom, _ in self.blocks:
+                for top, bottom, _ in self.blocks[side]:
                     middle = (top + bottom) / 2
                     for start, stop in ((top + end_gap, middle - half_break), (middle + half_break, bottom - end_gap)):
                         if stop > start:
@@ -479,15 +555,24 @@ class SentenceBars(LineCollection):
         super().draw(renderer)
 
 
-def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B")) -> LineCollection:
+def _mark_blocks(y: np.ndarray, b_start: int, letters: tuple[str, str]) -> list[tuple[float, float, str]]:
+    """``(top, bottom, letter)`` of each block of a column at `y` (only the second when `b_start` is 0)."""
+    pitch = y[1] - y[0] if len(y) > 1 else 1.0
+    second = (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])
+    return [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]), second] if b_start else [second]
+
+
+def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = ("A", "B"), *,
+                   key_y: np.ndarray | None = None, key_b_start: int | None = None) -> LineCollection:
     """A bar beside each column for sentence A and for B (or prompt "P" and generated "G"),
     broken around its letter, in the text color, in a band between the lines and the labels
-    (`mark_band_points`): nothing touches the lines, the labels or another mark."""
+    (`mark_band_points`): nothing touches the lines, the labels or another mark. The key
+    column has its own rows and boundary with `key_y` and `key_b_start` (generated queries
+    over every key: `b_start` 0 marks the query column as one block)."""
     from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-    pitch = y[1] - y[0] if len(y) > 1 else 1.0
-    blocks = [(y[0] - pitch / 2, y[b_start - 1] + pitch / 2, letters[0]),
-              (y[b_start] - pitch / 2, y[-1] + pitch / 2, letters[1])]
+    left = _mark_blocks(y, b_start, letters)
+    blocks = {"left": left, "right": left if key_y is None else _mark_blocks(key_y, key_b_start or 0, letters)}
     offset, _ = mark_band_points()
     size = font_points("legend.fontsize")
     color = mpl.rcParams["text.color"]
@@ -496,7 +581,7 @@ def sentence_marks(ax, y: np.ndarray, b_start: int, letters: tuple[str, str] = (
     ax.add_collection(bars, autolim=False)
     for side, edge, dx in (("left", 0.0, -offset), ("right", 1.0, offset)):
         x_transform = ax.transAxes + ScaledTranslation(dx / 72, 0, ax.figure.dpi_scale_trans)
-        for top, bottom, letter in blocks:
+        for top, bottom, letter in blocks[side]:
             text = ax.text(edge, (top + bottom) / 2, letter, ha="center", va="center_baseline", color=color,
                            fontsize=size, clip_on=False, transform=blended_transform_factory(x_transform, ax.transData))
             text.set_gid(f"sentence mark {side}")
@@ -746,5 +831,5 @@ def head_legend(ax, head_indices, head_colors, title: str = "Head") -> None:
         grid_columns = spec.get_gridspec().ncols
         width = figure_inches(ax.figure)[0] * len(spec.colspan) / grid_columns
     else:
-        width = ax.get_position().width * figure_inches(ax.figure)[0]
+        width = axes_inches(ax)[0]
     draw_head_legend(ax, head_indices, head_colors, width, title, loc="upper center", bbox_to_anchor=(0.5, 0.0))

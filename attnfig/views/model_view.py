@@ -21,7 +21,8 @@ from matplotlib.figure import Figure, SubFigure
 
 from .._docstrings import with_parameters
 from .contrast import axes_background, readable_rgba
-from .colors import color_norm, colormap, given_norm, font_points, palette_colors
+from .colors import color_norm, colormap, given_norm, font_points
+from .colors import layer_colors as colors_by_layer
 from ..input.data import AttentionData, future_mask
 from ..errors import ArgumentError, AttentionInputError, one_of_message
 from .arguments import check_html_action, check_keywords
@@ -31,7 +32,7 @@ from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import restrict_to_span
 from ..themes import display_mode_style
 from ..options import layer_label
-from .figures import figure_inches, target_figure
+from .figures import axes_inches, target_figure
 from .density import (ResolutionImage, blank_canvas, check_reduce, fit_to_pixels, ink_rgba, lines_ink,
                       opaque_background, output_dpi, over, raster_backdrop)
 from .labels import LABEL_PITCH, set_token_ticks
@@ -139,6 +140,7 @@ def _heatmap_panel(ax, data: AttentionData, norm, cmap, reduce, kwargs) -> Resol
     # constrained layout does not settle with fixed-aspect Axes, and labels drift off the canvas.
     ax.set_aspect("auto")
     _label_mosaic(ax, data, layout)
+    generation_marks(ax, data, layout, keys=True)
     return image
 
 
@@ -150,28 +152,56 @@ def _lines_panel(ax, data: AttentionData, palette, min_weight, top_k, kwargs) ->
         note = opacity_note(data.value_label, largest)
         data = dataclasses.replace(data, weights=data.weights / largest)
     layout = Mosaic(data.n_layers, data.n_heads, GAP)
-    layer_colors = palette_colors(max(data.layer_indices) + 1, palette)  # BertViz: one color per layer
+    # One color per layer (BertViz), from the style's sequential colormap: the head palette's colors mean heads.
+    colors = colors_by_layer(max(data.layer_indices) + 1, palette, background=axes_background(ax))
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", THUMBNAIL_LINEWIDTH * mpl.rcParams["lines.linewidth"])
     n_tokens = max(data.weights.shape[2:])
     thumbnail_inches = _thumbnail_inches(ax, layout)
     line_points = line_width_points(base_points, thumbnail_inches * 72 / n_tokens)
     if uses_density(base_points, line_points, output_dpi(ax.figure)):
-        _density_panel(ax, data, layout, layer_colors, base_points, min_weight, top_k, kwargs)
+        _density_panel(ax, data, layout, colors, base_points, min_weight, top_k, kwargs)
     else:
-        _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs)
+        _line_collections(ax, data, layout, colors, line_points, min_weight, top_k, kwargs)
     ax.set_xlim(-GAP / 2, layout.width + GAP / 2)
     ax.set_ylim(layout.height + GAP / 2, -GAP / 2)
     ax.set_aspect("auto")  # the figure's size keeps thumbnails square; see _heatmap_panel
     _label_mosaic(ax, data, layout)
+    generation_marks(ax, data, layout, keys=False)
     return note
+
+
+def generation_marks(ax, data: AttentionData, layout: Mosaic, *, keys: bool) -> LineCollection | None:
+    """A dashed line in every thumbnail before the first generated token (`attnfig.capture_generation`),
+    as `heatmap` draws it: across the rows (a line thumbnail's two columns), and down the key
+    columns too when `keys` (heatmap thumbnails). One collection; None when nothing was generated.
+
+    >>> import dataclasses, numpy as np, attnfig
+    >>> data = dataclasses.replace(attnfig.as_attention(np.full((1, 2, 4, 4), 0.25)), generated_start=3)
+    >>> generation_marks(Figure().subplots(), data, Mosaic(1, 2, 0.5), keys=False).get_segments()[1].tolist()
+    [[1.5, 0.75], [2.5, 0.75]]
+    """
+    n_queries, n_keys = data.weights.shape[2:]
+    start = data.generated_start
+    if start is None or not 0 < start < n_queries or n_keys != n_queries:
+        return None
+    at = start / n_queries  # token i spans [i / n, (i + 1) / n] of a thumbnail (`column_positions`)
+    segments = []
+    for y0 in layout.origins(data.n_layers):
+        for x0 in layout.origins(data.n_heads):
+            segments.append([(x0, y0 + at), (x0 + 1, y0 + at)])
+            if keys:
+                segments.append([(x0 + at, y0), (x0 + at, y0 + 1)])
+    marks = LineCollection(segments, colors=mpl.rcParams["axes.edgecolor"],
+                           linewidths=mpl.rcParams["axes.linewidth"], linestyles="--", label="generated boundary")
+    ax.add_collection(marks, autolim=False)
+    return marks
 
 
 def _thumbnail_inches(ax, layout: Mosaic) -> float:
     """A thumbnail's side in inches, from the Axes' current box (the mosaic keeps its aspect)."""
-    box = ax.get_position()
-    figure_width, figure_height = figure_inches(ax.figure)
-    return min(box.width * figure_width / layout.width, box.height * figure_height / layout.height)
+    width, height = axes_inches(ax)
+    return min(width / layout.width, height / layout.height)
 
 
 def _line_collections(ax, data, layout, layer_colors, line_points, min_weight, top_k, kwargs) -> None:
@@ -325,7 +355,7 @@ def check_grid_keywords(kwargs: dict, kind: str, norm, cbar_kws=None) -> None:
             )
 
 
-@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "palette", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
+@with_parameters("attention", "tokens", "sentence_b_start", "include_layers", "encoder_decoder", "colors", "thinning", "prettify_tokens", "display_mode", "html_action", "norm", "figure")
 def model_view(
     attention: Any = None,
     tokens: Sequence[str] | None = None,
@@ -363,7 +393,8 @@ def model_view(
 
     Rows are layers and columns heads, labelled with their original indices.
     ``kind="lines"`` draws each thumbnail as a small bipartite plot colored per layer (as
-    BertViz does), opacity = weight (values that are not weights, such as norms, are
+    BertViz does; the layers take the style's sequential colormap, first layer to last, as in
+    `plot_head_map`, since the palette's colors mean heads in the other views), opacity = weight (values that are not weights, such as norms, are
     scaled so that the largest is opaque, and the figure says so); ``kind="heatmap"`` draws heatmaps on one shared color
     scale with one colorbar (``center`` gives a diverging scale, for differences;
     ``robust=True`` ends the scale at the 98th percentile, as seaborn does); thumbnails
@@ -377,6 +408,9 @@ def model_view(
 
     Parameters
     ----------
+    palette : str or list of colors, optional
+        Layer colors of the line thumbnails; the style's ``image.cmap`` sampled per layer (its
+        ends cut where a line would not read on the background) by default.
     kind : {"lines", "heatmap"}
         Thumbnails as bipartite line plots or as heatmaps.
     center : float, optional
@@ -430,7 +464,9 @@ def model_view(
         notes = []
         if span is not None:
             spans = [restrict_to_span(data, span) for _, data in panels]
-            panels = [(title, restricted.data) for (title, _), restricted in zip(panels, spans)]
+            # A span's thumbnails show no generation mark: `generated_start` counts the whole input.
+            panels = [(title, dataclasses.replace(restricted.data, generated_start=None))
+                      for (title, _), restricted in zip(panels, spans)]
             notes = [restricted.note() or f"Tokens {restricted.start}-{restricted.stop - 1}" for restricted in spans]
         rows = max(data.n_layers for _, data in panels)
         cols = sum(data.n_heads for _, data in panels)
