@@ -66,7 +66,7 @@ sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "gallery"),
     "gallery_dirs": "gallery",
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"(_seed|render_all)\.py",
+    "ignore_pattern": r"(_seed|render_all|notebook_inline)\.py",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,

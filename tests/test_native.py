@@ -2,9 +2,12 @@
 draw time, a lint that changes nothing, seaborn's heatmap names."""
 from __future__ import annotations
 
+import dataclasses
 import gc
+import inspect
 import io
 import tracemalloc
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,21 +35,73 @@ def _png(fig, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
+def _new_axes(size):
+    return plt.figure(figsize=size, layout="constrained").subplots()
+
+
+def _neuron_view():
+    rng = np.random.default_rng(0)
+    q, k = rng.normal(size=16), rng.normal(size=(8, 16))
+    scores = k @ q / 4
+    weights = np.exp(scores - scores.max())
+    return attnfig.NeuronView(q, k, q * k, scores, weights / weights.sum(), tuple(TOKENS[:8]), 1, 0, 2)
+
+
 def _figure_kinds():
-    """Every figure kind, drawn on a new figure at the active venue's size."""
-    size = attnfig.figsize
+    """Every figure kind: the drawing function of `attnfig.__all__` it calls, and a maker that
+    draws it on a new figure of the size given (figure-level functions make it, axes-level ones
+    get an Axes of a constrained-layout pyplot figure)."""
+    data = attnfig.as_attention(ATTENTION, TOKENS, sentence_b_start=8)
+    other = dataclasses.replace(data, weights=data.weights[:, ::-1].copy())
+    norms = dataclasses.replace(data, weights=data.weights * 3.7, value_label="norm", normalized=False)
+    generated = dataclasses.replace(attnfig.as_attention(random_attention(2, 2, 12, causal=True), TOKENS[:12]),
+                                    is_causal=True, generated_start=8)
+    vit = np.random.default_rng(0).dirichlet(np.ones(17), size=(1, 4, 17))
+    image = np.random.default_rng(1).uniform(size=(32, 32, 3))
+    f = attnfig
     return {
-        "head_view": lambda v: attnfig.head_view(ATTENTION, TOKENS, layer=1, figsize=size(v)),
-        "model_view": lambda v: attnfig.model_view(ATTENTION, TOKENS, kind="heatmap", figsize=size(v)),
-        "heatmap": lambda v: attnfig.heatmap(ATTENTION, TOKENS, layer=2, head=0,
-                                             ax=plt.figure(figsize=size(v), layout="constrained").subplots()).figure,
-        "entropy": lambda v: attnfig.plot_head_entropy(ATTENTION, ax=plt.figure(figsize=size(v), layout="constrained")
-                                                 .subplots()).figure,
-        "head_patterns": lambda v: attnfig.plot_head_patterns(ATTENTION, TOKENS, figsize=size(v)),
-        "difference_grid": lambda v: attnfig.difference_grid(ATTENTION, ATTENTION[::-1], TOKENS, figsize=size(v)),
-        "rollout": lambda v: attnfig.plot_rollout(ATTENTION, TOKENS, ax=plt.figure(figsize=size(v), layout="constrained")
-                                                  .subplots()).figure,
+        "head_view": (f.head_view, lambda s: f.head_view(data, layer=1, highlight=[4], figsize=s)),
+        "head_view_focus": (f.head_view, lambda s: f.head_view(data, layer=1, heads=[0, 1], focus=3, figsize=s)),
+        "head_view_generated": (f.head_view, lambda s: f.head_view(generated, layer=1, figsize=s)),
+        "model_view_lines": (f.model_view, lambda s: f.model_view(data, figsize=s)),
+        "model_view_heatmap_norms": (f.model_view, lambda s: f.model_view(norms, kind="heatmap", figsize=s)),
+        "heatmap": (f.heatmap, lambda s: f.heatmap(data, layer=2, head=0, ax=_new_axes(s)).figure),
+        "heatmap_generated_rows": (f.heatmap, lambda s: f.heatmap(generated, layer=1, head=0, queries="generated",
+                                                                  ax=_new_axes(s)).figure),
+        "lines_generated": (f.lines, lambda s: f.lines(generated, layer=1, ax=_new_axes(s)).figure),
+        "entropy": (f.plot_head_entropy, lambda s: f.plot_head_entropy(data, ax=_new_axes(s)).figure),
+        "special_tokens": (f.plot_special_token_attention,
+                           lambda s: f.plot_special_token_attention(data, ax=_new_axes(s)).figure),
+        "rollout": (f.plot_rollout, lambda s: f.plot_rollout(data, ax=_new_axes(s)).figure),
+        "flow": (f.plot_rollout, lambda s: f.plot_rollout(data, method="flow", ax=_new_axes(s)).figure),
+        "head_patterns": (f.plot_head_patterns, lambda s: f.plot_head_patterns(data, figsize=s)),
+        "pattern_shares": (f.plot_pattern_shares, lambda s: f.plot_pattern_shares(data, ax=_new_axes(s)).figure),
+        "head_map": (f.plot_head_map, lambda s: f.plot_head_map([data, other], ax=_new_axes(s)).figure),
+        "difference": (f.plot_difference, lambda s: f.plot_difference(data, other, layer=1, ax=_new_axes(s)).figure),
+        "difference_grid": (f.difference_grid, lambda s: f.difference_grid(data, other, figsize=s)),
+        "neuron_view": (f.plot_neuron_view, lambda s: f.plot_neuron_view(_neuron_view(), figsize=s)),
+        "image_attention": (f.plot_image_attention,
+                            lambda s: f.plot_image_attention(vit, image, grid=(4, 4), ax=_new_axes(s)).figure),
+        "image_attention_grid": (f.image_attention_grid,
+                                 lambda s: f.image_attention_grid(vit, image, grid=(4, 4), figsize=s)),
     }
+
+
+KINDS = sorted(_figure_kinds())
+
+
+def _drawing_functions():
+    """The public functions that draw: those that take `ax` or `figure`, or return a Figure or Axes."""
+    functions = {name: getattr(attnfig, name) for name in attnfig.__all__}
+    return {name for name, function in functions.items() if inspect.isfunction(function) and (
+        {"ax", "figure"} & set(inspect.signature(function).parameters)
+        or any(kind in str(inspect.signature(function).return_annotation) for kind in ("Figure", "Axes")))}
+
+
+def _whole_pixels(venue):
+    """The venue's figure size rounded to whole pixels at its ``savefig.dpi`` (what `save` writes)."""
+    dpi = plt.rcParams["savefig.dpi"]
+    return tuple(round(inches * dpi) / dpi for inches in attnfig.figsize(venue))
 
 
 def test_figure_level_functions_make_pyplot_figures_and_draw_into_a_given_subfigure():
@@ -109,24 +164,37 @@ def test_plain_savefig_keeps_the_query_label_on_the_canvas(venue):
     assert fig.get_tightbbox(renderer).x0 >= -0.5 / 72
 
 
+def test_the_figure_kinds_cover_every_drawing_function():
+    covered = {function.__name__ for function, _ in _figure_kinds().values()}
+    assert covered == _drawing_functions() and len(covered) >= 15
+
+
 @pytest.mark.parametrize("venue", VENUES)
-@pytest.mark.parametrize("kind", sorted(_figure_kinds()))
+@pytest.mark.parametrize("kind", KINDS)
 def test_plain_savefig_lint_of_every_figure_kind(kind, venue):
+    """What a plain ``fig.savefig`` draws at the venue's size and ``savefig.dpi``: nothing off the
+    canvas, no text on text (a square image leaves part of a column's width empty)."""
     with attnfig.style(venue):
-        fig = _figure_kinds()[kind](venue)
-    _png(fig)  # what a plain savefig gives
-    assert attnfig.lint.figure_problems(fig, min_width_share=0.5) == []
+        fig = _figure_kinds()[kind][1](attnfig.figsize(venue))
+        fig.set_dpi(plt.rcParams["savefig.dpi"])  # savefig lays the figure out at this dpi
+        assert attnfig.lint.figure_problems(fig, min_width_share=0.5) == []
 
 
-def test_lint_changes_nothing_in_the_saved_file():
-    def make():
-        with attnfig.style("acl"):
-            return attnfig.head_view(ATTENTION, TOKENS, layer=1, figsize=attnfig.figsize("acl"))
-
-    untouched, linted = make(), make()
-    attnfig.lint.figure_problems(linted)
-    assert _png(linted) == _png(untouched)
-    assert attnfig.lint.figure_problems(linted) == attnfig.lint.figure_problems(untouched)
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_gives_the_plain_savefig_picture_and_the_lint_changes_nothing(kind, tmp_path):
+    """A figure drawn again (by the lint, a savefig, `save`) gives the bytes of its first draw,
+    and `save` writes what a plain ``fig.savefig`` shows (at a size in whole pixels, so that
+    `save` has nothing to round)."""
+    with attnfig.style("acl"):
+        fig = _figure_kinds()[kind][1](_whole_pixels("acl"))
+        first = _png(fig)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            problems = attnfig.lint.figure_problems(fig, min_width_share=0.5)
+        assert _png(fig) == first
+        (path,) = attnfig.save(fig, tmp_path / "saved.png")
+        assert attnfig.lint.figure_problems(fig, min_width_share=0.5) == problems
+    assert np.array_equal(np.asarray(Image.open(path)), np.asarray(Image.open(io.BytesIO(first))))
 
 
 @pytest.mark.parametrize("venue", VENUES)
@@ -220,8 +288,38 @@ def test_model_view_heatmaps_take_norm_and_center():
     assert fig.axes[0].images[0].norm.vcenter == 0.2
 
 
+def test_model_view_heatmaps_take_cbar_kws_as_seaborn_does():
+    fig = attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws={"label": "weight", "orientation": "horizontal"})
+    (colorbar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert colorbar.get_xlabel() == "weight" and colorbar.get_position().width > colorbar.get_position().height
+    fig = attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws={"shrink": 0.3})
+    (small,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    fig = attnfig.model_view(ATTENTION, kind="heatmap")
+    (default,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    fig.canvas.draw(), small.figure.canvas.draw()
+    assert small.get_position().height < 0.7 * default.get_position().height
+    assert attnfig.difference_grid(ATTENTION, ATTENTION[::-1], cbar_kws={"label": "A - B"}).axes[-1].get_ylabel() == "A - B"
+    with pytest.raises(ArgumentError, match='cbar_kws.*kind="heatmap"'):
+        attnfig.model_view(ATTENTION, cbar_kws={"label": "x"})
+    with pytest.raises(ArgumentError, match="cbar_kws.*dict"):
+        attnfig.model_view(ATTENTION, kind="heatmap", cbar_kws="weight")
+
+
 def test_save_returns_the_paths_quietly(tmp_path):
     fig = attnfig.head_view(ATTENTION, TOKENS, layer=0)
     paths = attnfig.save(fig, tmp_path / "view", formats=["png", "pdf"])
     assert [p.name for p in paths] == ["view.png", "view.pdf"]
     assert hasattr(paths, "_ipython_display_") and paths._ipython_display_() is None
+
+
+def test_the_command_line_and_the_batch_close_the_figures_they_make(tiny_model_folders, tmp_path):
+    from attnfig.cli import main
+    from attnfig.export.batch import run_batch
+
+    folder = str(tiny_model_folders["bert"])
+    assert main(["plot", "--model", folder, "--text", "the cat sat", "--view", "head", "--out",
+                 str(tmp_path / "one.png")]) == 0
+    report = run_batch(folder, ['{"id": "a", "text": "the cat"}', '{"id": "b", "text": "a dog sat"}'],
+                       tmp_path / "out", formats=["png"], log=io.StringIO())
+    assert sorted(report.written) == ["a", "b"] and (tmp_path / "one.png").exists()
+    assert plt.get_fignums() == []  # memory stays flat over thousands of inputs

@@ -225,7 +225,7 @@ def save(fig: Figure | SubFigure | Axes, path_or_paths: str | os.PathLike | Iter
     with mpl.rc_context(figure_style(fig)):
         _check_latex(fig, paths)
         whole_pixel_size(fig, dpi or mpl.rcParams["savefig.dpi"])
-        with laid_out_once(fig):
+        with laid_out_once(fig, dpi):
             write_all_or_nothing(paths, lambda temporary, path: _print_figure(fig, temporary, path, dpi,
                                                                               savefig_kwargs))
     return SavedPaths(paths)
@@ -254,18 +254,27 @@ def figure_to_save(fig):
 
 
 @contextlib.contextmanager
-def laid_out_once(fig):
+def laid_out_once(fig, dpi=None):
     """Run the figure's layout engine once, and pause it while the files are written.
 
     With a layout engine, savefig draws the figure once before printing it, and rasterized
     artists are really drawn in that pass: dense line grids would be drawn twice per format.
-    The engine is back afterwards, so later draws lay the figure out as before.
+    The engine runs at the `dpi` of the files (``savefig.dpi`` by default), as savefig's own
+    pass would (text measured at another dpi places the Axes a few pixels elsewhere), so the
+    files show what a plain ``fig.savefig`` shows. The engine is back afterwards, so later
+    draws lay the figure out as before.
     """
     engine = fig.get_layout_engine()
     if engine is None or isinstance(engine, PlaceHolderLayoutEngine):
         yield
         return
-    engine.execute(fig)
+    dpi = dpi or mpl.rcParams["savefig.dpi"]
+    screen_dpi = fig.dpi
+    fig.set_dpi(screen_dpi if dpi == "figure" else dpi)
+    try:
+        engine.execute(fig)
+    finally:
+        fig.set_dpi(screen_dpi)
     fig._layout_engine = None
     try:
         yield

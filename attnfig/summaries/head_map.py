@@ -27,6 +27,7 @@ from ..views.arguments import check_keywords, target_axes
 from ..views.colors import colormap, font_points
 from ..views.contrast import axes_background, contrasting_colormap
 from ..views.heatmap import add_colorbar
+from ..views.layout import settle_layout
 from .accumulators import summarize
 from .entropy import row_entropy
 
@@ -354,6 +355,8 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
         texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",
                              fontsize=LABEL_SIZE * font_points("xtick.labelsize"), annotation_clip=False)
                  for (x, y), layer, head in zip(points, layer_of, head_of)]
+        for text in texts:  # placed inside the frame at draw time, after the layout: never the layout's concern
+            text.set_in_layout(False)
         edge = np.max(scatter.get_linewidths())  # type: ignore[union-attr]  # stubs lack Collection.get_linewidths
         radius = np.sqrt(np.max(scatter.get_sizes())) / 2 + edge / 2
         ax.add_artist(_LabelsThatFit(texts, scatter, radius))
@@ -365,4 +368,5 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title("Heads by Jensen-Shannon distance")
+    settle_layout(ax.figure)  # the same picture however often, and by what, the figure is drawn
     return ax

@@ -25,7 +25,7 @@ from ..options import layer_label
 from ..themes import remember_style
 from ..views.arguments import check_keywords, check_real, target_axes
 from ..views.colors import colormap, font_points, foreground_color
-from ..views.figures import figure_inches
+from ..views.figures import figure_inches, target_figure
 from ..views.titles import sentence_case
 from .rollout import attention_rollout
 
@@ -442,9 +442,11 @@ def image_attention_grid(
     cbar : bool, default True
         One colorbar for every panel (in "overlay" mode).
     figsize : (width, height), optional
-        By default the style's figure width, and the height the panels need.
+        Size of the new pyplot figure; by default the style's figure width, and the height
+        the panels need.
     figure : Figure or SubFigure, optional
-        Draw into this figure (e.g. a panel of ``fig.subfigures``) instead of a new one.
+        Draw into this figure (e.g. a panel of ``fig.subfigures``) instead of a new one
+        (which keeps its own size: pass `figsize` or `figure`, not both).
     **kwargs
         Passed to `plot_image_attention` for each panel (`mode`, `alpha`, `cmap`...). With
         ``mode="threshold"`` the figure's title says the share of mass kept.
@@ -457,8 +459,8 @@ def image_attention_grid(
     Raises
     ------
     ArgumentError
-        For an empty or unknown head selection, a bad `ncols`, or the arguments
-        `plot_image_attention` refuses.
+        For an empty or unknown head selection, a bad `ncols`, `figsize` with `figure`, or
+        the arguments `plot_image_attention` refuses.
 
     Examples
     --------
@@ -468,8 +470,6 @@ def image_attention_grid(
     >>> len(fig.axes)                                           # three heads and the colorbar
     4
     """
-    import matplotlib.pyplot as plt
-
     data = as_attention(attention)
     picture = _image_of(data, image)
     heads = list(data.head_indices if heads is None else heads)
@@ -501,9 +501,7 @@ def image_attention_grid(
         if below:
             rows_inches = nrows * (width / ncols) * aspect * PANEL_WITH_TITLE
         figsize = (width, min(9.0, rows_inches + SUPTITLE_INCHES + below * _colorbar_below_inches()))
-    if figure is None:
-        figure = plt.figure(figsize=figsize, layout="constrained")
-    remember_style(figure)
+    figure = target_figure(figure, figsize=figsize)
     axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
     layer_index = data.layer_indices[data.layer_position(layer)]
     for ax, head in zip(axes, heads):

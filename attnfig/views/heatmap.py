@@ -312,6 +312,8 @@ def _annotate(ax, image, plan: _HeatmapPlan, fmt: str, annot_kws=None) -> None:
         texts.append(ax.text(col, row, format(value, fmt), **{
             "ha": "center", "va": "center", "color": color, **size, **(annot_kws or {})}))
     if size:  # a size asked for is kept
+        for text in texts:  # fitted inside their cells at draw time, after the layout: never the layout's concern
+            text.set_in_layout(False)
         ax.add_artist(CellTextSizer(texts, *plan.matrix.shape))
 
 

@@ -336,10 +336,16 @@ def _shared_norm(panels, vmin, vmax, center, robust, norm=None):
 NOT_FOR_THUMBNAILS = ("xticklabels", "yticklabels", "annot", "annot_kws", "fmt", "linewidths", "linecolor")
 
 
-def check_grid_keywords(kwargs: dict, kind: str, norm) -> None:
+def check_grid_keywords(kwargs: dict, kind: str, norm, cbar_kws=None) -> None:
     """seaborn's heatmap names that do not apply to thumbnails get an error that says so."""
     if norm is not None and kind != "heatmap":
         raise ArgumentError('`norm` colors heatmap thumbnails: pass `kind="heatmap"` with it (line opacity is the weight).')
+    if cbar_kws is not None and kind != "heatmap":
+        raise ArgumentError('`cbar_kws` sets the colorbar of heatmap thumbnails: pass `kind="heatmap"` with it '
+                            "(line thumbnails have no colorbar).")
+    if cbar_kws is not None and not isinstance(cbar_kws, dict):
+        raise ArgumentError(f"`cbar_kws` must be a dict of `Figure.colorbar` arguments (as in seaborn), but "
+                            f"{cbar_kws!r} ({type(cbar_kws).__name__}) was passed.")
     for name in NOT_FOR_THUMBNAILS:
         if name in kwargs:
             raise ArgumentError(
@@ -372,6 +378,7 @@ def model_view(
     norm: Normalize | None = None,
     robust: bool = False,
     cbar: bool = True,
+    cbar_kws: dict[str, Any] | None = None,
     reduce: str = "max",
     span: tuple[int, int] | None = None,
     min_weight: float | None = None,
@@ -410,6 +417,9 @@ def model_view(
         Center of a diverging color scale (heatmaps).
     cbar : bool
         Draw the shared colorbar (heatmaps).
+    cbar_kws : dict, optional
+        Passed to `matplotlib.figure.Figure.colorbar` for the shared colorbar (heatmaps), as
+        in seaborn: ``label``, ``shrink``, ``orientation`` or ``location``, ``ticks``...
     reduce : {"max", "mean"}
         What a pixel shows when a thumbnail has more cells than output pixels.
     span : (int, int), optional
@@ -430,7 +440,8 @@ def model_view(
     AttentionInputError
         When the attention, tokens or selections do not fit together, or `kind` is unknown.
     ArgumentError
-        For an unknown keyword, inconsistent color limits, `display_mode` or `html_action`.
+        For an unknown keyword, inconsistent color limits, `display_mode`, `html_action`, or a
+        heatmap-only argument (`norm`, `cbar_kws`) with line thumbnails.
 
     Examples
     --------
@@ -443,7 +454,7 @@ def model_view(
         raise AttentionInputError(one_of_message("kind", KINDS, kind))
     check_reduce(reduce)
     check_html_action(html_action)
-    check_grid_keywords(kwargs, kind, norm)
+    check_grid_keywords(kwargs, kind, norm, cbar_kws)
     if kind == "heatmap":
         check_keywords(model_view, kwargs, *IMSHOW_TAKERS, exclude=("X", "cmap", "norm", "extent"))
     else:
@@ -470,8 +481,10 @@ def model_view(
             images = [_heatmap_panel(ax, data, norm, cmap, reduce, dict(kwargs)) for ax, (_, data) in zip(axes, panels)]
             if cbar:
                 label = panels[0][1].value_label if center is None else "difference"
-                add_colorbar(figure, images[0], ax=list(axes), shrink=0.6, label=label,
-                             location=colorbar_location(len(panels)))
+                where = {} if {"location", "orientation"} & set(cbar_kws or {}) else {
+                    "location": colorbar_location(len(panels))}
+                add_colorbar(figure, images[0], ax=list(axes), **{"shrink": 0.6, "label": label, **where,
+                                                                  **(cbar_kws or {})})
         else:
             for ax, (_, data) in zip(axes, panels):
                 note = _lines_panel(ax, data, palette, min_weight, top_k, dict(kwargs))
