@@ -412,10 +412,8 @@ def lines(
         largest = norm_scale(data, data.layer_position(layer), direction)
         note = "\n".join(filter(None, [note, opacity_note(data.value_label, largest)]))
     ax = target_axes(ax)
-    if note:  # within the Axes' width: "query" and "key" stand just outside it, at the title's height
-        size = font_points("legend.fontsize")
-        ax.set_title("\n".join(wrap_to_width(line, axes_inches(ax)[0] * 72, size) for line in note.split("\n")),
-                     fontsize=size)
+    if note:
+        ax.set_title(note, fontsize=mpl.rcParams["legend.fontsize"])
     remember_style(ax.figure)
     kwargs = normalize_kwargs(kwargs, LineCollection)
     base_points = kwargs.pop("linewidths", mpl.rcParams["lines.linewidth"])
@@ -632,6 +630,12 @@ def column_headings(ax, data: AttentionData, direction: str = "all", *, query: b
     sentence, A or B, when `direction` keeps one)."""
     sides = direction.split("->") if direction != "all" else ("", "")
     size = mpl.rcParams["legend.fontsize"]
+    # A title (a span's note) within the Axes' width: the headings stand just outside it, at its height.
+    title = ax.get_title()
+    wrapped = "\n".join(wrap_to_width(line, axes_inches(ax)[0] * 72, ax.title.get_fontsize())
+                         for line in title.split("\n"))
+    if wrapped != title:
+        ax.title.set_text(wrapped)
     query_pad = _tick_pad(ax.yaxis)
     key_pad = max((_tick_pad(child.yaxis) for child in ax.child_axes), default=query_pad)
     for shown, x, name, side, ha, dx in ((query, 0, "query", sides[0], "right", -query_pad),
