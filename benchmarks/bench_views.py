@@ -96,15 +96,18 @@ def naive_plot_per_line(weights_layer, tokens):
 
 def reference_of(fig, weights):
     """The same mosaic as `model_view(kind="lines")`, every pair drawn, one LineCollection a thumbnail."""
+    from attnfig.views.colors import layer_colors
+    from attnfig.views.contrast import axes_background
     from attnfig.views.model_view import GAP
 
     ax = fig.axes[0]
     for collection in list(ax.collections):
         collection.remove()
     origin = np.arange(max(weights.shape[:2])) * (1 + GAP)
+    colors = layer_colors(weights.shape[0], background=axes_background(ax))  # model_view's layer colors
     for layer in range(weights.shape[0]):
         for head in range(weights.shape[1]):
-            ax.add_collection(thumbnail_collection(weights[layer, head], f"C{layer % 10}", origin[head], origin[layer]),
+            ax.add_collection(thumbnail_collection(weights[layer, head], colors[layer], origin[head], origin[layer]),
                               autolim=False)
     return fig
 

@@ -190,7 +190,7 @@ def test_neuron_view_matches_the_models_attention_row(family):
     if family in ("llama", "mistral", "qwen2", "gemma", "gemma2"):
         assert view.key_value_head == 3 // (model.config.num_attention_heads // model.config.num_key_value_heads)
         titles = [ax.get_title() for ax in attnfig.plot_neuron_view(view).axes]
-        assert f"keys k (kv head {view.key_value_head})" in titles
+        assert f"Keys k (kv head {view.key_value_head})" in titles
 
 
 def test_neuron_view_names_the_missing_score_term():
