@@ -208,7 +208,7 @@ def highlight_color() -> np.ndarray:
 
     >>> from matplotlib.colors import to_hex
     >>> to_hex(highlight_color())
-    '#ff5533'
+    '#0099bb'
     """
     return category_colors(1, skip=CATEGORIES_BEFORE_HIGHLIGHT)[0]
 
