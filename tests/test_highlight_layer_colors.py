@@ -83,7 +83,7 @@ def test_model_view_and_head_map_give_a_layer_the_same_color(names):
         np.testing.assert_allclose(head_map[layer * 3:(layer + 1) * 3], np.tile(line_color, (3, 1)), atol=2e-3)
     # and the layers are told apart: neighbouring layers differ
     steps = np.diag(distances(head_map[::3], head_map[::3]), 1)
-    assert steps.min() > 10  # 13.8 CAM02-UCS units between neighbouring layers (light), 16.7 (dark)
+    assert steps.min() > 9  # CAM02-UCS between neighbouring layers: 13.8 light, 16.7 dark, 9.5 colorblind (cividis)
     plt.close("all")
 
 
