@@ -424,7 +424,7 @@ def test_head_map_every_layer_fill_and_colorbar_swatch_stands_out_from_the_backg
     from matplotlib.collections import QuadMesh
     from attnfig.views.contrast import lightness
 
-    least = 30.0  # L*: attnfig.views.contrast.MIN_FILL_CONTRAST
+    least = 30.0  # L*: layers keep attnfig.views.contrast.MIN_LINE_CONTRAST (40) from the face, as model_view
 
     weights = np.random.default_rng(7).dirichlet(np.ones(5), size=(6, 2, 5))
     with attnfig.style(*style):

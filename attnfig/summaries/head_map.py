@@ -14,7 +14,7 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
-from matplotlib.colors import Colormap
+from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.transforms import Bbox
 
 from .._docstrings import with_parameters
@@ -24,9 +24,10 @@ from ..input.corpus import as_corpus
 from ..recording.engine import run_corpus
 from ..themes import remember_style
 from ..views.arguments import check_keywords, target_axes
-from ..views.colors import colormap, font_points
-from ..views.contrast import axes_background, contrasting_colormap
+from ..views.colors import colormap, font_points, layer_colors
+from ..views.contrast import axes_background
 from ..views.heatmap import add_colorbar
+from ..views.labels import min_fontsize
 from ..views.layout import settle_layout
 from .accumulators import summarize
 from .entropy import row_entropy
@@ -34,6 +35,9 @@ from .entropy import row_entropy
 LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
 LABEL_OFFSET = 0.5  # points between a head's marker and the corner of its label
 LABEL_GAP = 0.3  # the least space between two labels, as a fraction of their font size
+# Every other marker is this many font sizes farther from a label than its own marker (a label
+# between several markers could name any of them).
+LABEL_CLEARANCE = 0.6
 # Marker diameter: this fraction of the side of the Axes' area shared by each head, within
 # [MARKER_SMALLEST, MARKER_LARGEST] tick label sizes (few heads: larger, many: smaller).
 MARKER_SHARE = 0.2
@@ -219,8 +223,8 @@ class _LabelsThatFit(Artist):
 
     A label tries the four diagonal corners of its marker, then its four sides, in turn and
     takes the first where it stays inside the Axes, keeps `LABEL_GAP` font sizes from every
-    label shown before it, overlaps no other head's marker and is nearer its own marker than
-    any other (so it cannot be read as a neighbour's label); a label that fits nowhere is
+    label shown before it, overlaps no other head's marker and has every other marker at least
+    `LABEL_CLEARANCE` font sizes farther than its own (so it cannot be read as a neighbour's label); a label that fits nowhere is
     hidden. Decided at draw time, after the layout has placed the axes, so the rule holds at
     any size.
     """
@@ -244,6 +248,7 @@ class _LabelsThatFit(Artist):
             label.set_visible(True)
             others = np.delete(centers, index, axis=0)
             pad = renderer.points_to_pixels(LABEL_GAP * label.get_fontsize()) / 2  # half the gap on each box
+            clearance = renderer.points_to_pixels(LABEL_CLEARANCE * label.get_fontsize())
             for (x, y), ha, va in LABEL_CORNERS:
                 label.xyann = (x * gap, y * gap)
                 label.set_horizontalalignment(ha)
@@ -251,8 +256,9 @@ class _LabelsThatFit(Artist):
                 box = label.get_window_extent(renderer)
                 padded = box.padded(pad)
                 inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                own = max(radius, _distances(box, centers[index:index + 1])[0])
                 if (inside and not any(padded.overlaps(other) for other in shown)
-                        and not np.any(_distances(box, others) <= max(radius, _distances(box, centers[index:index + 1])[0]))):
+                        and not np.any(_distances(box, others) < own + clearance)):
                     shown.append(padded)
                     break
             else:
@@ -268,6 +274,13 @@ def _distances(box, centers: np.ndarray) -> np.ndarray:
     dx = np.maximum(np.maximum(box.x0 - centers[:, 0], centers[:, 0] - box.x1), 0)
     dy = np.maximum(np.maximum(box.y0 - centers[:, 1], centers[:, 1] - box.y1), 0)
     return np.hypot(dx, dy)
+
+
+def label_points() -> float:
+    """The head labels' font size: `LABEL_SIZE` of the style's tick labels, never below the
+    smallest size token labels shrink to (`attnfig.views.labels.min_fontsize`, 5 pt at 6-pt ticks)."""
+    ticks = font_points("xtick.labelsize")
+    return max(LABEL_SIZE * ticks, min_fontsize(ticks))
 
 
 def marker_points(ax: Axes, n_points: int) -> float:
@@ -299,13 +312,13 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     ax : matplotlib.axes.Axes, optional
         Where to draw; the current Axes by default.
     cmap : str or Colormap, optional
-        The colormap of the layers; the style's ``image.cmap`` by default. On a dark
-        background its ends within `attnfig.views.contrast.MIN_FILL_CONTRAST` lightness (L*)
-        of the Axes' face are cut, so every layer's markers and colorbar swatch read.
+        The colormap of the layers; the style's ``image.cmap`` by default. Layers take the
+        colors `model_view` gives them (`attnfig.views.colors.layer_colors`): its ends within
+        `attnfig.views.contrast.MIN_LINE_CONTRAST` lightness (L*) of the Axes' face are cut.
     labels : bool
         Label heads ``layer-head``: each beside its marker, inside the Axes, where it keeps a
-        gap from every other label, overlaps no other marker and is nearer its own marker than
-        any other (a label that fits nowhere is left out).
+        gap from every other label, overlaps no other marker and is clearly nearer its own marker
+        than any other (a label that fits nowhere is left out); at least 5 pt (or the tick size).
     **kwargs
         Passed to `Axes.scatter`; the markers' size `s` is by default sized to the Axes and the
         number of heads (`marker_points`).
@@ -345,15 +358,15 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
     kwargs.setdefault("s", marker_points(ax, len(points)) ** 2)
     kwargs.setdefault("linewidths", EDGE_WIDTH)
     kwargs.setdefault("edgecolors", mpl.rcParams["axes.edgecolor"])
-    # One color step per layer, so the colorbar reads as a legend of layers; on a dark background the
-    # colormap's ends too close to it in lightness are cut, so every layer's fill (and swatch) reads.
-    steps = max(layer_indices) - min(layer_indices) + 1
-    layer_colors = contrasting_colormap(colormap(cmap), axes_background(ax)).resampled(steps)
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=layer_colors,
+    # One color step per layer, so the colorbar reads as a legend of layers; a layer's color is the one
+    # every figure gives it (`layer_colors`, as `model_view`'s line thumbnails).
+    colors = layer_colors(max(layer_indices) + 1, cmap=colormap(cmap), background=axes_background(ax))
+    steps = ListedColormap(colors[min(layer_indices):], name="layers")
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=layer_of, cmap=steps,
                          vmin=min(layer_indices) - 0.5, vmax=max(layer_indices) + 0.5, **kwargs)
     if labels:
         texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",
-                             fontsize=LABEL_SIZE * font_points("xtick.labelsize"), annotation_clip=False)
+                             fontsize=label_points(), annotation_clip=False)
                  for (x, y), layer, head in zip(points, layer_of, head_of)]
         for text in texts:  # placed inside the frame at draw time, after the layout: never the layout's concern
             text.set_in_layout(False)

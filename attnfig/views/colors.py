@@ -10,8 +10,13 @@ One color means one thing across figures:
 - **other categories** (pattern types, special-token targets) get `category_colors`: colors
   chosen, for the active style, far from the first `HEAD_COLORS_KEPT` head colors, so no
   figure's "vertical" or "[CLS]" shares a color with a head.
-- **layers** (`model_view`) and other ordered quantities get the style's sequential colormap
-  (``image.cmap``, `layer_colors`), as `plot_head_map` colors its layers.
+- **highlighted tokens** get `highlight_color`: the next color of the `category_colors`
+  sequence after the categories', so it is far from every head and category color and means
+  only "highlight".
+- **layers** get `layer_colors`, the one function every figure that colors layers calls
+  (`model_view`'s line thumbnails, `plot_head_map`'s markers): the style's sequential colormap
+  (``image.cmap``) with its ends cut where a line would not read on the background, sampled
+  evenly over layers 0 to the last, so layer l has one color in every such figure.
 - **one value** (rollout and flow lines, an image's threshold outline) is drawn in the style's
   foreground (``text.color``, `foreground_color`).
 """
@@ -191,10 +196,29 @@ def _category_sequence(heads: tuple, n: int) -> list:
     return [tuple(grid[i]) for i in chosen]
 
 
+# The categories that take `category_colors` before the highlight: 4 pattern types (the fifth,
+# heterogeneous, is grey) and 7 special-token targets (tests check these counts).
+CATEGORIES_BEFORE_HIGHLIGHT = 4 + 7
+
+
+def highlight_color() -> np.ndarray:
+    """The RGBA color that marks `highlight` tokens (labels, bands, outlines): the
+    `category_colors` sequence's color after the pattern types' and special-token targets', so,
+    for the active style, it is the farthest (CAM02-UCS) from every head and category color.
+
+    >>> from matplotlib.colors import to_hex
+    >>> to_hex(highlight_color())
+    '#0099bb'
+    """
+    return category_colors(1, skip=CATEGORIES_BEFORE_HIGHLIGHT)[0]
+
+
 def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:
-    """One RGBA color per layer, first to last: the sequential colormap (`cmap`, the style's
+    """One RGBA color per layer, 0 to ``n - 1``: the sequential colormap (`cmap`, the style's
     ``image.cmap`` by default) sampled evenly, its ends cut where they would not read as a line
     on `background` (`attnfig.views.contrast.line_colormap`); a `palette` given is used as it is.
+    Every figure that colors layers takes its colors from here (layer l is ``layer_colors(n)[l]``
+    with ``n`` one more than the last layer shown), so a layer has one color across figures.
 
     >>> layer_colors(3).shape
     (3, 4)

@@ -93,29 +93,6 @@ def visible_alphas(colors, alphas: np.ndarray, background=None) -> np.ndarray:
     return result
 
 
-MIN_FILL_CONTRAST = 30.0  # L* between a filled marker's color and a dark background it sits on
-DARK_BACKGROUND = 50.0  # L* below which a background is dark
-
-
-def contrasting_colormap(cmap, background, min_contrast: float = MIN_FILL_CONTRAST):
-    """`cmap` with its ends cut where their colors lie within `min_contrast` lightness (L*) of a
-    dark `background`, so every color it gives reads as a fill there: near black, hue no longer
-    shows and only lightness does (viridis' dark purple on black reads as a hole). On a light
-    background (L* >= `DARK_BACKGROUND`) chroma still shows (viridis' yellow on white) and the
-    colormap is unchanged; it is also unchanged when its ends already contrast or nothing in it does.
-
-    >>> import matplotlib as mpl
-    >>> dark = contrasting_colormap(mpl.colormaps["viridis"], "black")
-    >>> bool(lightness(np.array(dark(0.0)[:3])) >= MIN_FILL_CONTRAST - 0.5)
-    True
-    >>> contrasting_colormap(mpl.colormaps["viridis"], "white").name
-    'viridis'
-    """
-    if float(lightness(np.asarray(to_rgba(background)[:3]))) >= DARK_BACKGROUND:
-        return cmap
-    return _cut_ends(cmap, background, min_contrast)
-
-
 MIN_LINE_CONTRAST = 40.0  # L* between a thin line's color and the background, light or dark
 
 

@@ -261,11 +261,11 @@ def spread_apart(centers, need: float, length: float) -> np.ndarray:
 
 
 def highlight_color():
-    """The color that marks `highlight` tokens (labels, bands, outlines): the style's fourth
-    cycle color (tab10's red in matplotlib's default cycle)."""
-    from .colors import palette_colors
+    """The color that marks `highlight` tokens (labels, bands, outlines): no head's and no
+    category's (`attnfig.views.colors.highlight_color`)."""
+    from .colors import highlight_color as color
 
-    return palette_colors(4)[3]
+    return color()
 
 
 def special_positions(tokens) -> list[int]:
