@@ -11,7 +11,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 
 import attnfig
+from attnfig.lint import figure_problems
 from attnfig.views.colors import font_points, head_colors
+from attnfig.views.lines import FOCUS_MARK_SIZE, FOCUS_MARK_STEP
 from conftest import random_attention
 
 PAIR = ["[CLS]", "the", "rabbit", "quickly", "hopped", "[SEP]", "the", "turtle", "slowly", "crawled", "[SEP]"]
@@ -113,3 +115,88 @@ def test_lines_ink_past_the_budget_draws_the_strongest_lines_exactly_and_conserv
     y = ((query + 0.5) + 0.5 * (0.5 - (query + 0.5))) * height / n
     window = ink[int(y) - 1:int(y) + 2, column].sum()
     assert window >= 0.8 * weights[query, 0]
+
+
+# --- A'. the focus view: every line in a key colour ------------------------------------------------
+
+STYLES = [("icml",), ("acl",), ("neurips",), ("icml", "dark")]
+
+
+def _focus_view(names, seed: int = 0):
+    weights = random_attention(3, 12, len(PAIR), seed=seed)
+    with attnfig.style(*names):
+        figure = attnfig.head_view(weights, PAIR, sentence_b_start=6, layer=2, focus=3)
+        figure.set_dpi(mpl.rcParams["savefig.dpi"])
+        figure.canvas.draw()
+    return figure, weights
+
+
+@pytest.mark.parametrize("names", STYLES)
+def test_focus_lines_are_drawn_in_key_colours_only(names):
+    """The focus view drew 12 heads' lines over each other (no lanes, no strongest head): the
+    lines came out #9fb0b9, #c48cb8, ... colours the key does not show."""
+    figure, weights = _focus_view(names)
+    ax = figure.axes[0]
+    (marks,) = [c for c in ax.collections if c.get_label() == "focus weights"]
+    key = {h: tuple(np.round(c[:3], 6)) for h, c in enumerate(marks.get_edgecolors()[:12])}  # a column per head
+    drawn = {}
+    for collection in (c for c in ax.collections if isinstance(c, LineCollection) and c.get_label().startswith("head")):
+        head = int(collection.get_label().split()[1])
+        for segment, color in zip(collection.get_segments(), collection.get_colors()):
+            assert tuple(np.round(color[:3], 6)) == key[head]
+            place = tuple(np.round(segment.ravel(), 6))
+            assert place not in drawn, f"heads {drawn.get(place)} and {head} draw one line over the other"
+            drawn[place] = head
+    assert len(drawn) >= len(PAIR)
+    # On the pixels: every inked pixel between the lines' ends is a key colour at some opacity.
+    pixels = np.asarray(figure.canvas.buffer_rgba())[..., :3] / 255
+    background = np.asarray(to_rgba(ax.get_facecolor())[:3])
+    box = ax.get_window_extent()
+    column = int(box.x0 + 0.7 * box.width)
+    strip = pixels[int(pixels.shape[0] - box.y1):int(pixels.shape[0] - box.y0), column]
+    ink = strip - background
+    inked = ink[np.linalg.norm(ink, axis=1) > 0.08]
+    assert len(inked) > 20
+    pure = np.array(list(key.values())) - background
+    cosines = (inked @ pure.T) / np.linalg.norm(inked, axis=1)[:, None] / np.linalg.norm(pure, axis=1)[None]
+    assert cosines.max(axis=1).min() > 0.99  # each pixel lies on one key colour's line from the background
+
+
+# --- C'. the focus key sized to the room it has ----------------------------------------------------
+
+@pytest.mark.parametrize("names", STYLES)
+def test_focus_key_numbers_every_column_at_the_tick_size_where_the_width_allows(names):
+    """The key's numbers were 5.0 pt at icml, dark and neurips (ticks 6 and 7 pt), every other
+    column numbered; at neurips the key kept icml's pitch with 4 in of the width empty."""
+    from attnfig.views.labels import MIN_FONT_POINTS
+
+    figure, _ = _focus_view(names)
+    ax = figure.axes[0]
+    with attnfig.style(*names):
+        tick = font_points("ytick.labelsize")
+    key = [t for t in ax.texts if t.get_gid() == "focus key"]
+    numbers = [t for t in key if t.get_text() != "head"]
+    assert [t.get_text() for t in numbers] == [str(h) for h in range(12)]  # every column
+    sizes = {round(t.get_fontsize(), 6) for t in key}
+    assert len(sizes) == 1 and min(sizes) >= MIN_FONT_POINTS
+    if names[0] != "acl":  # acl's 8-pt ticks: the lines keep 0.5 in, numbers 6.2 pt
+        assert sizes == {tick}
+    (marks,) = [c for c in ax.collections if c.get_label() == "focus weights"]
+    columns = marks.get_offset_transform().transform(marks.get_offsets()[:12])[:, 0]
+    boxes = [t.get_window_extent() for t in numbers]
+    np.testing.assert_allclose([(b.x0 + b.x1) / 2 for b in boxes], columns, atol=1.5)  # over its column
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+    assert ax.get_window_extent().width >= 0.15 * figure.bbox.width  # the lines keep their room (acl: 0.18)
+    assert figure_problems(figure) == []
+
+
+def test_focus_key_pitch_grows_with_the_width():
+    pitches = {}
+    for venue in ("icml", "neurips"):
+        figure, _ = _focus_view((venue,))
+        (marks,) = [c for c in figure.axes[0].collections if c.get_label() == "focus weights"]
+        columns = marks.get_offset_transform().transform(marks.get_offsets()[:12])[:, 0]
+        pitches[venue] = np.diff(columns).mean() / figure.dpi * 72
+    with attnfig.style("neurips"):
+        tick = font_points("ytick.labelsize")
+    assert pitches["neurips"] > FOCUS_MARK_STEP * FOCUS_MARK_SIZE * tick + 0.5  # was the marks' own pitch
