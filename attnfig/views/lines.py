@@ -693,10 +693,10 @@ def focus_marks(ax, plan: _LinePlan):
 
 
 # The focus key (the marks' columns, numbered by head) takes at most this share of the width it
-# shares with the lines: its pitch grows up to there so that every column is numbered at the
-# style's tick size; past it the numbers shrink (never below the label rule's floor), then
-# number every n-th column.
-FOCUS_KEY_SHARE = 0.6
+# shares with the lines (the lines keep a third): its pitch grows up to there so that every
+# column is numbered at the style's tick size; past it the numbers shrink (never below the
+# label rule's floor), then number every n-th column.
+FOCUS_KEY_SHARE = 2 / 3
 
 
 def focus_key_layout(head_indices, min_step: float, room: float) -> tuple[float, float, int]:
@@ -713,7 +713,10 @@ def focus_key_layout(head_indices, min_step: float, room: float) -> tuple[float,
     from .labels import MIN_FONT_POINTS, label_points
 
     tick = font_points("ytick.labelsize")
-    widest = label_points([str(h) for h in head_indices], tick)  # at the tick size: width grows with size
+    # at the tick size (width grows with size), at least DIGIT_WIDTH a digit: a figure drawn
+    # outside its style falls back to a wider font
+    numbers = [str(h) for h in head_indices]
+    widest = max(label_points(numbers, tick), DIGIT_WIDTH * tick * max(map(len, numbers), default=1))
     n = max(len(head_indices), 1)
     step = max(min_step, min(widest + KEY_GAP_POINTS, FOCUS_KEY_SHARE * room / n))
     size = tick * min(1.0, (step - KEY_GAP_POINTS) / max(widest, 1e-9))  # every column, as large as fits
@@ -759,6 +762,7 @@ def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float, si
             ha="right", va="top", fontsize=size, fontstyle="italic", gid="focus key")
 
 
+DIGIT_WIDTH = 0.6  # a digit's width, in font sizes (Times 0.5, DejaVu 0.64)
 KEY_GAP_POINTS = 1.5  # at least this between two numbers of the focus key
 
 
