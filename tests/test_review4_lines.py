@@ -15,20 +15,13 @@ from attnfig.lint import figure_problems
 from attnfig.views.colors import font_points, head_colors
 from attnfig.views.lines import FOCUS_MARK_SIZE, FOCUS_MARK_STEP
 from conftest import random_attention
+from test_head_view_review import _lstar as _lightness  # the tests' own L* formula
 
 PAIR = ["[CLS]", "the", "rabbit", "quickly", "hopped", "[SEP]", "the", "turtle", "slowly", "crawled", "[SEP]"]
 
 
 def teardown_function():
     plt.close("all")
-
-
-def _lightness(rgb) -> np.ndarray:
-    """CIELAB L* of sRGB colors in [0, 1] (the test's own formula)."""
-    rgb = np.asarray(rgb, dtype=float)[..., :3]
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    y = linear @ np.array([0.2126, 0.7152, 0.0722])
-    return np.where(y > 216 / 24389, 116 * np.cbrt(y) - 16, y * 24389 / 27)
 
 
 # --- G. a long head view on dark: weak lines faint, strong lines strong, as on white ---------------
