@@ -185,9 +185,11 @@ def lines_ink(weights: np.ndarray, height: int, width: int, line_width: float) -
     ink = _deposit(_crossings(query_y[q_index], key_y[k_index], height, width), mass, height, width)
     if line_width > 1.5:
         ink = widen(ink, line_width)
-    rest = binned.copy()
-    rest.ravel()[exact] = 0  # binned is a new array: its ravel is a view
-    return ink + _bundle_ink(rest, n_q, n_k, height, width, line_width)
+    if len(exact) == np.count_nonzero(flat > 0):  # every line drawn exactly (sparse weights)
+        return ink
+    rest = np.array(binned, dtype=float)
+    rest.ravel()[exact] = 0
+    return ink + _bundle_ink(rest, height, width, line_width)
 
 
 def _strongest(flat: np.ndarray, count: int) -> np.ndarray:
@@ -198,7 +200,7 @@ def _strongest(flat: np.ndarray, count: int) -> np.ndarray:
     return positive[np.argpartition(flat[positive], -count)[-count:]]
 
 
-def _bundle_ink(rest: np.ndarray, n_q: int, n_k: int, height: int, width: int, line_width: float) -> np.ndarray:
+def _bundle_ink(rest: np.ndarray, height: int, width: int, line_width: float) -> np.ndarray:
     """Ink of the lines of `rest` (binned per pixel row) summed into bins within `INK_BUDGET`,
     each spread over its bin's height in pixels (the bundle of lines it stands for)."""
     bins = max(1, int(math.sqrt(INK_BUDGET / width)))
