@@ -76,10 +76,11 @@ def visible_alphas(colors, alphas: np.ndarray, background=None) -> np.ndarray:
     if np.allclose(to_rgba(background)[:3], REFERENCE_BACKGROUND):
         return alphas
     rgba = to_rgba_array(colors)
-    if len(rgba) == 1:
-        rgba = np.repeat(rgba, len(alphas), axis=0)
     result = np.empty_like(alphas)
-    unique, inverse = np.unique(rgba[:, :3].round(6), axis=0, return_inverse=True)
+    if len(rgba) == 1:  # one color for all (an ink image's million pixels: no sort of repeated rows)
+        unique, inverse = rgba[:, :3], np.zeros(len(alphas), dtype=np.intp)
+    else:
+        unique, inverse = np.unique(rgba[:, :3].round(6), axis=0, return_inverse=True)
     for index, color in enumerate(unique):
         chosen = inverse.ravel() == index
         reference, steps = lightness_steps(color, REFERENCE_BACKGROUND), lightness_steps(color, background)

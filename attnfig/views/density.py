@@ -122,6 +122,11 @@ def line_ink(weights: np.ndarray, query_y: np.ndarray, key_y: np.ndarray, height
     """
     geometry = _ink_geometry(tuple(query_y.tolist()), tuple(key_y.tolist()), height, width)
     mass = np.asarray(weights, dtype=np.float32).ravel() * np.float32(line_width)
+    return _deposit(geometry, mass, height, width)
+
+
+def _deposit(geometry, mass: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The ink image of lines of `mass` (one per line) crossing the columns as `geometry` says."""
     ink = np.zeros(width * (height + 2))
     for index, share in geometry:  # chunks of columns, at most CHUNK crossings each
         ink += np.bincount(index.ravel(), (share * mass).ravel(), minlength=ink.size)
@@ -133,10 +138,15 @@ def _ink_geometry(query_ys: tuple, key_ys: tuple, height: int, width: int):
     """Where each line crosses each pixel column: flat pixel indices and ink shares per unit
     of mass, for every (query, key) pair; cached, since every thumbnail of a grid shares it."""
     query_y, key_y = np.asarray(query_ys, dtype=np.float32), np.asarray(key_ys, dtype=np.float32)
-    y_start = np.repeat(query_y, len(key_y)) - np.float32(0.5)  # pixel-centre units
-    rise = np.tile(key_y, len(query_y)) - np.repeat(query_y, len(key_y))
+    return tuple(_crossings(np.repeat(query_y, len(key_y)), np.tile(key_y, len(query_y)), height, width))
+
+
+def _crossings(start_y: np.ndarray, end_y: np.ndarray, height: int, width: int):
+    """For lines from ``(0, start_y)`` to ``(width, end_y)`` (pixels), chunks of columns of
+    ``(index, share)``: the flat pixel indices each line crosses and its ink share there."""
+    y_start = np.asarray(start_y, dtype=np.float32) - np.float32(0.5)  # pixel-centre units
+    rise = np.asarray(end_y, dtype=np.float32) - np.asarray(start_y, dtype=np.float32)
     thickness = np.sqrt(1 + (rise / width) ** 2)
-    chunks = []
     step = max(1, CHUNK // max(1, len(rise)))
     for first in range(0, width, step):
         columns = np.arange(first, min(first + step, width))
@@ -147,22 +157,61 @@ def _ink_geometry(query_ys: tuple, key_ys: tuple, height: int, width: int):
         flat = columns[:, None].astype(np.int32) * (height + 2)
         index = np.stack([flat + rows, flat + np.minimum(rows + 1, height + 1)])
         share = np.stack([(1 - upper_share) * thickness, upper_share * thickness])
-        chunks.append((index, share))
-    return tuple(chunks)
+        yield index, share
 
 
 def lines_ink(weights: np.ndarray, height: int, width: int, line_width: float) -> np.ndarray:
     """Ink image of the lines of `weights[q, k]` (queries at x = 0, keys at x = width; token
-    i centred at ``(i + 0.5) / n`` of the height), within `INK_BUDGET` line crossings.
+    i centred at ``(i + 0.5) / n`` of the height), within `INK_BUDGET` line crossings per kind.
 
-    Tokens are summed into one bin per pixel row, fewer if ``bins**2 * width`` would pass
-    `INK_BUDGET`: the cost depends on the output's pixels, not on the tokens or weights.
+    Tokens are summed into one bin per pixel row (a bin is then no wider than a pixel). When
+    every binned pair fits the budget, all are drawn (cached geometry, shared by the
+    thumbnails of a grid). Otherwise the strongest ``INK_BUDGET // width`` lines are drawn
+    exactly and the rest are summed into coarser bins (``bins**2 * width`` within the budget),
+    each coarse line spread over its bin's rows, as the bundle of lines it stands for: a
+    faint wash, never a lattice of bright bin-to-bin lines. The cost depends on the output's
+    pixels, not on the tokens or weights.
     """
-    budget_bins = int(math.sqrt(INK_BUDGET / width))
-    binned, query_bins, key_bins = binned_weights(weights, min(height, budget_bins), min(height, budget_bins))
-    query_y, key_y = query_bins * height / weights.shape[0], key_bins * height / weights.shape[1]
-    ink = line_ink(binned, query_y, key_y, height, width, line_width)
-    return widen(ink, line_width) if line_width > 1.5 else ink
+    n_q, n_k = weights.shape
+    binned, query_bins, key_bins = binned_weights(weights, min(height, n_q), min(height, n_k))
+    query_y, key_y = query_bins * height / n_q, key_bins * height / n_k
+    if binned.size * width <= INK_BUDGET:
+        ink = line_ink(binned, query_y, key_y, height, width, line_width)
+        return widen(ink, line_width) if line_width > 1.5 else ink
+    flat = binned.ravel()
+    exact = _strongest(flat, max(1, INK_BUDGET // width))
+    q_index, k_index = np.divmod(exact, binned.shape[1])
+    mass = flat[exact].astype(np.float32) * np.float32(line_width)
+    ink = _deposit(_crossings(query_y[q_index], key_y[k_index], height, width), mass, height, width)
+    if line_width > 1.5:
+        ink = widen(ink, line_width)
+    if len(exact) == np.count_nonzero(flat > 0):  # every line drawn exactly (sparse weights)
+        return ink
+    rest = np.array(binned, dtype=float)
+    rest.ravel()[exact] = 0
+    return ink + _bundle_ink(rest, height, width, line_width)
+
+
+def _strongest(flat: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` largest positive values of `flat` (all positive ones if fewer)."""
+    positive = np.flatnonzero(flat > 0)
+    if len(positive) <= count:
+        return positive
+    return positive[np.argpartition(flat[positive], -count)[-count:]]
+
+
+def _bundle_ink(rest: np.ndarray, height: int, width: int, line_width: float) -> np.ndarray:
+    """Ink of the lines of `rest` (binned per pixel row) summed into bins within `INK_BUDGET`,
+    each spread over its bin's height in pixels (the bundle of lines it stands for)."""
+    bins = max(1, int(math.sqrt(INK_BUDGET / width)))
+    coarse, query_bins, key_bins = binned_weights(rest, min(bins, rest.shape[0]), min(bins, rest.shape[1]))
+    query_y = query_bins * height / rest.shape[0]
+    key_y = key_bins * height / rest.shape[1]
+    ink = line_ink(coarse, query_y, key_y, height, width, line_width)
+    # A bundle is as wide as its bins (the mean of its two ends'), where tokens were binned together.
+    ends = [height / c if c < r else line_width for c, r in zip(coarse.shape, rest.shape)]
+    spread = max(line_width, sum(ends) / 2)
+    return widen(ink, spread) if spread > 1.5 else ink
 
 
 def widen(ink: np.ndarray, line_width: float) -> np.ndarray:

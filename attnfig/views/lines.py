@@ -306,7 +306,8 @@ def lines(
     over each other, drawn weakest head first (`drawing_order`); on a dark
     background the opacities reach the share
     of each color's contrast they reach on white (`attnfig.views.contrast`). `focus=i` keeps
-    the lines of query i, each at its head's weight, and, as BertViz's hover boxes, puts one
+    the lines of query i, each at its head's weight (by the same rule: in the head's lane, or
+    one line per key in its strongest head's color), and, as BertViz's hover boxes, puts one
     mark per head beside each key token, at full strength (opacity = that head's weight; an
     empty box is a weight of 0), the columns of marks numbered by head below the Axes (the
     key, in place of a legend);
@@ -437,8 +438,8 @@ def lines(
 def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float, axis_points: float,
                     direction: str) -> None:
     """Lanes for the heads when they fit and lines are drawn as lines, else one line per pair in
-    its strongest head's color (see `LANE_PITCH`); `focus` keeps its lines, marked per head."""
-    if len(plan.head_indices) < 2 or plan.focus is not None:
+    its strongest head's color (see `LANE_PITCH`); `focus` too (its marks show every head's weight)."""
+    if len(plan.head_indices) < 2:
         return
     n_rows = max(plan.weights.shape[1:])
     lanes = head_lanes(len(plan.head_indices), line_points, axis_points / n_rows)
@@ -446,8 +447,8 @@ def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float,
                     or _overlap_on_dark(ax, plan, axis_points))
     if lanes is not None and as_lines:
         plan.lane_offsets = lanes / n_rows
-        if direction == "all":  # side by side, lines no longer add up: opacity = weight
-            plan.alpha_scale *= len(plan.head_indices)
+        if direction == "all" and plan.focus is None:  # side by side, lines no longer add up: opacity = weight
+            plan.alpha_scale *= len(plan.head_indices)  # (a focus query's lines are at its weights already)
     else:
         strongest_head_lines(plan)
 
@@ -670,8 +671,8 @@ def focus_marks(ax, plan: _LinePlan):
         raise AttentionInputError("Focus marks show a focus query's weights, but the lines were planned without `focus`.")
     n_heads, n_keys = plan.focus_weights.shape
     side = FOCUS_MARK_SIZE * font_points("ytick.labelsize")
-    step = FOCUS_MARK_STEP * side
     band = mark_band_points()[1] if plan.sentence_b_start is not None else 0.0  # the sentence marks' room
+    step, size, stride = focus_key_layout(plan.head_indices, FOCUS_MARK_STEP * side, _key_room(ax, plan, band))
     x_points = band + step * (np.arange(n_heads) + 0.5)
     offsets = np.column_stack([np.tile(x_points / 72, n_keys), np.repeat(plan.key_y, n_heads)])
     weights = plan.focus_weights.T.ravel()  # key by key, heads in order
@@ -685,26 +686,70 @@ def focus_marks(ax, plan: _LinePlan):
         label="focus weights",
     )
     ax.add_collection(marks, autolim=False)
-    _number_mark_columns(ax, plan.head_indices, x_points, step)
+    _number_mark_columns(ax, plan.head_indices, x_points, step, size, stride)
     for child in ax.child_axes:  # the key labels' axis (secondary_yaxis)
         child.tick_params(pad=mpl.rcParams["ytick.major.pad"] + band + step * n_heads)
     return marks
 
 
-def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) -> None:
-    """The focus marks' key: each column of marks numbered with its head below the Axes (the
-    title keeps the space above), "head" before the numbers (a legend would squeeze a narrow Axes)."""
+# The focus key (the marks' columns, numbered by head) takes at most this share of the width it
+# shares with the lines (the lines keep a third): its pitch grows up to there so that every
+# column is numbered at the style's tick size; past it the numbers shrink (never below the
+# label rule's floor), then number every n-th column.
+FOCUS_KEY_SHARE = 2 / 3
+
+
+def focus_key_layout(head_indices, min_step: float, room: float) -> tuple[float, float, int]:
+    """The focus key's column pitch (points), its numbers' size and which columns are numbered
+    (every `stride`-th), for the marks' columns of `head_indices`, at least `min_step` apart, in
+    `room` points (the width the lines and the key share).
+
+    >>> import attnfig
+    >>> with attnfig.style("neurips"):
+    ...     step, size, stride = focus_key_layout(range(12), 6.72, 300.0)
+    >>> size, stride, step > 6.72
+    (7.0, 1, True)
+    """
+    from .labels import MIN_FONT_POINTS, label_points
+
+    tick = font_points("ytick.labelsize")
+    # at the tick size (width grows with size), at least DIGIT_WIDTH a digit: a figure drawn
+    # outside its style falls back to a wider font
+    numbers = [str(h) for h in head_indices]
+    widest = max(label_points(numbers, tick), DIGIT_WIDTH * tick * max(map(len, numbers), default=1))
+    n = max(len(head_indices), 1)
+    step = max(min_step, min(widest + KEY_GAP_POINTS, FOCUS_KEY_SHARE * room / n))
+    size = tick * min(1.0, (step - KEY_GAP_POINTS) / max(widest, 1e-9))  # every column, as large as fits
+    floor = min(tick, MIN_FONT_POINTS)
+    if size >= floor:
+        return step, size, 1
+    return step, floor, int(np.ceil((widest * floor / tick + KEY_GAP_POINTS) / step))
+
+
+def _key_room(ax, plan: _LinePlan, band: float) -> float:
+    """The width in points the lines and the focus key share: the Axes' share of its figure (its
+    grid columns), less both columns' token labels, their pads and sentence marks and the layout's
+    padding (before layout, the Axes' own width is not known yet)."""
+    from .figures import figure_inches
+    from .labels import label_points
+
+    spec = ax.get_subplotspec()
+    width = figure_inches(ax.figure)[0] * 72
+    if spec is not None:
+        width *= len(spec.colspan) / spec.get_gridspec().ncols
+    else:
+        width = axes_inches(ax)[0] * 72
+    tick = font_points("ytick.labelsize")
+    labels = label_points(plan.query_tokens, tick) + label_points(plan.key_tokens, tick)
+    return max(0.0, width - labels - 2 * (mpl.rcParams["ytick.major.pad"] + band + 4.0))
+
+
+def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float, size: float, stride: int) -> None:
+    """The focus marks' key: each `stride`-th column of marks numbered with its head below the
+    Axes, in `size` points (the title keeps the space above), "head" before the numbers (a legend
+    would squeeze a narrow Axes)."""
     from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
-    from .labels import MIN_FONT_POINTS
-
-    widest = max(len(str(h)) for h in head_indices)
-    style_size = font_points("legend.fontsize")
-    size = min(style_size, (step - KEY_GAP_POINTS) / (DIGIT_WIDTH * widest))  # apart
-    stride = 1
-    if size < min(style_size, MIN_FONT_POINTS):  # never below the label rule's floor: number every n-th column
-        size = min(style_size, MIN_FONT_POINTS)
-        stride = int(np.ceil((DIGIT_WIDTH * widest * size + KEY_GAP_POINTS) / step))
     for head, x in list(zip(head_indices, x_points))[::stride]:
         transform = blended_transform_factory(ax.transAxes + ScaledTranslation(x / 72, 0, ax.figure.dpi_scale_trans),
                                               ax.transAxes)
@@ -717,7 +762,7 @@ def _number_mark_columns(ax, head_indices, x_points: np.ndarray, step: float) ->
             ha="right", va="top", fontsize=size, fontstyle="italic", gid="focus key")
 
 
-DIGIT_WIDTH = 0.6  # a digit's width, in font sizes
+DIGIT_WIDTH = 0.6  # a digit's width, in font sizes (Times 0.5, DejaVu 0.64)
 KEY_GAP_POINTS = 1.5  # at least this between two numbers of the focus key
 
 
