@@ -27,40 +27,44 @@ def distances(first, second) -> np.ndarray:
     return np.linalg.norm(cam02_ucs(first)[:, None] - cam02_ucs(second)[None], axis=-1)
 
 
-# --- E'1. the highlight color: no head's, no category's ------------------------------------------------
+# --- E'1. the highlight color: no hue at all, so no head's or category's ------------------------------
 
-CATEGORIES = len(PATTERNS) - 1 + len(TARGETS)  # heterogeneous is grey
+def chroma(colors) -> np.ndarray:
+    """CIELAB chroma: 0 for a grey, black or white."""
+    from attnfig.views.colors import cielab
 
-
-def test_the_categories_before_the_highlight_are_the_pattern_types_and_special_token_targets():
-    from attnfig.views.colors import CATEGORIES_BEFORE_HIGHLIGHT
-
-    assert CATEGORIES_BEFORE_HIGHLIGHT == len(PATTERNS) - 1 + len(TARGETS)  # heterogeneous is grey
+    lab = cielab(np.atleast_2d(colors)[:, :3])
+    return np.hypot(lab[:, 1], lab[:, 2])
 
 
 @pytest.mark.parametrize("names", STYLES)
-def test_highlight_color_is_far_from_every_head_and_category_color(names):
+def test_highlight_color_has_no_hue_and_is_far_from_every_head_and_category_color(names):
+    """A cyan chosen far from the heads was still 13 units from head 8, whose faint lines its band
+    matched (fifth review); a grey is a hue no head has."""
     with attnfig.style(*names):
         highlight = highlight_color()[None, :3]
         heads = head_colors(range(20))[:, :3]
-        categories = category_colors(CATEGORIES)[:, :3]
-    assert distances(highlight, heads).min() >= 13  # was 0.0: tab10's red, head 3's color
-    assert distances(highlight, heads[:12]).min() >= 13
-    assert distances(highlight, categories).min() >= 13
+        categories = category_colors(len(PATTERNS) - 1 + len(TARGETS))[:, :3]  # heterogeneous is grey
+    assert chroma(highlight)[0] < 1
+    assert chroma(heads).min() > 15  # every head has a hue
+    assert distances(highlight, heads).min() >= 20  # was 0.0 (head 3's red), then 13.4 (a cyan beside head 8)
+    assert distances(highlight, categories).min() >= 20
 
 
 @pytest.mark.parametrize("names", [("icml",), ("icml", "dark")])
-def test_head_view_highlight_band_is_not_a_head_color(names):
+def test_head_view_highlight_band_is_grey_and_its_labels_bold(names):
     with attnfig.style(*names):
         fig = attnfig.head_view(random_attention(3, 12, 11), PAIR, layer=2, highlight=[2])
-        heads = head_colors(range(12))[:, :3]
+        fig.canvas.draw()
     bands = [c for ax in fig.axes for c in ax.collections
              if isinstance(c, PatchCollection) and c.get_label() == "highlight"]
     assert len(bands) == 12  # one per head panel
     band_rgb = np.unique(np.concatenate([b.get_facecolors()[:, :3] for b in bands]).round(6), axis=0)
-    assert len(band_rgb) == 1
-    np.testing.assert_allclose(band_rgb[0], highlight_color()[:3], atol=1e-6)
-    assert distances(band_rgb, heads).min() >= 13  # was 0.0 in head 3's panel
+    assert len(band_rgb) == 1 and chroma(band_rgb)[0] < 1
+    labels = [t for ax in fig.axes for axis in [ax.yaxis] + [c.yaxis for c in ax.child_axes]
+              for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+    bold = {t.get_text() for t in labels if t.get_fontweight() in ("bold", 700)}
+    assert bold == {"rabbit"}
     plt.close(fig)
 
 

@@ -49,7 +49,8 @@ def test_colorblind_style_and_a_given_palette_are_kept():
     from attnfig.views.colors import head_colors
 
     with attnfig.style("colorblind"):
-        assert to_rgba(head_colors([7])[0]) == to_rgba("#000000")  # Okabe-Ito's black stays head 7
+        assert to_rgba(head_colors([6])[0]) == to_rgba("#CC79A7")  # Okabe-Ito's cycle is kept,
+        assert to_rgba(head_colors([7])[0]) == to_rgba("#CC6677")  # but not its black: no head is black or grey
     np.testing.assert_allclose(head_colors([0, 1], ["grey", "red"]), to_rgba_array(["grey", "red"]))
 
 

@@ -21,7 +21,7 @@ from .flow import attention_flow, residual_attention
 from ..views.heatmap import KEY_LABEL, QUERY_LABEL, matrix_heatmap
 from ..views.arguments import check_keywords, target_axes
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER
-from ..views.lines import column_headings, lines
+from ..views.lines import column_headings, lines, note_within_width
 from ..views.colors import font_points, foreground_color
 from ..views.figures import axes_inches
 from ..views.titles import sentence_case, text_points
@@ -170,6 +170,7 @@ def plot_rollout(attention: Any, tokens: Sequence[str] | None = None, *, start_l
             kwargs["focus"] = int(shown[:single].sum())  # the query's place among the kept tokens
         kwargs.setdefault("palette", [foreground_color()])  # one value: no head's color
         ax = lines(rolled, prettify_tokens=False, ax=ax, legend=False, **kwargs)
+        note_within_width(ax)
         column_headings(ax, rolled)  # "query" and "key" above the columns, as in head_view
     else:
         kwargs.setdefault("vmin", 0.0)

@@ -5,14 +5,15 @@ One color means one thing across figures:
 - **heads** get the style's cycle (`head_colors`): the light, dark and venue styles share one
   cycle (tab10 without its grey) and the same `EXTRA_COLORS` after it, so head h has one color
   in all of them. Only a style made to change the palette (``colorblind``) or a ``palette=``
-  changes it. Heads never get a grey from the style's cycle (tab10's #7f7f7f): overlapping
-  lines of several heads blend to a grey, which would read as that head.
+  changes it. Heads never get a grey, black or white from the style's cycle (tab10's #7f7f7f,
+  Okabe-Ito's black): overlapping lines of several heads blend to a grey, which would read as
+  that head, and the highlight is drawn without hue.
 - **other categories** (pattern types, special-token targets) get `category_colors`: colors
   chosen, for the active style, far from the first `HEAD_COLORS_KEPT` head colors, so no
   figure's "vertical" or "[CLS]" shares a color with a head.
-- **highlighted tokens** get `highlight_color`: the next color of the `category_colors`
-  sequence after the categories', so it is far from every head and category color and means
-  only "highlight".
+- **highlighted tokens** get `highlight_color`: no hue at all, the style's foreground (a grey
+  band, bold labels), since every hue far enough from twenty head colors and the categories is
+  still near some head (a cyan was 13 CAM02-UCS units from head 8, whose faint lines it matched).
 - **layers** get `layer_colors`, the one function every figure that colors layers calls
   (`model_view`'s line thumbnails, `plot_head_map`'s markers): the style's sequential colormap
   (``image.cmap``) with its ends cut where a line would not read on the background, sampled
@@ -27,7 +28,7 @@ from itertools import cycle, islice
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.colors import Normalize, TwoSlopeNorm, to_rgba_array
+from matplotlib.colors import Normalize, TwoSlopeNorm, to_rgba, to_rgba_array
 
 from ..errors import ArgumentError
 from .arguments import check_color_limits
@@ -49,20 +50,20 @@ MIN_CONTRAST_ON_DARK = 3.0  # WCAG 2.1's minimum for graphics, on black
 MIN_CONTRAST_ON_LIGHT = 1.9  # on white: tab10's olive (#bcbd22) has 2.0
 EXTRA_CONTRAST_ON_DARK = 4.0  # on black, for `EXTRA_COLORS` (tab10's dimmest, brown, has 3.2)
 CATEGORY_CONTRAST_ON_DARK = 3.5  # on black, for `category_colors` (fewer, so fewer candidates far from heads)
-# A grey: CIELAB chroma below this, lighter than black and darker than white (Okabe-Ito's black
-# in the colorblind style stays a head color).
+# A grey: CIELAB chroma below this, black and white included (Okabe-Ito's black in the
+# colorblind style is no head's color: the highlight is the foreground, without hue, and black
+# lines vanish on a dark background).
 GREY_CHROMA = 15.0
-GREY_LIGHTNESS = (10.0, 90.0)
 
 
 def is_grey(color) -> bool:
-    """Whether `color` is a grey (near-neutral, neither near black nor near white).
+    """Whether `color` has no hue to speak of (a grey, black or white).
 
     >>> is_grey("#7f7f7f"), is_grey("#1f77b4"), is_grey("black")
-    (True, False, False)
+    (True, False, True)
     """
-    lightness, a, b = cielab([color])[0]
-    return bool(np.hypot(a, b) < GREY_CHROMA and GREY_LIGHTNESS[0] < lightness < GREY_LIGHTNESS[1])
+    _, a, b = cielab([color])[0]
+    return bool(np.hypot(a, b) < GREY_CHROMA)
 
 
 def cielab(colors) -> np.ndarray:
@@ -196,21 +197,17 @@ def _category_sequence(heads: tuple, n: int) -> list:
     return [tuple(grid[i]) for i in chosen]
 
 
-# The categories that take `category_colors` before the highlight: 4 pattern types (the fifth,
-# heterogeneous, is grey) and 7 special-token targets (tests check these counts).
-CATEGORIES_BEFORE_HIGHLIGHT = 4 + 7
-
 
 def highlight_color() -> np.ndarray:
-    """The RGBA color that marks `highlight` tokens (labels, bands, outlines): the
-    `category_colors` sequence's color after the pattern types' and special-token targets', so,
-    for the active style, it is the farthest (CAM02-UCS) from every head and category color.
+    """The RGBA color that marks `highlight` tokens (label text, bands, marks): the style's
+    foreground (`foreground_color`), a color without hue, so no head's or category's lines can
+    be mistaken for it; highlighted labels are also bold.
 
     >>> from matplotlib.colors import to_hex
     >>> to_hex(highlight_color())
-    '#0099bb'
+    '#000000'
     """
-    return category_colors(1, skip=CATEGORIES_BEFORE_HIGHLIGHT)[0]
+    return np.asarray(to_rgba(foreground_color()))
 
 
 def layer_colors(n: int, palette=None, cmap=None, background="white") -> np.ndarray:

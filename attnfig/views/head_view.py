@@ -12,7 +12,8 @@ from .._docstrings import with_parameters
 from .arguments import check_html_action, check_keywords, word_positions
 from .colors import font_points, head_colors
 from ..input.data import as_attention, merge_subword_tokens
-from .lines import column_headings, direction_slices, draw_head_legend, lines, mark_band_points, show_sentence_marks
+from .lines import (column_headings, direction_slices, draw_head_legend, lines, mark_band_points, note_within_width,
+                    show_sentence_marks)
 from ..input.panels import PanelArguments, resolve_panels
 from ..input.span import rows_in_span
 from ..themes import display_mode_style
@@ -201,6 +202,7 @@ def head_view(
         axes = figure.subplots(1, len(panels), squeeze=False)[0]
         for ax, (title, data) in zip(axes, panels):
             lines(data, layer=layer, heads=heads, ax=ax, prettify_tokens=False, legend=False, **kwargs)
+            note_within_width(ax)
             column_headings(ax, data, kwargs.get("direction", "all"))
             if title:
                 note = ax.get_title()  # lines' note on the span, if any

@@ -376,9 +376,14 @@ class TokenLocator(Locator):
             color = mpl.rcParams[f"{name}tick.labelcolor"]  # type: ignore[index]  # stubs: literal keys only
             self.base_color = mpl.rcParams[f"{name}tick.color"] if color == "inherit" else color  # type: ignore[index]  # same
         for tick, index in zip(axis.get_major_ticks(len(fit.shown)), fit.shown):
-            color = self.label_colors.get(round(float(self.positions[index]), 6), self.base_color)
-            tick.label1.set_color(color)
-            tick.label2.set_color(color)
+            marked = round(float(self.positions[index]), 6) in self.label_colors
+            color = self.label_colors[round(float(self.positions[index]), 6)] if marked else self.base_color
+            for label in (tick.label1, tick.label2):
+                label.set_color(color)
+                if marked:  # a highlighted label: bold as well as its color (which may be the text's own)
+                    label.set_fontweight("bold")
+                elif index not in self.bold:
+                    label.set_fontweight("normal")
 
     def tick_values(self, vmin, vmax):
         return self.positions

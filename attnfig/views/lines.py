@@ -626,17 +626,28 @@ def color_tick_labels(axis, positions, color) -> None:
     axis.get_major_locator().label_colors = {round(float(p), 6): color for p in positions}
 
 
-def column_headings(ax, data: AttentionData, direction: str = "all", *, query: bool = True, key: bool = True) -> None:
-    """"query" above the left column's labels and "key" above the right one's (with the
-    sentence, A or B, when `direction` keeps one)."""
-    sides = direction.split("->") if direction != "all" else ("", "")
-    size = mpl.rcParams["legend.fontsize"]
-    # A title (a span's note) within the Axes' width: the headings stand just outside it, at its height.
+def note_within_width(ax) -> None:
+    """Wrap the Axes' title (the lines' note: a span's share outside it, what opacity shows) to
+    the Axes' width, where `column_headings` puts "query" and "key" just outside it, at its height.
+
+    >>> import matplotlib.pyplot as plt
+    >>> ax = plt.figure(figsize=(2, 2)).add_axes((0.25, 0.1, 0.5, 0.8))
+    >>> _ = ax.set_title("Tokens 5-11: 63% of their attention goes outside the span", fontsize=8)
+    >>> note_within_width(ax); len(ax.get_title().splitlines()) > 1
+    True
+    """
     title = ax.get_title()
     wrapped = "\n".join(wrap_to_width(line, axes_inches(ax)[0] * 72, ax.title.get_fontsize())
                          for line in title.split("\n"))
     if wrapped != title:
         ax.title.set_text(wrapped)
+
+
+def column_headings(ax, data: AttentionData, direction: str = "all", *, query: bool = True, key: bool = True) -> None:
+    """"query" above the left column's labels and "key" above the right one's (with the
+    sentence, A or B, when `direction` keeps one)."""
+    sides = direction.split("->") if direction != "all" else ("", "")
+    size = mpl.rcParams["legend.fontsize"]
     query_pad = _tick_pad(ax.yaxis)
     key_pad = max((_tick_pad(child.yaxis) for child in ax.child_axes), default=query_pad)
     for shown, x, name, side, ha, dx in ((query, 0, "query", sides[0], "right", -query_pad),
