@@ -158,3 +158,18 @@ def test_wheel_ships_the_styles(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for style in REQUIRED:
         assert f"attnfig/styles/{style}.mplstyle" in names
+
+
+def test_dark_composes_with_the_colorblind_palette_in_either_order():
+    """`style("colorblind", "dark")` replaced Okabe-Ito with tab10: the dark sheet set the cycle (sixth review)."""
+    from matplotlib.colors import to_hex
+
+    from attnfig.views.colors import head_colors
+
+    with attnfig.style("colorblind"):
+        colorblind = [to_hex(c) for c in head_colors(range(8))]
+    for names in (("colorblind", "dark"), ("dark", "colorblind")):
+        with attnfig.style(*names):
+            assert [to_hex(c) for c in head_colors(range(8))] == colorblind
+    with attnfig.style("dark"):
+        assert to_hex(head_colors([0])[0]) == "#1f77b4"  # alone, matplotlib's tab10 (BertViz's colors)
