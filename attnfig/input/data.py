@@ -754,24 +754,7 @@ def _check_tokens(tokens, length: int, argument: str, axis: str) -> tuple[str, .
                 f"{token!r} (a {type(token).__name__}). Decode bytes and convert ids with "
                 "tokenizer.convert_ids_to_tokens(...)."
             )
-    check_token_text(tokens, argument)
     return tuple(str(t) for t in tokens)
-
-
-def check_token_text(tokens, argument: str = "tokens") -> None:
-    """Refuse a token that is not valid text (a lone UTF-16 surrogate: no font draws it, no file
-    holds it) with an `AttentionInputError` naming its entry.
-
-    >>> check_token_text(["[CLS]", "héllo"])
-    """
-    for position, token in enumerate(tokens):
-        try:
-            str(token).encode("utf-8")
-        except UnicodeEncodeError:
-            raise AttentionInputError(
-                f"`{argument}` entry {position} ({token!r}) is not valid text: it holds a lone UTF-16 "
-                "surrogate. Decode the text with errors='replace' (or fix how the tokens were read)."
-            ) from None
 
 
 def _check_sentence_b_start(sentence_b_start, length: int) -> None:

@@ -27,7 +27,6 @@ from ..views.heatmap import add_colorbar, matrix_heatmap
 from ..views.labels import LABEL_PITCH
 from ..views.titles import sentence_case
 from ..input.tokens import prettify_tokens as _prettify
-from ..input.data import check_token_text
 
 NEURON_MARGIN_INCHES = 1.2  # titles and the color scales below the vectors, their labels aside
 
@@ -229,8 +228,6 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
     ------
     ArgumentError
         When `view` is not a `NeuronView`.
-    AttentionInputError
-        When a token of `view` is not valid text (a lone UTF-16 surrogate).
 
     Examples
     --------
@@ -246,7 +243,6 @@ def plot_neuron_view(view: NeuronView, *, cmap: str | Colormap | None = None, pr
             f"head=, query=)` returns, but {type(view).__name__} was passed. For attention weights, draw "
             "`attnfig.heatmap` or `attnfig.head_view`."
         )
-    check_token_text(view.tokens, "view.tokens")
     tokens = _prettify(view.tokens) if prettify_tokens else list(view.tokens)
     width, height = mpl.rcParams["figure.figsize"]
     rows_inches = len(tokens) * LABEL_PITCH * font_points("ytick.labelsize") / 72
