@@ -233,3 +233,13 @@ def test_the_readme_python_blocks_run_in_order_in_a_fresh_folder(tmp_path):
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_neuron_view_draws_a_lone_surrogate_as_the_replacement_character(tmp_path):
+    """The property test drew '\\ud800' into the neuron view: measuring its column width gave
+    FreeType the raw surrogate (TypeError). Labels are measured as drawn, with U+FFFD."""
+    view = attnfig.NeuronView(np.ones(2), np.ones((2, 2)), np.ones((2, 2)), np.zeros(2), np.full(2, 0.5),
+                              ("ok", "a\udfffb"), 0, 0, 0)
+    with attnfig.style("paper"):  # text as text in SVG
+        (svg,) = attnfig.save(attnfig.plot_neuron_view(view), tmp_path / "neuron", formats=["svg"])
+    assert "a\ufffdb" in svg_texts(svg)

@@ -73,10 +73,20 @@ def literal(token) -> str:
     >>> literal("$x^2$"), literal("a\\ud800b"), literal("line\\n")
     ('\\\\$x^2\\\\$', 'a\ufffdb', 'line↵')
     """
-    text = "".join(_CONTROL.get(c, REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c) for c in str(token))
+    text = drawn_characters(token)
     if mpl.rcParams["text.usetex"]:
         return _LATEX_SPECIALS.sub(lambda m: _LATEX_REPLACEMENTS.get(m[1], "\\" + m[1]), text)
     return text.replace("$", r"\$")
+
+
+def drawn_characters(token) -> str:
+    """The characters a label of `token` shows: lone surrogates as ``\ufffd``, newlines and tabs
+    as ``↵`` and ``→`` (`literal` also escapes what matplotlib would read as markup).
+
+    >>> drawn_characters("a\ud800b\tc")
+    'a\ufffdb→c'
+    """
+    return "".join(_CONTROL.get(c, REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c) for c in str(token))
 
 
 def axis_points(axis) -> float:
@@ -91,7 +101,8 @@ def label_points(tokens, fontsize: float) -> float:
     from matplotlib.font_manager import FontProperties
 
     renderer, font = RendererAgg(1, 1, 72), FontProperties(size=fontsize)
-    return max((renderer.get_text_width_height_descent(str(t), font, ismath=False)[0] for t in tokens), default=0.0)
+    return max((renderer.get_text_width_height_descent(drawn_characters(t), font, ismath=False)[0] for t in tokens),
+               default=0.0)
 
 
 def min_fontsize(fontsize: float) -> float:
