@@ -83,8 +83,8 @@ def drawn_characters(token) -> str:
     """The characters a label of `token` shows: lone surrogates as ``\ufffd``, newlines and tabs
     as ``↵`` and ``→`` (`literal` also escapes what matplotlib would read as markup).
 
-    >>> drawn_characters("a\ud800b\tc")
-    'a\ufffdb→c'
+    >>> drawn_characters("a\\ud800b\\tc") == "a\\ufffdb→c"
+    True
     """
     return "".join(_CONTROL.get(c, REPLACEMENT if 0xD800 <= ord(c) <= 0xDFFF else c) for c in str(token))
 
