@@ -119,6 +119,22 @@ def axes_box_inches(ax) -> tuple[float, float, float, float]:
     return float(box.x0 * width), float(box.y0 * height), float(box.x1 * width), float(box.y1 * height)
 
 
+def grid_share_inches(ax) -> float:
+    """The width in inches of the grid columns the Axes `ax` spans, its share of its Figure or
+    SubFigure (its tick labels and legend included), before layout has placed it; an Axes not on
+    a grid: its own width.
+
+    >>> import matplotlib.figure
+    >>> axes = matplotlib.figure.Figure(figsize=(6, 3)).subplots(1, 3)
+    >>> grid_share_inches(axes[1])
+    2.0
+    """
+    spec = ax.get_subplotspec()
+    if spec is None:
+        return axes_inches(ax)[0]
+    return figure_inches(ax.figure)[0] * len(spec.colspan) / spec.get_gridspec().ncols
+
+
 @contextlib.contextmanager
 def closing_new_figures():
     """Close, on the way out (error or not), the pyplot figures opened inside: the batch

@@ -26,7 +26,7 @@ from ..errors import AttentionInputError, one_of_message
 from ..options import layer_label
 from .density import (ResolutionImage, blank_canvas, ink_rgba, lines_ink, opaque_background, output_dpi, over,
                       raster_backdrop)
-from .figures import axes_inches
+from .figures import axes_inches, grid_share_inches
 from .labels import highlight_color, set_token_ticks
 from .titles import sentence_case, wrap_to_width
 from .readability import LINE_BUDGET, keep_mask, line_width_points, uses_density
@@ -421,8 +421,7 @@ def lines(
     axis_points = axes_inches(ax)[1] * 72
     line_points = line_width_points(base_points, axis_points / max(plan.weights.shape[1:]))
     _separate_heads(ax, plan, base_points, line_points, axis_points, direction)
-    if (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
-            or _overlap_on_dark(ax, plan, axis_points)):
+    if _drawn_as_ink(ax, plan, base_points, line_points, axis_points):  # asked again: fewer lines may be kept now
         _density_image(ax, plan, base_points, kwargs)
     else:
         _line_collections(ax, plan, line_points, kwargs)
@@ -443,14 +442,19 @@ def _separate_heads(ax, plan: _LinePlan, base_points: float, line_points: float,
         return
     n_rows = max(plan.weights.shape[1:])
     lanes = head_lanes(len(plan.head_indices), line_points, axis_points / n_rows)
-    as_lines = not (uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
-                    or _overlap_on_dark(ax, plan, axis_points))
-    if lanes is not None and as_lines:
+    if lanes is not None and not _drawn_as_ink(ax, plan, base_points, line_points, axis_points):
         plan.lane_offsets = lanes / n_rows
         if direction == "all" and plan.focus is None:  # side by side, lines no longer add up: opacity = weight
             plan.alpha_scale *= len(plan.head_indices)  # (a focus query's lines are at its weights already)
     else:
         strongest_head_lines(plan)
+
+
+def _drawn_as_ink(ax, plan: _LinePlan, base_points: float, line_points: float, axis_points: float) -> bool:
+    """Whether the kept lines are drawn as one ink image rather than as lines: thinner than a
+    pixel, more than `LINE_BUDGET`, or overlapping on a dark background."""
+    return bool(uses_density(base_points, line_points, output_dpi(ax.figure)) or plan.keep.sum() > LINE_BUDGET
+                or _overlap_on_dark(ax, plan, axis_points))
 
 
 # On a background other than white, each line's opacity is raised to read as on paper
@@ -741,15 +745,9 @@ def _key_room(ax, plan: _LinePlan, band: float) -> float:
     """The width in points the lines and the focus key share: the Axes' share of its figure (its
     grid columns), less both columns' token labels, their pads and sentence marks and the layout's
     padding (before layout, the Axes' own width is not known yet)."""
-    from .figures import figure_inches
     from .labels import label_points
 
-    spec = ax.get_subplotspec()
-    width = figure_inches(ax.figure)[0] * 72
-    if spec is not None:
-        width *= len(spec.colspan) / spec.get_gridspec().ncols
-    else:
-        width = axes_inches(ax)[0] * 72
+    width = grid_share_inches(ax) * 72
     tick = font_points("ytick.labelsize")
     labels = label_points(plan.query_tokens, tick) + label_points(plan.key_tokens, tick)
     return max(0.0, width - labels - 2 * (mpl.rcParams["ytick.major.pad"] + band + 4.0))
@@ -782,15 +780,14 @@ def head_legend_handles(head_indices, head_colors) -> list[Patch]:
     return [Patch(facecolor=color, label=str(head)) for head, color in zip(head_indices, head_colors)]
 
 
-def legend_options(n_entries: int, width_inches: float, title: str = "Head", entry_font_sizes: float | None = None) -> dict:
+def legend_options(n_entries: int, width_inches: float, title: str = "Head") -> dict:
     """A compact legend, as BertViz's head selector: one row when it fits the width, else
     as many columns as fit, spread so that the rows are full (12 heads in 9 columns would
     leave 3 short ones). The title is the first entry (no line of its own).
 
-    An entry takes about `ENTRY_FONT_SIZES` font sizes (swatch, two digits, spacing), or
-    `entry_font_sizes`.
+    An entry takes about `ENTRY_FONT_SIZES` font sizes (swatch, two digits, spacing).
     """
-    entry_inches = (entry_font_sizes or ENTRY_FONT_SIZES) * font_points("legend.fontsize") / 72
+    entry_inches = ENTRY_FONT_SIZES * font_points("legend.fontsize") / 72
     room = width_inches - len(title) * 0.5 * font_points("legend.fontsize") / 72
     ncols = max(1, min(n_entries, int(room // entry_inches)))
     ncols = -(-n_entries // -(-n_entries // ncols)) if n_entries else 1  # ceil(n / rows)
@@ -884,12 +881,6 @@ def draw_head_legend(target, head_indices, head_colors, width_inches: float, tit
 
 def head_legend(ax, head_indices, head_colors, title: str = "Head") -> None:
     """Head swatches below the axes (the title keeps the space above), `title` first."""
-    from .figures import figure_inches
-
-    spec = ax.get_subplotspec()
-    if spec is not None:  # the legend may span the Axes' share of the figure, labels included
-        grid_columns = spec.get_gridspec().ncols
-        width = figure_inches(ax.figure)[0] * len(spec.colspan) / grid_columns
-    else:
-        width = axes_inches(ax)[0]
-    draw_head_legend(ax, head_indices, head_colors, width, title, loc="upper center", bbox_to_anchor=(0.5, 0.0))
+    # the legend may span the Axes' share of the figure, labels included
+    draw_head_legend(ax, head_indices, head_colors, grid_share_inches(ax), title, loc="upper center",
+                     bbox_to_anchor=(0.5, 0.0))
