@@ -8,11 +8,13 @@ defines its accumulator beside its formula; the in-memory path feeds it whole ma
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..input.chunks import Chunk, to_numpy
+from ..input.chunks import Chunk, to_numpy, whole_map_chunks
+from ..input.corpus import as_corpus
+from ..recording.engine import run_corpus
 
 
 class PerInputSums:
@@ -56,3 +58,21 @@ def summarize(accumulator, chunks: Iterable[Chunk]):
     for chunk in chunks:
         accumulator.update(chunk)
     return accumulator
+
+
+def accumulated(kind: type, source, tokens, model, tokenizer, *, summary: str, engine: str = "local",
+                engine_options=None, maps: Callable = iter):
+    """An accumulator of class `kind` fed `source`: the texts it holds streamed through `model`
+    (or on `engine`), else its attention maps, whole (`maps` may check or reorder the corpus
+    first); `summary` names the statistic in as_corpus's errors. Every summary's `model=` /
+    in-memory switch is this one.
+
+    >>> import numpy as np
+    >>> from attnfig.summaries.entropy import EntropyAccumulator
+    >>> acc = accumulated(EntropyAccumulator, np.full((1, 1, 2, 2), 0.5), None, None, None, summary="head_entropy")
+    >>> acc.result().round(4).tolist()
+    [[0.6931]]
+    """
+    if model is not None or engine != "local":  # `source` holds texts: stream them through the model
+        return run_corpus(model, tokenizer, source, kind, engine=engine, engine_options=engine_options)
+    return summarize(kind(), whole_map_chunks(maps(as_corpus(source, tokens, summary=summary, streamed=summary))))

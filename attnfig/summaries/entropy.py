@@ -6,15 +6,14 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
 import numpy as np
 
-from ..input.chunks import Chunk, float64, namespace, whole_map_chunks
+from ..input.chunks import Chunk, float64, namespace
 from ..input.corpus import as_corpus
 from ..options import layer_label
-from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.colorbar_ticks import MarkedFormatter, MarkedLocator
 from ..views.heatmap import IMSHOW_TAKERS, MATRIX_ARGUMENTS_SET_BY_CALLER, matrix_heatmap
 from .._docstrings import with_parameters
-from .accumulators import PerInputSums, summarize
+from .accumulators import PerInputSums, accumulated
 
 
 ENTROPY_LABEL = "mean entropy (nats)"
@@ -39,6 +38,7 @@ class EntropyAccumulator(PerInputSums):
 
     >>> import attnfig
     >>> from attnfig.input.chunks import whole_map_chunks
+    >>> from attnfig.summaries.accumulators import summarize
     >>> data = attnfig.as_attention(np.full((1, 2, 4, 4), 0.25))
     >>> summarize(EntropyAccumulator(), whole_map_chunks([data])).result().round(4).tolist()
     [[1.3863, 1.3863]]
@@ -97,11 +97,8 @@ def head_entropy(attention: Any, tokens: Sequence[str] | None = None, *, model: 
     >>> head_entropy(np.full((1, 2, 4, 4), 0.25)).round(4).tolist()
     [[1.3863, 1.3863]]
     """
-    if model is not None or engine != "local":  # attention holds texts: stream them through the model
-        return run_corpus(model, tokenizer, attention, EntropyAccumulator, engine=engine,
-                          engine_options=engine_options).result()
-    return summarize(EntropyAccumulator(), whole_map_chunks(
-        as_corpus(attention, tokens, summary="head_entropy", streamed="head_entropy"))).result()
+    return accumulated(EntropyAccumulator, attention, tokens, model, tokenizer, summary="head_entropy",
+                       engine=engine, engine_options=engine_options).result()
 
 
 @with_parameters("corpus", "tokens", raises=("corpus",))

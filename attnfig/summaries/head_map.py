@@ -19,9 +19,8 @@ from matplotlib.transforms import Bbox
 
 from .._docstrings import with_parameters
 from ..errors import AttentionInputError
-from ..input.chunks import Chunk, float64, is_torch, namespace, to_numpy, whole_map_chunks
+from ..input.chunks import Chunk, float64, is_torch, namespace, to_numpy
 from ..input.corpus import as_corpus
-from ..recording.engine import run_corpus
 from ..themes import remember_style
 from ..views.arguments import check_keywords, target_axes
 from ..views.colors import colormap, font_points, layer_colors
@@ -29,7 +28,7 @@ from ..views.contrast import axes_background
 from ..views.heatmap import add_colorbar
 from ..views.labels import min_fontsize
 from ..views.layout import settle_layout
-from .accumulators import summarize
+from .accumulators import accumulated
 from .entropy import row_entropy
 
 LABEL_SIZE = 0.8  # head labels, as a fraction of the tick label size
@@ -92,11 +91,8 @@ def head_distances(corpus: Any, tokens: Sequence[str] | None = None, *, model: A
     >>> attnfig.head_distances(weights).round(4).tolist()     # sqrt(ln 2) apart
     [[0.0, 0.8326], [0.8326, 0.0]]
     """
-    if model is not None or engine != "local":  # corpus holds texts: stream them through the model
-        return run_corpus(model, tokenizer, corpus, HeadDistanceAccumulator, engine=engine,
-                          engine_options=engine_options).result()
-    return summarize(HeadDistanceAccumulator(), whole_map_chunks(_same_heads(
-        as_corpus(corpus, tokens, summary="head_distances", streamed="head_distances")))).result()
+    return accumulated(HeadDistanceAccumulator, corpus, tokens, model, tokenizer, summary="head_distances",
+                       engine=engine, engine_options=engine_options, maps=_same_heads).result()
 
 
 def _same_heads(inputs):
@@ -121,6 +117,7 @@ class HeadDistanceAccumulator:
 
     >>> import numpy as np, attnfig
     >>> from attnfig.input.chunks import whole_map_chunks
+    >>> from attnfig.summaries.accumulators import summarize
     >>> data = attnfig.as_attention(np.array([[[[1.0, 0.0]], [[0.0, 1.0]]]]))
     >>> summarize(HeadDistanceAccumulator(), whole_map_chunks([data])).result().round(4).tolist()
     [[0.0, 0.8326], [0.8326, 0.0]]

@@ -25,17 +25,16 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Patch, Rectangle
 
 from ..errors import AttentionInputError
-from ..input.chunks import Chunk, float64, whole_map_chunks
+from ..input.chunks import Chunk, float64
 from ..input.corpus import as_corpus
 from ..input.data import AttentionData, as_attention
-from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords
 from ..views.colors import category_colors, font_points
 from ..views.heatmap import IMSHOW_TAKERS
 from ..views.titles import wrap_to_width
 from ..views.model_view import Mosaic, gap_pixels, grid_figsize, model_view
 from .._docstrings import with_parameters
-from .accumulators import PerInputSums, summarize
+from .accumulators import PerInputSums, accumulated
 
 PATTERNS = ("vertical", "diagonal", "vertical+diagonal", "block", "heterogeneous")
 ABBREVIATIONS = {"vertical": "V", "diagonal": "D", "vertical+diagonal": "V+D", "block": "B", "heterogeneous": "H"}
@@ -67,6 +66,7 @@ class PatternAccumulator(PerInputSums):
     """`head_patterns` summed chunk by chunk: each head's masses on the band, the keys and the blocks.
 
     >>> from attnfig.input.chunks import whole_map_chunks
+    >>> from attnfig.summaries.accumulators import summarize
     >>> import attnfig
     >>> data = attnfig.as_attention(np.eye(8)[None, None])
     >>> summarize(PatternAccumulator(), whole_map_chunks([data])).result().tolist()
@@ -202,11 +202,8 @@ def head_patterns(attention: Any, tokens: Sequence[str] | None = None, *, model:
     >>> head_patterns(np.tile(np.eye(6), (1, 2, 1, 1))).tolist()
     [['diagonal', 'diagonal']]
     """
-    if model is not None or engine != "local":
-        return run_corpus(model, tokenizer, attention, PatternAccumulator, engine=engine,
-                          engine_options=engine_options).result()
-    return summarize(PatternAccumulator(), whole_map_chunks(
-        as_corpus(attention, tokens, summary="head_patterns", streamed="head_patterns"))).result()
+    return accumulated(PatternAccumulator, attention, tokens, model, tokenizer, summary="head_patterns",
+                       engine=engine, engine_options=engine_options).result()
 
 
 def majority_pattern(labels_per_input) -> np.ndarray:

@@ -17,16 +17,15 @@ from matplotlib.lines import Line2D
 import numpy as np
 
 from ..views.colors import category_colors, font_points
-from ..input.chunks import Chunk, float64, like, whole_map_chunks
+from ..input.chunks import Chunk, float64, like
 from ..input.corpus import as_corpus
 from ..errors import ArgumentError, one_of_message
-from ..recording.engine import run_corpus
 from ..views.arguments import check_keywords, target_axes
 from ..input.tokens import CLS_TOKENS, SEP_TOKENS, is_punctuation
 from ..themes import remember_style
 from ..options import layer_label
 from .._docstrings import with_parameters
-from .accumulators import PerInputSums, summarize
+from .accumulators import PerInputSums, accumulated
 from .patterns import PATTERNS
 
 KEY_TARGETS = {  # targets chosen by the key's token
@@ -69,6 +68,7 @@ class SpecialTokenAccumulator(PerInputSums):
 
     >>> import attnfig
     >>> from attnfig.input.chunks import whole_map_chunks
+    >>> from attnfig.summaries.accumulators import summarize
     >>> weights = np.zeros((1, 1, 3, 3)); weights[..., 0] = 1     # everything to [CLS]
     >>> data = attnfig.as_attention(weights, ["[CLS]", "a", "[SEP]"])
     >>> summarize(SpecialTokenAccumulator(), whole_map_chunks([data])).result()["[CLS]"].tolist()
@@ -153,11 +153,8 @@ def special_token_attention_per_input(attention, tokens=None, *, model=None, tok
 
 def _accumulated(attention, tokens, model, tokenizer, engine="local", engine_options=None) -> SpecialTokenAccumulator:
     """The accumulator fed the maps, or the model's chunks of the texts in `attention`."""
-    if model is not None or engine != "local":
-        return run_corpus(model, tokenizer, attention, SpecialTokenAccumulator, engine=engine,
-                          engine_options=engine_options)
-    return summarize(SpecialTokenAccumulator(), whole_map_chunks(
-        as_corpus(attention, tokens, summary="special_token_attention", streamed="special_token_attention")))
+    return accumulated(SpecialTokenAccumulator, attention, tokens, model, tokenizer,
+                       summary="special_token_attention", engine=engine, engine_options=engine_options)
 
 
 @with_parameters("corpus", "tokens", returns="axes", raises=("corpus",))
