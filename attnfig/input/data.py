@@ -639,9 +639,7 @@ class _Scan:
 
     def values_valid(self, normalized: bool) -> bool:
         """The condition of `_check_values`, from the chunks' min and max."""
-        lowest, highest = np.min(self.lows), np.max(self.highs)
-        return bool(not (np.isnan(lowest) or np.isnan(highest)) and highest < np.inf
-                    and (lowest >= 0 if normalized else True))
+        return _values_ok(np.min(self.lows), np.max(self.highs), normalized)
 
 
 def _check_batch(batch, size: int) -> int:
@@ -668,14 +666,18 @@ def _check_values(weights: np.ndarray, normalized: bool) -> np.ndarray:
     both) and no array of the input's size; the masks that locate a bad value are built one at
     a time, only when there is one.
     """
-    lowest, highest = weights.min(), weights.max()
-    valid = not (np.isnan(lowest) or np.isnan(highest)) and highest < np.inf and (
-        lowest >= 0 if normalized else True)
-    if valid:
+    if _values_ok(weights.min(), weights.max(), normalized):
         return weights
     for problem in ("nan", "inf", "negative"):
         _raise_if(problem, weights, normalized)
     return weights
+
+
+def _values_ok(lowest, highest, normalized: bool) -> bool:
+    """Whether values from `lowest` to `highest` pass `_check_values`: no NaN (it propagates
+    through min and max), nothing infinite above, and nothing negative in softmax weights."""
+    return bool(not (np.isnan(lowest) or np.isnan(highest)) and highest < np.inf
+                and (lowest >= 0 if normalized else True))
 
 
 def _raise_if(problem: str, weights: np.ndarray, normalized: bool) -> None:
