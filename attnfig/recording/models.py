@@ -104,7 +104,8 @@ def from_model(
     if kind == "text":
         check_text(text)
     is_encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
-    if _is_batch(text, kind):
+    batch = _is_batch(text, kind)
+    if batch:
         items = list(text)
         pairs = _per_item(text_pair, len(items), "text_pair")
         decoders = _per_item(decoder_text, len(items), "decoder_text")
@@ -117,16 +118,16 @@ def from_model(
 
     encoded = tokenizer(text, text_pair, return_tensors="pt", **tokenizer_kwargs)
     mask = encoded.get("attention_mask")
-    for item, row in zip(items if _is_batch(text, kind) else [text], mask if mask is not None else encoded["input_ids"]):
+    for item, row in zip(items if batch else [text], mask if mask is not None else encoded["input_ids"]):
         check_some_tokens(tokenizer, item, int(row.sum()) if mask is not None else row.shape[-1])
     check_input_ids(model, encoded["input_ids"])
-    if mask is not None and (bool((mask[:, 0] == 0).any()) or not (_is_batch(text, kind) or bool(mask.all()))):
+    if mask is not None and (bool((mask[:, 0] == 0).any()) or not (batch or bool(mask.all()))):
         # Left padding shifts absolute positions (GPT-2, OPT, CLIP) and leaves rows that see
         # only padding: run each text alone, unpadded (one padded text too: nothing is gained).
         single = {key: value for key, value in tokenizer_kwargs.items() if key != "padding"}
         if not single.get("truncation"):
             single.pop("max_length", None)  # it only served the padding
-        if not _is_batch(text, kind):
+        if not batch:
             return from_model(model, tokenizer, text, text_pair, **single)
         return [from_model(model, tokenizer, item, pair, **single) for item, pair in zip(items, pairs)]
     inputs = _model_inputs(model, encoded)
@@ -134,7 +135,7 @@ def from_model(
         decoder_ids = tokenizer(decoder_text if decoder_text is not None else text, return_tensors="pt")["input_ids"]
         check_input_ids(model, decoder_ids, argument="decoder text")
         inputs["decoder_input_ids"] = decoder_ids.to(input_device(model))
-    one_text = not is_encoder_decoder and not _is_batch(text, kind)  # its conversion checks the causal mask
+    one_text = not is_encoder_decoder and not batch  # its conversion checks the causal mask
     outputs = _run(model, inputs, check_causal=not one_text, attention_mask=None if is_encoder_decoder else mask)
 
     if is_encoder_decoder:
@@ -162,7 +163,7 @@ def from_model(
         ), windows)
         for item in range(encoded["input_ids"].shape[0])
     ]
-    return results if _is_batch(text, kind) else results[0]
+    return results if batch else results[0]
 
 
 def check_text(text, argument: str = "text") -> None:

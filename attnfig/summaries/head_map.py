@@ -273,7 +273,7 @@ def _distances(box, centers: np.ndarray) -> np.ndarray:
     return np.hypot(dx, dy)
 
 
-def label_points() -> float:
+def head_label_points() -> float:
     """The head labels' font size: `LABEL_SIZE` of the style's tick labels, never below the
     smallest size token labels shrink to (`attnfig.views.labels.min_fontsize`, 5 pt at 6-pt ticks)."""
     ticks = font_points("xtick.labelsize")
@@ -363,7 +363,7 @@ def plot_head_map(corpus: Any, tokens: Sequence[str] | None = None, *, model: An
                          vmin=min(layer_indices) - 0.5, vmax=max(layer_indices) + 0.5, **kwargs)
     if labels:
         texts = [ax.annotate(f"{layer}-{head}", (x, y), xytext=(0, 0), textcoords="offset points",
-                             fontsize=label_points(), annotation_clip=False)
+                             fontsize=head_label_points(), annotation_clip=False)
                  for (x, y), layer, head in zip(points, layer_of, head_of)]
         for text in texts:  # placed inside the frame at draw time, after the layout: never the layout's concern
             text.set_in_layout(False)
